@@ -1,0 +1,11 @@
+package main
+
+import (
+	"context"
+	"errors"
+)
+
+// TODO(owner of this command): replace this stub.
+func runBenchConnect(ctx context.Context, e env, args []string) error {
+	return errors.New("not implemented yet")
+}
