@@ -1,0 +1,255 @@
+package connector
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/api/option"
+)
+
+// Config is everything the connector can be told. Each exported field
+// above the "Not flags" line is one command-line flag (see AddFlags, which
+// also holds the help text); DefaultConfig holds every default.
+type Config struct {
+	// Kafka.
+	Brokers      []string      // --brokers: bootstrap brokers, host:port
+	Group        string        // --group: consumer group id; committed offsets live under it
+	Topic        string        // --topic: consume exactly this topic (backfill)
+	Topics       []string      // --topics: consume these topics
+	TopicRegex   string        // --topic-regex: consume every topic whose whole name matches
+	PollInterval time.Duration // --topic-poll-interval: how often topics, the night and lag are looked at
+	KafkaVersion string        // --kafka-version: protocol version spoken to the brokers (>= 2.8.0)
+	Consumers    int           // --consumers: consumer-group members run by this process
+	BatchSize    int           // --batch-size: messages of one partition handled at once
+	FetchBytes   int           // --fetch-bytes: bytes asked per partition per fetch
+	CommitEvery  time.Duration // --commit-interval: how often acknowledged offsets are committed
+	DrainTimeout time.Duration // --drain-timeout: longest wait for in-flight publishes on stop or rebalance
+
+	// Kafka security; off by default.
+	TLS              bool   // --tls
+	TLSCAFile        string // --tls-ca-file: PEM CA bundle; empty = system roots
+	TLSCertFile      string // --tls-cert-file: PEM client certificate (mutual TLS)
+	TLSKeyFile       string // --tls-key-file: PEM client key
+	TLSSkipVerify    bool   // --tls-skip-verify
+	SASLMechanism    string // --sasl-mechanism: "", PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+	SASLUser         string // --sasl-user
+	SASLPassword     string // --sasl-password (prefer the environment variable); never logged
+	SASLPasswordFile string // --sasl-password-file: read the password from this file
+
+	// Pub/Sub.
+	PubSubProject          string        // --pubsub-project
+	PubSubTopic            string        // --pubsub-topic
+	DeadLetterTopic        string        // --deadletter-topic
+	PublishBatchCount      int           // --publish-batch-count: messages per Publish request
+	PublishBatchBytes      int           // --publish-batch-bytes: bytes per Publish request
+	PublishDelay           time.Duration // --publish-delay: longest wait to fill a request
+	PublishGoroutines      int           // --publish-goroutines: concurrent Publish requests; 0 = library default
+	PublishTimeout         time.Duration // --publish-timeout: give up one Publish request (then retried) after this
+	MaxOutstandingBytes    int           // --max-outstanding-bytes: bytes published and not yet acknowledged
+	MaxOutstandingMessages int           // --max-outstanding-messages: messages published and not yet acknowledged
+	MaxMessageBytes        int           // --max-message-bytes: larger messages are dead letters
+
+	// Replay dedup.
+	DedupReplay bool // --dedup-replay
+	DedupMax    int  // --dedup-max: candids remembered per night
+
+	// Observability.
+	MetricsAddr    string        // --metrics-addr: Prometheus /metrics; empty = off
+	CountsBucket   string        // --counts-bucket: GCS bucket of the per-topic counts; empty = off
+	CountsInterval time.Duration // --counts-interval: how often counts are written
+
+	// Not flags: what a program or a test embedding the connector injects.
+
+	// Now is the clock that names tonight's topic. Nil means time.Now.
+	Now func() time.Time
+	// Logger receives JSON logs. Nil means slog.Default().
+	Logger *slog.Logger
+	// Registry receives the connector's metrics. Nil means a new
+	// metrics.NewRegistry(), served on MetricsAddr.
+	Registry *prometheus.Registry
+	// PubSubOptions and StorageOptions are passed to the Google clients
+	// (endpoints, credentials). The Pub/Sub client also honours
+	// PUBSUB_EMULATOR_HOST.
+	PubSubOptions  []option.ClientOption
+	StorageOptions []option.ClientOption
+}
+
+// DefaultConfig returns the defaults, chosen for a 2-core VM reading the
+// public ZTF stream: about 80 KB per alert, 0.6-1.2 million alerts a
+// night, bursts of 80,000 a minute.
+func DefaultConfig() Config {
+	return Config{
+		Brokers:      []string{"public.alerts.ztf.uw.edu:9092"},
+		Group:        "ztfbridge",
+		PollInterval: 30 * time.Second,
+		KafkaVersion: "2.8.0",
+		Consumers:    2,
+		BatchSize:    64,
+		FetchBytes:   8 << 20,
+		CommitEvery:  time.Second,
+		DrainTimeout: 45 * time.Second,
+
+		PubSubTopic:            "ztf-alerts",
+		DeadLetterTopic:        "ztf-alerts-deadletter",
+		PublishBatchCount:      100,
+		PublishBatchBytes:      4 << 20,
+		PublishDelay:           20 * time.Millisecond,
+		PublishTimeout:         60 * time.Second,
+		MaxOutstandingBytes:    128 << 20,
+		MaxOutstandingMessages: 2000,
+		MaxMessageBytes:        9_500_000,
+
+		DedupMax: 2_000_000,
+
+		MetricsAddr:    ":9464",
+		CountsInterval: 30 * time.Second,
+	}
+}
+
+// AddFlags defines one flag per Config field on fs, with c's values as
+// defaults, writing into c.
+func (c *Config) AddFlags(fs *flag.FlagSet) {
+	fs.Func("brokers", "comma-separated Kafka bootstrap brokers (default "+strings.Join(c.Brokers, ",")+")", listSetter(&c.Brokers))
+	fs.StringVar(&c.Group, "group", c.Group, "Kafka consumer group; a new group starts at the earliest offset")
+	fs.StringVar(&c.Topic, "topic", c.Topic, "consume only this topic, e.g. a past night for a backfill (default: tonight's ztf_YYYYMMDD_programid1, UTC)")
+	fs.Func("topics", "comma-separated topics to consume instead of tonight's", listSetter(&c.Topics))
+	fs.StringVar(&c.TopicRegex, "topic-regex", c.TopicRegex, "consume every topic whose whole name matches this regular expression")
+	fs.DurationVar(&c.PollInterval, "topic-poll-interval", c.PollInterval, "how often to look for new or awaited topics, the next night and the lag")
+	fs.StringVar(&c.KafkaVersion, "kafka-version", c.KafkaVersion, "Kafka protocol version of the brokers, at least 2.8.0")
+	fs.IntVar(&c.Consumers, "consumers", c.Consumers, "consumer-group members in this process; they share the partitions")
+	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "messages of one partition handled at once (also the per-partition fetch buffer)")
+	fs.IntVar(&c.FetchBytes, "fetch-bytes", c.FetchBytes, "bytes requested per partition per Kafka fetch")
+	fs.DurationVar(&c.CommitEvery, "commit-interval", c.CommitEvery, "how often acknowledged offsets are committed to Kafka")
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "longest wait for in-flight publishes on SIGTERM or rebalance")
+
+	fs.BoolVar(&c.TLS, "tls", c.TLS, "connect to Kafka over TLS")
+	fs.StringVar(&c.TLSCAFile, "tls-ca-file", c.TLSCAFile, "PEM file of CA certificates for Kafka TLS (default: system roots)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "PEM client certificate for Kafka mutual TLS")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", c.TLSKeyFile, "PEM client key for Kafka mutual TLS")
+	fs.BoolVar(&c.TLSSkipVerify, "tls-skip-verify", c.TLSSkipVerify, "do not verify the Kafka brokers' certificates (testing only)")
+	fs.StringVar(&c.SASLMechanism, "sasl-mechanism", c.SASLMechanism, "Kafka SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default: no SASL)")
+	fs.StringVar(&c.SASLUser, "sasl-user", c.SASLUser, "Kafka SASL user")
+	fs.StringVar(&c.SASLPassword, "sasl-password", c.SASLPassword, "Kafka SASL password; set it through the environment variable\nor --sasl-password-file, not on the command line")
+	fs.StringVar(&c.SASLPasswordFile, "sasl-password-file", c.SASLPasswordFile, "file holding the Kafka SASL password")
+
+	fs.StringVar(&c.PubSubProject, "pubsub-project", c.PubSubProject, "Google Cloud project of the Pub/Sub topics (required)")
+	fs.StringVar(&c.PubSubTopic, "pubsub-topic", c.PubSubTopic, "Pub/Sub topic the alerts are published to")
+	fs.StringVar(&c.DeadLetterTopic, "deadletter-topic", c.DeadLetterTopic, "Pub/Sub topic for messages that are not publishable alerts")
+	fs.IntVar(&c.PublishBatchCount, "publish-batch-count", c.PublishBatchCount, "messages per Pub/Sub Publish request (at most 1000)")
+	fs.IntVar(&c.PublishBatchBytes, "publish-batch-bytes", c.PublishBatchBytes, "bytes per Pub/Sub Publish request (at most 10 MB)")
+	fs.DurationVar(&c.PublishDelay, "publish-delay", c.PublishDelay, "longest wait to fill a Pub/Sub Publish request")
+	fs.IntVar(&c.PublishGoroutines, "publish-goroutines", c.PublishGoroutines, "concurrent Pub/Sub Publish requests (default: the library's 25 per CPU)")
+	fs.DurationVar(&c.PublishTimeout, "publish-timeout", c.PublishTimeout, "a Publish request not answered by then fails and is retried")
+	fs.IntVar(&c.MaxOutstandingBytes, "max-outstanding-bytes", c.MaxOutstandingBytes, "bytes published but not yet acknowledged; reading Kafka waits above it")
+	fs.IntVar(&c.MaxOutstandingMessages, "max-outstanding-messages", c.MaxOutstandingMessages, "messages published but not yet acknowledged; reading Kafka waits above it")
+	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "larger Kafka messages go to the dead-letter topic without their data\n(Pub/Sub accepts at most 10 MB)")
+
+	fs.BoolVar(&c.DedupReplay, "dedup-replay", c.DedupReplay, "drop alerts whose candid this process already published for the night\n(the 10am replay); memory: about 40 bytes per candid, at most 2 nights x --dedup-max")
+	fs.IntVar(&c.DedupMax, "dedup-max", c.DedupMax, "candids remembered per night by --dedup-replay; later ones are published without the check")
+
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus /metrics and /healthz on this address; empty = off")
+	fs.StringVar(&c.CountsBucket, "counts-bucket", c.CountsBucket, "GCS bucket where per-topic published counts are kept for \"ztfbridge count\"; empty = off")
+	fs.DurationVar(&c.CountsInterval, "counts-interval", c.CountsInterval, "how often the per-topic counts are written to --counts-bucket")
+}
+
+// listSetter parses a comma-separated flag into *dst, replacing the default.
+func listSetter(dst *[]string) func(string) error {
+	return func(s string) error {
+		var l []string
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				l = append(l, v)
+			}
+		}
+		*dst = l
+		return nil
+	}
+}
+
+// check reports the first setting that cannot work, and reads the SASL
+// password file into SASLPassword.
+func (c *Config) check() error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(c.Brokers) == 0 {
+		fail("no Kafka brokers")
+	}
+	if c.Group == "" {
+		fail("empty consumer group")
+	}
+	selectors := 0
+	for _, set := range []bool{c.Topic != "", len(c.Topics) > 0, c.TopicRegex != ""} {
+		if set {
+			selectors++
+		}
+	}
+	if selectors > 1 {
+		fail("--topic, --topics and --topic-regex exclude each other")
+	}
+	if c.TopicRegex != "" {
+		if _, err := regexp.Compile(c.TopicRegex); err != nil {
+			fail("--topic-regex: %w", err)
+		}
+	}
+	positive := []struct {
+		name string
+		v    int64
+	}{
+		{"consumers", int64(c.Consumers)}, {"batch-size", int64(c.BatchSize)}, {"fetch-bytes", int64(c.FetchBytes)},
+		{"topic-poll-interval", int64(c.PollInterval)}, {"commit-interval", int64(c.CommitEvery)}, {"drain-timeout", int64(c.DrainTimeout)},
+		{"publish-batch-count", int64(c.PublishBatchCount)}, {"publish-batch-bytes", int64(c.PublishBatchBytes)},
+		{"publish-timeout", int64(c.PublishTimeout)}, {"max-outstanding-bytes", int64(c.MaxOutstandingBytes)},
+		{"max-outstanding-messages", int64(c.MaxOutstandingMessages)}, {"max-message-bytes", int64(c.MaxMessageBytes)},
+		{"dedup-max", int64(c.DedupMax)}, {"counts-interval", int64(c.CountsInterval)},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			fail("--%s must be positive", p.name)
+		}
+	}
+	if c.MaxOutstandingBytes < c.MaxMessageBytes {
+		fail("--max-outstanding-bytes (%d) must hold one message of --max-message-bytes (%d)", c.MaxOutstandingBytes, c.MaxMessageBytes)
+	}
+	if c.PubSubProject == "" {
+		fail("--pubsub-project is required")
+	}
+	if c.PubSubTopic == "" || c.DeadLetterTopic == "" {
+		fail("--pubsub-topic and --deadletter-topic must be set")
+	}
+	switch c.SASLMechanism {
+	case "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+	default:
+		fail("--sasl-mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.SASLMechanism)
+	}
+	if c.SASLPasswordFile != "" {
+		b, err := os.ReadFile(c.SASLPasswordFile)
+		if err != nil {
+			fail("--sasl-password-file: %w", err)
+		}
+		c.SASLPassword = strings.TrimRight(string(b), "\r\n")
+	}
+	if c.SASLMechanism != "" && (c.SASLUser == "" || c.SASLPassword == "") {
+		fail("--sasl-mechanism %s needs --sasl-user and a password", c.SASLMechanism)
+	}
+	return errors.Join(errs...)
+}
+
+// LogValue describes c for logs without its secrets.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Any("brokers", c.Brokers), slog.String("group", c.Group),
+		slog.String("topic", c.Topic), slog.Any("topics", c.Topics), slog.String("topic_regex", c.TopicRegex),
+		slog.Int("consumers", c.Consumers), slog.Int("batch_size", c.BatchSize),
+		slog.Bool("tls", c.TLS), slog.String("sasl_mechanism", c.SASLMechanism), slog.String("sasl_user", c.SASLUser),
+		slog.String("pubsub_project", c.PubSubProject), slog.String("pubsub_topic", c.PubSubTopic),
+		slog.String("deadletter_topic", c.DeadLetterTopic), slog.Bool("dedup_replay", c.DedupReplay),
+		slog.String("counts_bucket", c.CountsBucket),
+	)
+}

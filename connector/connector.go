@@ -1,0 +1,249 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"cloud.google.com/go/storage"
+	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ztfbridge/ztfbridge/internal/alert"
+	"github.com/ztfbridge/ztfbridge/internal/metrics"
+)
+
+// Connector bridges Kafka to Pub/Sub. Create it with New, run it once with
+// Run, then Close it.
+type Connector struct {
+	cfg     Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	metrics *connectorMetrics
+	limited *limitedLog
+	decoder *alert.Decoder
+
+	kafka  *sarama.Config
+	client sarama.Client       // metadata and lag; members have their own
+	admin  sarama.ClusterAdmin // owns client
+	topics *topicWatcher
+
+	pubsub *pubsub.Client
+	alerts *pubsub.Publisher
+	dead   *pubsub.Publisher
+
+	replay *replaySet    // nil without --dedup-replay
+	gcs    *storage.Client // nil without --counts-bucket
+	counts *countKeeper    // nil without --counts-bucket
+}
+
+// New checks cfg and connects to Kafka, Pub/Sub and (with CountsBucket)
+// GCS. It fails if a broker, a Pub/Sub topic or the bucket cannot be
+// reached, so that a wrong setting is seen at start, not at the first
+// alert. It consumes nothing until Run.
+func New(ctx context.Context, cfg Config) (_ *Connector, err error) {
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("connector: %w", err)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Connector{cfg: cfg, log: cfg.Logger, reg: cfg.Registry, decoder: alert.NewDecoder()}
+	if c.reg == nil {
+		c.reg = metrics.NewRegistry()
+	}
+	c.metrics = newMetrics(c.reg)
+	c.limited = newLimitedLog(c.log)
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+
+	if c.kafka, err = cfg.SaramaConfig(); err != nil {
+		return nil, fmt.Errorf("connector: %w", err)
+	}
+	if c.client, err = sarama.NewClient(cfg.Brokers, c.kafka); err != nil {
+		return nil, fmt.Errorf("connector: kafka %v: %w", cfg.Brokers, err)
+	}
+	if c.admin, err = sarama.NewClusterAdminFromClient(c.client); err != nil {
+		return nil, fmt.Errorf("connector: kafka admin: %w", err)
+	}
+	c.topics = newTopicWatcher(&c.cfg, c.client, c.admin, c.log, c.metrics)
+
+	if c.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, cfg.PubSubOptions...); err != nil {
+		return nil, fmt.Errorf("connector: pubsub: %w", err)
+	}
+	for _, t := range []string{cfg.PubSubTopic, cfg.DeadLetterTopic} {
+		name := "projects/" + cfg.PubSubProject + "/topics/" + t
+		if _, err := c.pubsub.TopicAdminClient.GetTopic(ctx, &pubsubpb.GetTopicRequest{Topic: name}); err != nil {
+			return nil, fmt.Errorf("connector: pubsub topic %s: %w", name, err)
+		}
+	}
+	settings := cfg.PublishSettings()
+	c.alerts = c.pubsub.Publisher(cfg.PubSubTopic)
+	c.alerts.PublishSettings = settings
+	c.dead = c.pubsub.Publisher(cfg.DeadLetterTopic)
+	c.dead.PublishSettings = settings
+
+	if cfg.DedupReplay {
+		c.replay = newReplaySet(cfg.DedupMax, c.log)
+	}
+	if cfg.CountsBucket != "" {
+		if c.gcs, err = storage.NewClient(ctx, cfg.StorageOptions...); err != nil {
+			return nil, fmt.Errorf("connector: storage: %w", err)
+		}
+		b := c.gcs.Bucket(cfg.CountsBucket)
+		if _, err := b.Attrs(ctx); err != nil {
+			return nil, fmt.Errorf("connector: --counts-bucket %s: %w", cfg.CountsBucket, err)
+		}
+		c.counts = &countKeeper{bucket: b, now: cfg.Now, log: c.log, pending: map[string]*Counts{}}
+	}
+	return c, nil
+}
+
+// PublishSettings are the Pub/Sub publisher settings of c: batches of
+// PublishBatchCount messages or PublishBatchBytes bytes, and flow control
+// that makes Publish wait (and so the reading of Kafka) while
+// MaxOutstandingMessages or MaxOutstandingBytes are unacknowledged. That
+// bound, plus BatchSize messages buffered per partition and FetchBytes per
+// partition fetch, is the connector's memory at any backlog.
+func (c *Config) PublishSettings() pubsub.PublishSettings {
+	s := pubsub.DefaultPublishSettings
+	s.CountThreshold = c.PublishBatchCount
+	s.ByteThreshold = c.PublishBatchBytes
+	s.DelayThreshold = c.PublishDelay
+	s.NumGoroutines = c.PublishGoroutines
+	s.Timeout = c.PublishTimeout
+	s.FlowControlSettings = pubsub.FlowControlSettings{
+		MaxOutstandingMessages: c.MaxOutstandingMessages,
+		MaxOutstandingBytes:    c.MaxOutstandingBytes,
+		LimitExceededBehavior:  pubsub.FlowControlBlock,
+	}
+	return s
+}
+
+// Registry is where c's metrics are registered (Config.Registry or its own).
+func (c *Connector) Registry() *prometheus.Registry { return c.reg }
+
+// Run consumes until ctx is done, then drains: each partition waits up to
+// DrainTimeout for its in-flight publishes, marks what was acknowledged,
+// and the group commits it before leaving. The counts are written a last
+// time before Run returns. Run returns nil after a clean stop; call it
+// once.
+func (c *Connector) Run(ctx context.Context) error {
+	c.log.Info("connector starting", "config", c.cfg)
+	var wg sync.WaitGroup
+	var serveErr error
+	wg.Go(func() { serveErr = metrics.Serve(ctx, c.log, c.cfg.MetricsAddr, c.reg) })
+	wg.Go(func() { c.topics.run(ctx) })
+	if c.counts != nil {
+		wg.Go(func() { c.counts.run(ctx, c.cfg.CountsInterval) })
+	}
+	var members sync.WaitGroup
+	for i := range c.cfg.Consumers {
+		members.Go(func() { c.member(ctx, i) })
+	}
+	members.Wait()
+	wg.Wait()
+
+	var errs []error
+	if serveErr != nil {
+		errs = append(errs, serveErr)
+	}
+	if c.counts != nil {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := c.counts.flush(fctx); err != nil {
+			errs = append(errs, fmt.Errorf("last counts: %w", err))
+		}
+	}
+	c.log.Info("connector stopped")
+	return errors.Join(errs...)
+}
+
+// member is one consumer-group member: it consumes the current
+// subscription until the subscription changes or ctx is done, then joins
+// again. It has its own Kafka client (connections and fetchers).
+func (c *Connector) member(ctx context.Context, id int) {
+	log := c.log.With("member", id)
+	var group sarama.ConsumerGroup
+	backoff := time.Second
+	retry := func(msg string, err error) {
+		log.Warn(msg, "err", err, "retry_in", backoff.String())
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Minute)
+	}
+	for ctx.Err() == nil && group == nil {
+		g, err := sarama.NewConsumerGroup(c.cfg.Brokers, c.cfg.Group, c.kafka)
+		if err != nil {
+			retry("cannot create consumer group member", err)
+			continue
+		}
+		group = g
+	}
+	if group == nil {
+		return
+	}
+	defer group.Close()
+
+	for ctx.Err() == nil {
+		topics, changed := c.topics.subscription()
+		if len(topics) == 0 {
+			select {
+			case <-ctx.Done():
+			case <-changed:
+			}
+			continue
+		}
+		sess, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-changed:
+				cancel()
+			case <-sess.Done():
+			}
+		}()
+		err := group.Consume(sess, topics, handler{c})
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			retry("consumer group session failed; joining again", err)
+			continue
+		}
+		backoff = time.Second
+	}
+}
+
+// Close stops the publishers (sending what they still hold) and closes
+// every client. Call it after Run has returned, or instead of Run.
+func (c *Connector) Close() error {
+	var errs []error
+	for _, p := range []*pubsub.Publisher{c.alerts, c.dead} {
+		if p != nil {
+			p.Stop()
+		}
+	}
+	if c.pubsub != nil {
+		errs = append(errs, c.pubsub.Close())
+	}
+	if c.admin != nil {
+		errs = append(errs, c.admin.Close()) // closes c.client
+	} else if c.client != nil {
+		errs = append(errs, c.client.Close())
+	}
+	if c.gcs != nil {
+		errs = append(errs, c.gcs.Close())
+	}
+	return errors.Join(errs...)
+}

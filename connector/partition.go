@@ -1,0 +1,199 @@
+package connector
+
+import (
+	"context"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/ztfbridge/ztfbridge/internal/attr"
+)
+
+// handler is the sarama.ConsumerGroupHandler of every member. Sarama runs
+// ConsumeClaim in its own goroutine for each partition the member is
+// given, for the length of one session (until a rebalance or the end).
+type handler struct{ c *Connector }
+
+func (h handler) Setup(sess sarama.ConsumerGroupSession) error {
+	h.c.log.Info("partitions assigned", "member", sess.MemberID(), "generation", sess.GenerationID(), "claims", sess.Claims())
+	return nil
+}
+
+// Cleanup runs once every ConsumeClaim has returned, so every offset that
+// will be marked is marked; sarama then commits them before it releases
+// the partitions.
+func (h handler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+
+func (h handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	h.c.consumePartition(sess, claim)
+	return nil
+}
+
+// consumePartition moves one partition's messages to Pub/Sub for one
+// session. Two goroutines share the work:
+//
+//   - this one reads up to BatchSize messages that are ready, classifies
+//     and publishes each (Publish does not wait for Pub/Sub; it blocks only
+//     while the publisher's flow control is full), and hands the batch, in
+//     offset order, to the acknowledger;
+//   - the acknowledger waits for each message's result in offset order,
+//     and marks the offset after a batch once all of the batch is
+//     acknowledged. Waiting in order is what makes the marked offset the
+//     contiguous acknowledged watermark: results may arrive in any order,
+//     but offset n+1 is only marked after offsets ..n-1, n were acknowledged.
+//
+// When the session ends (SIGTERM, rebalance, new topic list) reading stops
+// at once, and consumePartition returns when the acknowledger has waited
+// for everything already published, or after DrainTimeout; what it could
+// not see acknowledged stays unmarked and is read again by the next owner.
+func (c *Connector) consumePartition(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) {
+	ctx := sess.Context()
+	log := c.log.With("topic", claim.Topic(), "partition", claim.Partition())
+	log.Debug("partition started", "offset", claim.InitialOffset(), "high_watermark", claim.HighWaterMarkOffset())
+
+	// The acknowledger outlives the session by up to DrainTimeout.
+	waitCtx, stopWaiting := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWaiting()
+	batches := make(chan []*outgoing, c.queuedBatches())
+	ackerDone := make(chan struct{})
+	go func() {
+		defer close(ackerDone)
+		c.acknowledge(ctx, waitCtx, sess, claim, batches)
+	}()
+
+read:
+	for {
+		var batch []*outgoing
+		select {
+		case <-ctx.Done():
+			break read
+		case m, ok := <-claim.Messages():
+			if !ok {
+				break read
+			}
+			batch = append(batch, c.send(ctx, m))
+		}
+	fill:
+		for len(batch) < c.cfg.BatchSize {
+			select {
+			case m, ok := <-claim.Messages():
+				if !ok {
+					break fill
+				}
+				batch = append(batch, c.send(ctx, m))
+			default:
+				break fill
+			}
+		}
+		select {
+		case batches <- batch:
+		case <-ackerDone:
+			break read
+		}
+	}
+	close(batches)
+
+	drain := time.AfterFunc(c.cfg.DrainTimeout, stopWaiting)
+	defer drain.Stop()
+	<-ackerDone
+	if waitCtx.Err() != nil {
+		log.Warn("drain timeout: unacknowledged messages will be read again", "drain_timeout", c.cfg.DrainTimeout.String())
+	}
+	log.Debug("partition released")
+}
+
+// queuedBatches is how many published batches a partition may have
+// waiting for the acknowledger: enough that the publisher's flow control,
+// not this queue, is what limits the messages in flight.
+func (c *Connector) queuedBatches() int {
+	return max(1, c.cfg.MaxOutstandingMessages/c.cfg.BatchSize)
+}
+
+// send classifies m and publishes it to its topic.
+func (c *Connector) send(ctx context.Context, m *sarama.ConsumerMessage) *outgoing {
+	c.metrics.consumed.Inc()
+	o := classify(m, c.decoder, c.cfg.MaxMessageBytes, c.replay)
+	c.publish(ctx, o)
+	return o
+}
+
+func (c *Connector) publish(ctx context.Context, o *outgoing) {
+	switch o.fate {
+	case toAlerts:
+		o.res = c.alerts.Publish(ctx, o.msg)
+	case toDeadLetter:
+		o.res = c.dead.Publish(ctx, o.msg)
+	case dropped:
+		return
+	}
+	o.sent = time.Now()
+}
+
+// acknowledge waits, in offset order, for the result of every message
+// handed over in batches, and marks the offset after each fully
+// acknowledged batch. It returns when batches is closed and consumed, or
+// at the first message it gives up on: the session is over (so a failed
+// message is left to the next owner instead of retried) or waitCtx is
+// done (DrainTimeout).
+func (c *Connector) acknowledge(sessCtx, waitCtx context.Context, sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim, batches <-chan []*outgoing) {
+	for batch := range batches {
+		for _, o := range batch {
+			if !c.await(sessCtx, waitCtx, o) {
+				return
+			}
+		}
+		sess.MarkOffset(claim.Topic(), claim.Partition(), batch[len(batch)-1].offset+1, "")
+	}
+}
+
+// await returns true once o is acknowledged (or was dropped), publishing
+// it again after each failure while the session lasts.
+func (c *Connector) await(sessCtx, waitCtx context.Context, o *outgoing) bool {
+	backoff := time.Second
+	for {
+		if o.res == nil {
+			c.done(o)
+			return true
+		}
+		_, err := o.res.Get(waitCtx)
+		if err == nil {
+			c.metrics.publishLatency.Observe(time.Since(o.sent).Seconds())
+			c.done(o)
+			return true
+		}
+		if waitCtx.Err() != nil || sessCtx.Err() != nil {
+			return false
+		}
+		c.metrics.failed.Inc()
+		c.limited.warn("publish-failed", "publish failed; retrying", "topic", o.topic, "partition", o.partition, "offset", o.offset,
+			"err", err, "retry_in", backoff.String())
+		select {
+		case <-sessCtx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Minute)
+		c.publish(sessCtx, o)
+	}
+}
+
+// done accounts for an acknowledged (or dropped) message.
+func (c *Connector) done(o *outgoing) {
+	switch o.fate {
+	case toAlerts:
+		c.metrics.published.Inc()
+		if c.replay != nil {
+			c.metrics.dedupCandids.Set(float64(c.replay.add(o.night, o.candid)))
+		}
+	case toDeadLetter:
+		c.metrics.deadLettered.WithLabelValues(o.reason).Inc()
+		c.limited.warn("dead-letter-"+o.reason, "message sent to the dead-letter topic",
+			"topic", o.topic, "partition", o.partition, "offset", o.offset, "reason", o.msg.Attributes[attr.Error])
+	case dropped:
+		c.metrics.replayDropped.Inc()
+	}
+	if c.counts != nil {
+		c.counts.add(o.topic, o.fate)
+	}
+	o.msg = nil // let the bytes go
+}
