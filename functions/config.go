@@ -1,0 +1,79 @@
+package functions
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config is everything the function needs to know. Every field is a flag of
+// "ztfbridge serve-function" and an environment variable of the deployed
+// function (see RegisterFlags); DefaultConfig holds the defaults.
+type Config struct {
+	// Bucket receives the alerts. Required.
+	Bucket string
+
+	// Prefix is put before every alert object name. It may use the
+	// placeholders {topic}, {night} (YYYYMMDD), {year}, {month} and {day} of
+	// the alert's night. Empty (the default) stores alerts at the bucket
+	// root, where "gsutil ls gs://BUCKET/ztf_YYYYMMDD_programid1_*.avro"
+	// counts a night.
+	Prefix string
+
+	// QuarantinePrefix is the folder where messages that are not alerts are
+	// kept, with the reason in the object's metadata. It ends in "/", so
+	// that quarantined objects never match a night's glob.
+	QuarantinePrefix string
+}
+
+// DefaultConfig returns the configuration for the public ZTF stream, minus
+// the bucket.
+func DefaultConfig() Config {
+	return Config{
+		QuarantinePrefix: "quarantine/",
+	}
+}
+
+// RegisterFlags defines one flag per field of c on fs, with c's values as
+// defaults. With internal/config each flag is also read from the
+// environment: --bucket from ZTFBRIDGE_BUCKET.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Bucket, "bucket", c.Bucket, "GCS `bucket` that receives one object per alert (required)")
+	fs.StringVar(&c.Prefix, "prefix", c.Prefix,
+		"`template` put before each alert object name; placeholders {topic} {night} {year} {month} {day}")
+	fs.StringVar(&c.QuarantinePrefix, "quarantine-prefix", c.QuarantinePrefix,
+		"object name `prefix` for messages that are not alerts (kept with the reason in metadata)")
+}
+
+// placeholder matches one {name} in a prefix template.
+var placeholder = regexp.MustCompile(`\{[^{}]*\}`)
+
+// prefixFields maps each placeholder to its value for a night and topic.
+func prefixFields(t time.Time, topic string) *strings.Replacer {
+	return strings.NewReplacer(
+		"{topic}", topic,
+		"{night}", t.Format("20060102"),
+		"{year}", t.Format("2006"),
+		"{month}", t.Format("01"),
+		"{day}", t.Format("02"),
+	)
+}
+
+// Validate reports the first thing wrong with c.
+func (c Config) Validate() error {
+	if c.Bucket == "" {
+		return errors.New("functions: no bucket configured (--bucket, ZTFBRIDGE_BUCKET)")
+	}
+	for _, p := range placeholder.FindAllString(c.Prefix, -1) {
+		if prefixFields(time.Time{}, "").Replace(p) == p {
+			return fmt.Errorf("functions: prefix %q: unknown placeholder %s; want {topic} {night} {year} {month} or {day}", c.Prefix, p)
+		}
+	}
+	if !strings.HasSuffix(c.QuarantinePrefix, "/") {
+		return fmt.Errorf("functions: quarantine prefix %q must be a folder ending in /, such as quarantine/, so that no night's glob matches it", c.QuarantinePrefix)
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+// Package entrypoint registers the deployed Cloud Function with the
+// functions framework.
+//
+// The source archive that terraform uploads has this package at its root
+// (see package sourcezip): the Cloud Functions Go buildpack generates a main
+// package that imports it for this init and then starts the framework,
+// which serves the function registered under FUNCTION_TARGET,
+// functions.EntryPoint ("StoreAlert").
+//
+// Registration is the only process-wide state, and the framework requires
+// it: its registry is global and filled from init. What is registered is a
+// closure that builds the function's one Archiver (and its storage client)
+// from the environment on the first message and reuses it for every later
+// one; see functions.FromEnv.
+package entrypoint
+
+import (
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+
+	ztffunctions "github.com/ztfbridge/ztfbridge/functions"
+)
+
+func init() {
+	functions.CloudEvent(ztffunctions.EntryPoint, ztffunctions.FromEnv())
+}
