@@ -1,0 +1,89 @@
+# The loader (bqloader/): `ztfbridge load` in a Cloud Run worker pool. It
+# pulls the alerts topic through its own subscription, writes one row per
+# candid to the alert table, and acknowledges only what BigQuery durably
+# holds. See docs/deploy.md for why a worker pool.
+
+resource "google_service_account" "loader" {
+  account_id   = "ztf-bqloader"
+  display_name = "ztfbridge loader (Pub/Sub -> BigQuery)"
+  depends_on   = [google_project_service.apis]
+}
+
+locals {
+  loader_env = merge(
+    {
+      ZTFBRIDGE_PUBSUB_PROJECT   = var.project_id
+      ZTFBRIDGE_SUBSCRIPTION     = google_pubsub_subscription.loader.name
+      ZTFBRIDGE_DEADLETTER_TOPIC = google_pubsub_topic.deadletter.name
+      ZTFBRIDGE_BIGQUERY_PROJECT = var.project_id
+      ZTFBRIDGE_DATASET          = google_bigquery_dataset.ztf.dataset_id
+      ZTFBRIDGE_TABLE            = google_bigquery_table.alerts.table_id
+    },
+    var.loader_env,
+  )
+}
+
+resource "google_cloud_run_v2_worker_pool" "loader" {
+  name                = "ztf-bqloader"
+  location            = var.region
+  description         = "ztfbridge load: ${google_pubsub_subscription.loader.name} -> ${google_bigquery_dataset.ztf.dataset_id}.${google_bigquery_table.alerts.table_id}"
+  deletion_protection = false
+
+  scaling {
+    scaling_mode          = "MANUAL"
+    manual_instance_count = var.loader_instances
+  }
+
+  template {
+    service_account = google_service_account.loader.email
+
+    containers {
+      name  = "loader"
+      image = var.loader_image
+      args  = ["load"]
+
+      dynamic "env" {
+        for_each = local.loader_env
+        content {
+          name  = env.key
+          value = env.value
+        }
+      }
+
+      resources {
+        limits = {
+          cpu    = var.loader_cpu
+          memory = var.loader_memory
+        }
+      }
+    }
+  }
+
+  depends_on = [
+    google_project_iam_member.component,
+    google_pubsub_subscription_iam_member.loader_pull,
+    google_bigquery_dataset_iam_member.loader_write,
+  ]
+}
+
+# Pull (and acknowledge) from its own subscription only.
+resource "google_pubsub_subscription_iam_member" "loader_pull" {
+  subscription = google_pubsub_subscription.loader.id
+  role         = "roles/pubsub.subscriber"
+  member       = google_service_account.loader.member
+}
+
+# Publish what it cannot load to the dead-letter topic.
+resource "google_pubsub_topic_iam_member" "loader_deadletter" {
+  topic  = google_pubsub_topic.deadletter.id
+  role   = "roles/pubsub.publisher"
+  member = google_service_account.loader.member
+}
+
+# Write rows and update the table's schema (new ZTF fields), in this dataset
+# only.
+resource "google_bigquery_dataset_iam_member" "loader_write" {
+  dataset_id = google_bigquery_dataset.ztf.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = google_service_account.loader.member
+}

@@ -1,0 +1,270 @@
+# Cloud Monitoring: one dashboard for the whole pipeline and the alert
+# policies an operator needs at night. The connector's own metrics come from
+# its Prometheus endpoint, scraped by the Ops Agent on the VM (metric types
+# prometheus.googleapis.com/<name>/<kind>, queried here with PromQL); the
+# function, loader, bucket and topics are watched through the metrics Google
+# Cloud records for them.
+
+locals {
+  # Prometheus metric names of `ztfbridge connect` (connector/metrics.go).
+  connector_metric = {
+    consumed     = "ztfbridge_connector_consumed_total"
+    published    = "ztfbridge_connector_published_total"
+    failed       = "ztfbridge_connector_failed_total"
+    deadlettered = "ztfbridge_connector_deadlettered_total"
+    lag          = "ztfbridge_connector_lag"
+  }
+  connector_job = "ztfbridge-connect"
+
+  function_service = google_cloudfunctions2_function.store_alert.name
+
+  # Filters of the Google Cloud metrics shown below.
+  filter = {
+    function_requests = "metric.type=\"run.googleapis.com/request_count\" resource.type=\"cloud_run_revision\" resource.label.service_name=\"${local.function_service}\""
+    function_latency  = "metric.type=\"run.googleapis.com/request_latencies\" resource.type=\"cloud_run_revision\" resource.label.service_name=\"${local.function_service}\""
+    function_backlog  = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=starts_with(\"eventarc-\") metadata.system_labels.\"topic_id\"=\"${google_pubsub_topic.alerts.name}\""
+    loader_backlog    = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
+    loader_oldest     = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
+    loader_acked      = "metric.type=\"pubsub.googleapis.com/subscription/ack_message_count\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
+    rows_write_api    = "metric.type=\"bigquerystorage.googleapis.com/write/uploaded_row_count\" resource.type=\"bigquery_dataset\" resource.label.dataset_id=\"${google_bigquery_dataset.ztf.dataset_id}\""
+    rows_insert_all   = "metric.type=\"bigquery.googleapis.com/storage/uploaded_row_count\" resource.type=\"bigquery_dataset\" resource.label.dataset_id=\"${google_bigquery_dataset.ztf.dataset_id}\""
+    gcs_writes        = "metric.type=\"storage.googleapis.com/api/request_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\" metric.label.method=\"WriteObject\""
+    gcs_objects       = "metric.type=\"storage.googleapis.com/storage/object_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\""
+    deadletters       = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.deadletter_hold.name}\""
+  }
+
+  # One dashboard chart: a title and its lines, each either a PromQL query
+  # (promql) or a Monitoring filter with its aligner and grouping.
+  charts = [
+    {
+      title = "Connector: alerts consumed and published per second"
+      lines = [
+        { promql = "sum(rate(${local.connector_metric.consumed}[5m]))", legend = "consumed from Kafka" },
+        { promql = "sum(rate(${local.connector_metric.published}[5m]))", legend = "published to Pub/Sub" },
+        { promql = "sum(rate(${local.connector_metric.deadlettered}[5m]))", legend = "dead-lettered" },
+        { promql = "sum(rate(${local.connector_metric.failed}[5m]))", legend = "publish failures" },
+      ]
+    },
+    {
+      title = "Connector: Kafka consumer lag (messages) by topic"
+      lines = [
+        { promql = "sum by (topic) (${local.connector_metric.lag})", legend = "{{topic}}" },
+      ]
+    },
+    {
+      title = "Function: invocations per second by response class"
+      lines = [
+        { filter = local.filter.function_requests, aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.response_code_class"] },
+      ]
+    },
+    {
+      title = "Function: latency (p50, p99)"
+      lines = [
+        { filter = local.filter.function_latency, aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_50", group_by = [] },
+        { filter = local.filter.function_latency, aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_99", group_by = [] },
+      ]
+    },
+    {
+      title = "GCS: alert object writes per second (FAILED_PRECONDITION = duplicate, kept once)"
+      lines = [
+        { filter = local.filter.gcs_writes, aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = ["metric.label.response_code"] },
+      ]
+    },
+    {
+      title = "GCS: objects in the alert bucket (sampled daily)"
+      lines = [
+        { filter = local.filter.gcs_objects, aligner = "ALIGN_MEAN", reducer = "REDUCE_SUM", group_by = [] },
+      ]
+    },
+    {
+      title = "Loader: rows written to BigQuery per second"
+      lines = [
+        { filter = local.filter.rows_write_api, aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] },
+        { filter = local.filter.rows_insert_all, aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] },
+        { filter = local.filter.loader_acked, aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] },
+      ]
+    },
+    {
+      title = "Backlogs: unacknowledged alerts of the loader and the function"
+      lines = [
+        { filter = local.filter.loader_backlog, aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = [] },
+        { filter = local.filter.function_backlog, aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = [] },
+      ]
+    },
+    {
+      title = "Loader: age of the oldest unacknowledged alert (s)"
+      lines = [
+        { filter = local.filter.loader_oldest, aligner = "ALIGN_MAX", reducer = "REDUCE_MAX", group_by = [] },
+      ]
+    },
+    {
+      title = "Dead letters waiting in ${google_pubsub_subscription.deadletter_hold.name}"
+      lines = [
+        { filter = local.filter.deadletters, aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = [] },
+      ]
+    },
+  ]
+}
+
+resource "google_monitoring_dashboard" "ztfbridge" {
+  dashboard_json = jsonencode({
+    displayName = "ztfbridge"
+    mosaicLayout = {
+      columns = 12
+      tiles = [for i, c in local.charts : {
+        xPos   = (i % 2) * 6
+        yPos   = floor(i / 2) * 4
+        width  = 6
+        height = 4
+        widget = {
+          title = c.title
+          xyChart = {
+            # PromQL lines, then filter lines (a chart has one kind).
+            dataSets = concat(
+              [for l in c.lines : {
+                plotType           = "LINE"
+                minAlignmentPeriod = "60s"
+                legendTemplate     = l.legend
+                timeSeriesQuery    = { prometheusQuery = l.promql }
+              } if can(l.promql)],
+              [for l in c.lines : {
+                plotType           = "LINE"
+                minAlignmentPeriod = "60s"
+                timeSeriesQuery = {
+                  timeSeriesFilter = {
+                    filter = l.filter
+                    aggregation = {
+                      alignmentPeriod    = "60s"
+                      perSeriesAligner   = l.aligner
+                      crossSeriesReducer = l.reducer
+                      groupByFields      = l.group_by
+                    }
+                  }
+                }
+              } if !can(l.promql)],
+            )
+          }
+        }
+      }]
+    }
+  })
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_monitoring_notification_channel" "email" {
+  for_each = toset(var.alert_emails)
+
+  display_name = "ztfbridge: ${each.value}"
+  type         = "email"
+  labels = {
+    email_address = each.value
+  }
+  depends_on = [google_project_service.apis]
+}
+
+locals {
+  notification_channels = [for c in google_monitoring_notification_channel.email : c.id]
+}
+
+# The connector falls behind the ZTF stream: alerts pile up in Kafka, whose
+# retention is a few days, so a long lag risks losing a night.
+resource "google_monitoring_alert_policy" "consumer_lag" {
+  display_name          = "ztfbridge: connector Kafka lag above ${var.lag_alert_threshold}"
+  combiner              = "OR"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "Kafka consumer lag"
+    condition_prometheus_query_language {
+      query               = "sum(${local.connector_metric.lag}) > ${var.lag_alert_threshold}"
+      duration            = "${var.lag_alert_minutes * 60}s"
+      evaluation_interval = "60s"
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The connector on VM ztf-connector is more than ${var.lag_alert_threshold} messages behind ZTF's Kafka for ${var.lag_alert_minutes} minutes. Check its log (Logs Explorer, log name ztfbridge), the VM's CPU, and the publish failures on the ztfbridge dashboard. Raise ZTFBRIDGE_CONSUMERS or the machine type if it is CPU-bound."
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# The connector is not running (or not scraped): the lag alert cannot fire
+# without its metrics, so their absence is an alert of its own.
+resource "google_monitoring_alert_policy" "connector_down" {
+  display_name          = "ztfbridge: connector not reporting"
+  combiner              = "OR"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "No metrics from the connector"
+    condition_prometheus_query_language {
+      query               = "absent_over_time(process_start_time_seconds{job=\"${local.connector_job}\"}[10m])"
+      duration            = "300s"
+      evaluation_interval = "60s"
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "No metrics from `ztfbridge connect` on VM ztf-connector for 15 minutes: the VM is down, the service keeps crashing (systemd restarts it), or the Ops Agent stopped."
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# The loader falls behind: alerts wait in its subscription, whose retention
+# is var.subscription_retention.
+resource "google_monitoring_alert_policy" "loader_backlog" {
+  display_name          = "ztfbridge: loader backlog older than ${var.loader_backlog_alert_minutes} min"
+  combiner              = "OR"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "Oldest unacknowledged alert in ${google_pubsub_subscription.loader.name}"
+    condition_threshold {
+      filter          = local.filter.loader_oldest
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.loader_backlog_alert_minutes * 60
+      duration        = "600s"
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The loader (Cloud Run worker pool ztf-bqloader) has not acknowledged an alert for ${var.loader_backlog_alert_minutes} minutes. Check its logs and BigQuery errors; raise loader_instances if it is merely slow."
+  }
+}
+
+# Something reached the dead-letter topic: it is kept in the hold
+# subscription until someone looks at it.
+resource "google_monitoring_alert_policy" "dead_letters" {
+  display_name          = "ztfbridge: dead letters waiting"
+  combiner              = "OR"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "Messages in ${google_pubsub_subscription.deadletter_hold.name}"
+    condition_threshold {
+      filter          = local.filter.deadletters
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "300s"
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "Messages wait in ${google_pubsub_subscription.deadletter_hold.name}; their `error` attribute says why. Pull them with `gcloud pubsub subscriptions pull ${google_pubsub_subscription.deadletter_hold.name} --limit 10`."
+  }
+}

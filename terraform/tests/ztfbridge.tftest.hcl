@@ -1,0 +1,504 @@
+# Offline tests of the deployment (`terraform test`, run by
+# scripts/terraform-check.sh). The google provider is mocked: nothing reaches
+# Google Cloud, computed attributes get made-up values, and the assertions
+# check what this module decides: names, wiring, least-privilege IAM,
+# partitioning, the function's source and runtime, the VM's static address.
+
+mock_provider "google" {
+  # Made-up values must still pass the provider's checks on IAM members.
+  mock_data "google_project" {
+    defaults = { number = "123456789012" }
+  }
+  mock_data "google_storage_project_service_account" {
+    defaults = {
+      email_address = "service-123456789012@gs-project-accounts.iam.gserviceaccount.com"
+      member        = "serviceAccount:service-123456789012@gs-project-accounts.iam.gserviceaccount.com"
+    }
+  }
+}
+
+override_resource {
+  target = google_service_account.connector
+  values = {
+    id     = "projects/ztfbridge-test/serviceAccounts/ztf-connector@ztfbridge-test.iam.gserviceaccount.com"
+    email  = "ztf-connector@ztfbridge-test.iam.gserviceaccount.com"
+    member = "serviceAccount:ztf-connector@ztfbridge-test.iam.gserviceaccount.com"
+  }
+}
+
+override_resource {
+  target = google_service_account.function
+  values = {
+    id     = "projects/ztfbridge-test/serviceAccounts/ztf-function@ztfbridge-test.iam.gserviceaccount.com"
+    email  = "ztf-function@ztfbridge-test.iam.gserviceaccount.com"
+    member = "serviceAccount:ztf-function@ztfbridge-test.iam.gserviceaccount.com"
+  }
+}
+
+override_resource {
+  target = google_service_account.function_build
+  values = {
+    id     = "projects/ztfbridge-test/serviceAccounts/ztf-function-build@ztfbridge-test.iam.gserviceaccount.com"
+    email  = "ztf-function-build@ztfbridge-test.iam.gserviceaccount.com"
+    member = "serviceAccount:ztf-function-build@ztfbridge-test.iam.gserviceaccount.com"
+  }
+}
+
+override_resource {
+  target = google_service_account.loader
+  values = {
+    id     = "projects/ztfbridge-test/serviceAccounts/ztf-bqloader@ztfbridge-test.iam.gserviceaccount.com"
+    email  = "ztf-bqloader@ztfbridge-test.iam.gserviceaccount.com"
+    member = "serviceAccount:ztf-bqloader@ztfbridge-test.iam.gserviceaccount.com"
+  }
+}
+
+variables {
+  project_id          = "ztfbridge-test"
+  region              = "us-central1"
+  ztf_kafka_brokers   = ["kafka1.example.org:9092", "kafka2.example.org:9092"]
+  loader_image        = "us-central1-docker.pkg.dev/ztfbridge-test/ztfbridge/ztfbridge:test"
+  ztfbridge_binary    = "tests/fixtures/ztfbridge"
+  function_source_zip = "tests/fixtures/function-source.zip"
+}
+
+run "names_and_storage" {
+  command = plan
+
+  assert {
+    condition     = google_pubsub_topic.alerts.name == "ztf-alerts" && google_pubsub_topic.deadletter.name == "ztf-alerts-deadletter" && google_pubsub_topic.objects.name == "ztf-alert-objects"
+    error_message = "topics must be ztf-alerts, ztf-alerts-deadletter and ztf-alert-objects"
+  }
+
+  assert {
+    condition     = google_storage_bucket.alerts.name == "ztfbridge-test-ztf-alerts" && google_storage_bucket.alerts.location == "US-CENTRAL1"
+    error_message = "the alert bucket must default to <project>-ztf-alerts in the region"
+  }
+
+  assert {
+    condition     = google_storage_bucket.alerts.uniform_bucket_level_access && google_storage_bucket.alerts.public_access_prevention == "enforced"
+    error_message = "the alert bucket must use uniform access and enforce public access prevention"
+  }
+
+  assert {
+    condition     = google_storage_bucket.artifacts.uniform_bucket_level_access && google_storage_bucket.artifacts.public_access_prevention == "enforced"
+    error_message = "the artifacts bucket must use uniform access and enforce public access prevention"
+  }
+
+  assert {
+    condition     = !google_storage_bucket.alerts.force_destroy
+    error_message = "with deletion_protection (the default) terraform destroy must not empty the alert bucket"
+  }
+
+  assert {
+    condition = jsonencode([for r in google_storage_bucket.alerts.lifecycle_rule : [one(r.action).type, one(r.action).storage_class, one(r.condition).age]]) == jsonencode([
+      ["SetStorageClass", "NEARLINE", 30],
+      ["SetStorageClass", "ARCHIVE", 365],
+    ])
+    error_message = "the alert bucket must get the default lifecycle rules"
+  }
+
+  assert {
+    condition     = google_storage_notification.alerts.event_types == toset(["OBJECT_FINALIZE"]) && google_storage_notification.alerts.payload_format == "JSON_API_V1"
+    error_message = "the bucket must notify OBJECT_FINALIZE only, with the object's JSON"
+  }
+
+  assert {
+    condition     = google_storage_notification.alerts.object_name_prefix == "ztf_"
+    error_message = "notifications must cover alert objects only (not quarantine/ or the connector's counts)"
+  }
+
+  assert {
+    condition     = google_pubsub_subscription.loader.name == "ztf-alerts-bqloader" && google_pubsub_subscription.loader.message_retention_duration == "604800s"
+    error_message = "the loader subscription must be ztf-alerts-bqloader and keep messages 7 days"
+  }
+
+  assert {
+    condition     = google_pubsub_subscription.loader.dead_letter_policy[0].max_delivery_attempts == 10 && google_pubsub_subscription.loader.expiration_policy[0].ttl == ""
+    error_message = "the loader subscription must dead-letter after 10 attempts and never expire"
+  }
+
+  assert {
+    condition     = google_pubsub_subscription.deadletter_hold.expiration_policy[0].ttl == "" && google_pubsub_subscription.deadletter_hold.message_retention_duration == "604800s"
+    error_message = "the dead-letter topic needs a subscription that keeps what lands there"
+  }
+}
+
+run "bigquery" {
+  command = plan
+
+  assert {
+    condition     = google_bigquery_dataset.ztf.dataset_id == "ztf" && google_bigquery_table.alerts.table_id == "alerts"
+    error_message = "the alerts table must be ztf.alerts"
+  }
+
+  assert {
+    condition     = google_bigquery_table.alerts.time_partitioning[0].type == "DAY" && google_bigquery_table.alerts.time_partitioning[0].field == "night"
+    error_message = "the alerts table must be partitioned by day on night"
+  }
+
+  assert {
+    condition     = google_bigquery_table.alerts.clustering == tolist(["objectId", "candid"])
+    error_message = "the alerts table must be clustered by objectId, candid"
+  }
+
+  assert {
+    condition     = jsondecode(google_bigquery_table.alerts.schema) == jsondecode(file("schema/alerts.json"))
+    error_message = "the alerts table schema must be schema/alerts.json, generated from the code"
+  }
+
+  assert {
+    condition     = contains([for f in jsondecode(google_bigquery_table.alerts.schema) : f.name if f.type == "DATE"], "night")
+    error_message = "the generated schema must have the DATE column night that the table is partitioned by"
+  }
+
+  assert {
+    condition     = google_bigquery_table.alerts.deletion_protection && !google_bigquery_dataset.ztf.delete_contents_on_destroy
+    error_message = "the table and dataset must be protected from terraform destroy by default"
+  }
+
+  assert {
+    condition     = toset(keys(google_bigquery_table.views)) == toset([for f in fileset("../bqloader/sql/views", "*.sql") : trimsuffix(f, ".sql")])
+    error_message = "every bqloader/sql/views/*.sql must become a view named after its file"
+  }
+
+  assert {
+    condition     = alltrue([for v in google_bigquery_table.views : !strcontains(v.view[0].query, "$${") && !v.view[0].use_legacy_sql])
+    error_message = "views must be standard SQL with their placeholders filled in"
+  }
+}
+
+run "function" {
+  command = apply
+
+  assert {
+    condition     = google_cloudfunctions2_function.store_alert.build_config[0].runtime == "go125" && google_cloudfunctions2_function.store_alert.build_config[0].entry_point == "StoreAlert"
+    error_message = "the function must build with runtime go125 and entry point StoreAlert by default"
+  }
+
+  assert {
+    condition     = google_cloudfunctions2_function.store_alert.build_config[0].source[0].storage_source[0].object == "functions/store-alert-${filemd5("tests/fixtures/function-source.zip")}.zip"
+    error_message = "the function source must be the uploaded archive, named by its MD5 so that a new archive redeploys"
+  }
+
+  assert {
+    condition     = google_cloudfunctions2_function.store_alert.build_config[0].source[0].storage_source[0].bucket == google_storage_bucket.artifacts.name && google_storage_bucket_object.function_source.source == "tests/fixtures/function-source.zip"
+    error_message = "the function source must come from the artifacts bucket, uploaded from function_source_zip"
+  }
+
+  assert {
+    condition     = google_cloudfunctions2_function.store_alert.event_trigger[0].pubsub_topic == google_pubsub_topic.alerts.id && google_cloudfunctions2_function.store_alert.event_trigger[0].event_type == "google.cloud.pubsub.topic.v1.messagePublished"
+    error_message = "the function must be triggered by the alerts topic"
+  }
+
+  assert {
+    condition     = google_cloudfunctions2_function.store_alert.event_trigger[0].retry_policy == "RETRY_POLICY_RETRY"
+    error_message = "a failed write must be retried"
+  }
+
+  assert {
+    condition     = google_cloudfunctions2_function.store_alert.service_config[0].environment_variables["ZTFBRIDGE_BUCKET"] == google_storage_bucket.alerts.name
+    error_message = "the function must be told the alert bucket through ZTFBRIDGE_BUCKET"
+  }
+
+  assert {
+    condition     = google_cloudfunctions2_function.store_alert.service_config[0].ingress_settings == "ALLOW_INTERNAL_ONLY"
+    error_message = "only Eventarc may call the function"
+  }
+}
+
+run "connector_vm" {
+  command = apply
+
+  assert {
+    condition     = google_compute_address.connector.address_type == "EXTERNAL" && google_compute_instance.connector.network_interface[0].access_config[0].nat_ip == google_compute_address.connector.address
+    error_message = "the connector must use the static external address ZTF allow-lists"
+  }
+
+  assert {
+    condition     = output.connector_ip == google_compute_address.connector.address
+    error_message = "the connector's address must be an output"
+  }
+
+  assert {
+    condition     = google_compute_instance.connector.service_account[0].email == google_service_account.connector.email
+    error_message = "the connector VM must run as its own service account"
+  }
+
+  assert {
+    condition = alltrue([for line in [
+      "ZTFBRIDGE_BROKERS=\"kafka1.example.org:9092,kafka2.example.org:9092\"",
+      "ZTFBRIDGE_GROUP=\"ztfbridge\"",
+      "ZTFBRIDGE_PUBSUB_PROJECT=\"ztfbridge-test\"",
+      "ZTFBRIDGE_PUBSUB_TOPIC=\"ztf-alerts\"",
+      "ZTFBRIDGE_DEADLETTER_TOPIC=\"ztf-alerts-deadletter\"",
+      "ZTFBRIDGE_COUNTS_BUCKET=\"ztfbridge-test-ztf-alerts\"",
+      "ZTFBRIDGE_METRICS_ADDR=\"127.0.0.1:9090\"",
+    ] : strcontains(google_compute_instance.connector.metadata_startup_script, line)])
+    error_message = "the startup script must configure ztfbridge connect through ZTFBRIDGE_* variables"
+  }
+
+  assert {
+    condition     = !strcontains(google_compute_instance.connector.metadata_startup_script, "ZTFBRIDGE_CONSUMERS") && !strcontains(google_compute_instance.connector.metadata_startup_script, "ZTFBRIDGE_BATCH_SIZE")
+    error_message = "unset knobs must keep the binary's defaults"
+  }
+
+  assert {
+    condition = alltrue([for line in [
+      "ExecStart=/usr/local/bin/ztfbridge connect",
+      "Restart=always",
+      "gs://${google_storage_bucket.artifacts.name}/ztfbridge/${filemd5("tests/fixtures/ztfbridge")}/ztfbridge",
+      "targets: [\"127.0.0.1:9090\"]",
+    ] : strcontains(google_compute_instance.connector.metadata_startup_script, line)])
+    error_message = "the startup script must install the uploaded binary, run it under systemd with restarts, and have the Ops Agent scrape its metrics"
+  }
+}
+
+run "connector_knobs" {
+  command = plan
+
+  variables {
+    connector_consumers  = 4
+    connector_batch_size = 500
+    connector_env        = { ZTFBRIDGE_DEDUP_REPLAY = "true" }
+    zone                 = "us-central1-c"
+  }
+
+  assert {
+    condition = alltrue([for line in ["ZTFBRIDGE_CONSUMERS=\"4\"", "ZTFBRIDGE_BATCH_SIZE=\"500\"", "ZTFBRIDGE_DEDUP_REPLAY=\"true\""] :
+    strcontains(google_compute_instance.connector.metadata_startup_script, line)])
+    error_message = "connector knobs must reach the connector's environment"
+  }
+
+  assert {
+    condition     = google_compute_instance.connector.zone == "us-central1-c"
+    error_message = "the zone variable must place the VM"
+  }
+}
+
+run "loader" {
+  command = apply
+
+  assert {
+    condition     = google_cloud_run_v2_worker_pool.loader.scaling[0].manual_instance_count == 2 && google_cloud_run_v2_worker_pool.loader.scaling[0].scaling_mode == "MANUAL"
+    error_message = "the loader must run 2 instances by default"
+  }
+
+  assert {
+    condition     = google_cloud_run_v2_worker_pool.loader.template[0].containers[0].image == var.loader_image && google_cloud_run_v2_worker_pool.loader.template[0].containers[0].args == tolist(["load"])
+    error_message = "the loader must run `ztfbridge load` from loader_image"
+  }
+
+  assert {
+    condition     = google_cloud_run_v2_worker_pool.loader.template[0].service_account == google_service_account.loader.email
+    error_message = "the loader must run as its own service account"
+  }
+
+  assert {
+    condition = { for e in google_cloud_run_v2_worker_pool.loader.template[0].containers[0].env : e.name => e.value if contains(["ZTFBRIDGE_SUBSCRIPTION", "ZTFBRIDGE_DATASET", "ZTFBRIDGE_TABLE"], e.name) } == {
+      ZTFBRIDGE_SUBSCRIPTION = "ztf-alerts-bqloader"
+      ZTFBRIDGE_DATASET      = "ztf"
+      ZTFBRIDGE_TABLE        = "alerts"
+    }
+    error_message = "the loader must be told its subscription, dataset and table"
+  }
+}
+
+run "least_privilege_iam" {
+  command = apply
+
+  assert {
+    condition     = length(toset([google_service_account.connector.email, google_service_account.function.email, google_service_account.function_build.email, google_service_account.loader.email])) == 4
+    error_message = "every component needs a service account of its own"
+  }
+
+  assert {
+    condition = alltrue([for m in google_project_iam_member.component :
+    contains(["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/bigquery.jobUser"], m.role)])
+    error_message = "project-wide roles are limited to writing logs and metrics and running BigQuery jobs"
+  }
+
+  assert {
+    condition     = google_project_iam_member.function_build_staging.condition[0].expression == "resource.name.startsWith(\"projects/_/buckets/gcf-v2-\")"
+    error_message = "the build's storage role must be limited to Cloud Functions' own staging buckets"
+  }
+
+  assert {
+    condition     = toset([for m in google_pubsub_topic_iam_member.connector_publish : m.topic]) == toset([google_pubsub_topic.alerts.id, google_pubsub_topic.deadletter.id]) && alltrue([for m in google_pubsub_topic_iam_member.connector_publish : m.role == "roles/pubsub.publisher" && m.member == google_service_account.connector.member])
+    error_message = "the connector may only publish, to the alerts and dead-letter topics"
+  }
+
+  assert {
+    condition     = google_storage_bucket_iam_member.connector_counts.bucket == google_storage_bucket.alerts.name && google_storage_bucket_iam_member.connector_counts.condition[0].expression == "resource.name.startsWith(\"projects/_/buckets/ztfbridge-test-ztf-alerts/objects/_ztfbridge/connector/\")"
+    error_message = "the connector's access to the alert bucket must be limited to _ztfbridge/connector/"
+  }
+
+  assert {
+    condition     = strcontains(google_storage_bucket_iam_member.connector_binary.condition[0].expression, "/objects/ztfbridge/") && google_storage_bucket_iam_member.connector_binary.role == "roles/storage.objectViewer"
+    error_message = "the connector may only read the ztfbridge binaries"
+  }
+
+  assert {
+    condition = google_storage_bucket_iam_member.function_write.role == "roles/storage.objectCreator" && google_storage_bucket_iam_member.function_read.role == "roles/storage.objectViewer" && alltrue([
+      for m in [google_storage_bucket_iam_member.function_write, google_storage_bucket_iam_member.function_read] :
+      m.bucket == google_storage_bucket.alerts.name && m.member == google_service_account.function.member
+    ])
+    error_message = "the function may create and read objects in the alert bucket, never replace or delete them"
+  }
+
+  assert {
+    condition     = google_cloud_run_v2_service_iam_member.function_invoker.name == google_cloudfunctions2_function.store_alert.name && google_cloud_run_v2_service_iam_member.function_invoker.role == "roles/run.invoker"
+    error_message = "the trigger identity may invoke the function's service only"
+  }
+
+  assert {
+    condition     = google_pubsub_subscription_iam_member.loader_pull.subscription == google_pubsub_subscription.loader.id && google_pubsub_subscription_iam_member.loader_pull.role == "roles/pubsub.subscriber" && google_pubsub_subscription_iam_member.loader_pull.member == google_service_account.loader.member
+    error_message = "the loader may only pull from its own subscription"
+  }
+
+  assert {
+    condition     = google_bigquery_dataset_iam_member.loader_write.dataset_id == google_bigquery_dataset.ztf.dataset_id && google_bigquery_dataset_iam_member.loader_write.role == "roles/bigquery.dataEditor"
+    error_message = "the loader may write to the ztf dataset only"
+  }
+
+  assert {
+    condition     = google_pubsub_topic_iam_member.gcs_agent_objects.member == data.google_storage_project_service_account.gcs.member && google_pubsub_topic_iam_member.gcs_agent_objects.topic == google_pubsub_topic.objects.id
+    error_message = "the Cloud Storage service agent must be allowed to publish the notifications"
+  }
+
+  assert {
+    condition     = google_pubsub_topic_iam_member.pubsub_agent_deadletter.member == "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+    error_message = "the Pub/Sub service agent must be allowed to dead-letter"
+  }
+
+  assert {
+    condition = length([for r in concat(
+      [for m in google_project_iam_member.component : m.role],
+      [for m in google_pubsub_topic_iam_member.connector_publish : m.role],
+      [
+        google_project_iam_member.function_build_staging.role,
+        google_storage_bucket_iam_member.connector_counts.role,
+        google_storage_bucket_iam_member.connector_binary.role,
+        google_storage_bucket_iam_member.function_write.role,
+        google_storage_bucket_iam_member.function_read.role,
+        google_storage_bucket_iam_member.function_build_source.role,
+        google_artifact_registry_repository_iam_member.function_build.role,
+        google_pubsub_subscription_iam_member.loader_pull.role,
+        google_pubsub_topic_iam_member.loader_deadletter.role,
+        google_bigquery_dataset_iam_member.loader_write.role,
+      ],
+    ) : r if contains(["roles/owner", "roles/editor", "roles/storage.admin", "roles/pubsub.admin", "roles/bigquery.admin"], r)]) == 0
+    error_message = "no component may hold a basic or admin role"
+  }
+}
+
+run "monitoring" {
+  command = apply
+
+  assert {
+    condition     = strcontains(google_monitoring_alert_policy.consumer_lag.conditions[0].condition_prometheus_query_language[0].query, "ztfbridge_connector_lag) > 50000")
+    error_message = "the lag alert must fire on the connector's summed consumer lag"
+  }
+
+  assert {
+    condition     = google_monitoring_alert_policy.consumer_lag.conditions[0].condition_prometheus_query_language[0].duration == "900s"
+    error_message = "the lag alert must wait lag_alert_minutes"
+  }
+
+  assert {
+    condition     = length(jsondecode(google_monitoring_dashboard.ztfbridge.dashboard_json).mosaicLayout.tiles) == 10
+    error_message = "the dashboard must hold its 10 charts"
+  }
+
+  assert {
+    condition = alltrue([for word in ["consumed", "lag", "Function", "GCS", "rows written to BigQuery"] :
+    anytrue([for t in jsondecode(google_monitoring_dashboard.ztfbridge.dashboard_json).mosaicLayout.tiles : strcontains(t.widget.title, word)])])
+    error_message = "the dashboard must chart consumption, lag, the function, GCS objects and loader rows"
+  }
+}
+
+run "alert_emails" {
+  command = plan
+
+  variables {
+    alert_emails = ["night-shift@example.org"]
+  }
+
+  assert {
+    condition     = length(google_monitoring_notification_channel.email) == 1 && google_monitoring_notification_channel.email["night-shift@example.org"].labels.email_address == "night-shift@example.org"
+    error_message = "each alert e-mail must get a notification channel"
+  }
+}
+
+run "custom_prefix_notifications" {
+  command = plan
+
+  variables {
+    alert_object_prefix = "alerts/{night}/"
+  }
+
+  assert {
+    condition     = google_storage_notification.alerts.object_name_prefix == "alerts/" && google_cloudfunctions2_function.store_alert.service_config[0].environment_variables["ZTFBRIDGE_PREFIX"] == "alerts/{night}/"
+    error_message = "a prefix template must reach the function, and notifications must cover its fixed part"
+  }
+}
+
+run "rejects_bad_brokers" {
+  command = plan
+
+  variables {
+    ztf_kafka_brokers = ["kafka.example.org"]
+  }
+
+  expect_failures = [var.ztf_kafka_brokers]
+}
+
+run "rejects_bad_project" {
+  command = plan
+
+  variables {
+    project_id = "Not_A_Project"
+  }
+
+  expect_failures = [var.project_id]
+}
+
+run "rejects_zone_outside_region" {
+  command = plan
+
+  variables {
+    zone = "europe-west1-b"
+  }
+
+  expect_failures = [var.zone]
+}
+
+run "rejects_bad_lifecycle_rule" {
+  command = plan
+
+  variables {
+    alert_bucket_lifecycle_rules = [{ action = "Delete", age_days = 30, storage_class = "NEARLINE" }]
+  }
+
+  expect_failures = [var.alert_bucket_lifecycle_rules]
+}
+
+run "rejects_bad_connector_env" {
+  command = plan
+
+  variables {
+    connector_env = { KAFKA_BROKERS = "x:1" }
+  }
+
+  expect_failures = [var.connector_env]
+}
+
+run "rejects_missing_binary" {
+  command = plan
+
+  variables {
+    ztfbridge_binary = "tests/fixtures/does-not-exist"
+  }
+
+  expect_failures = [var.ztfbridge_binary]
+}
