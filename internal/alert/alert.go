@@ -16,16 +16,9 @@ import (
 // a writer schema that disagrees (a broker that made every field nullable,
 // an old version that did not) still decodes, see the package doc.
 type Alert struct {
-	SchemaVsn        string         `avro:"schemavsn" doc:"schema version used, as written in the record (can differ from schema_version)"`
-	Publisher        string         `avro:"publisher" doc:"origin of alert packet"`
-	ObjectID         string         `avro:"objectId" doc:"object identifier or name"`
-	Candid           int64          `avro:"candid" doc:"candidate id of the alert, unique per alert"`
-	Candidate        Candidate      `avro:"candidate" doc:"the detection that triggered the alert"`
-	PrvCandidates    []PrvCandidate `avro:"prv_candidates" doc:"detections and upper limits (candid null) of the previous 30 days"`
-	FPHists          []FPHist       `avro:"fp_hists" doc:"forced photometry history of the previous 30 days (schema 4.x)"`
-	CutoutScience    *Cutout        `avro:"cutoutScience" doc:"science image cutout, gzip-compressed FITS"`
-	CutoutTemplate   *Cutout        `avro:"cutoutTemplate" doc:"template image cutout, gzip-compressed FITS"`
-	CutoutDifference *Cutout        `avro:"cutoutDifference" doc:"difference image cutout, gzip-compressed FITS"`
+	Candid    int64  `avro:"candid" doc:"candidate id of the alert, unique per alert; starts with the night id"`
+	ObjectID  string `avro:"objectId" doc:"object identifier or name"`
+	SchemaVsn string `avro:"schemavsn" doc:"schema version as written in the record (can differ from schema_version)"`
 
 	// SchemaVersion is the "version" attribute of the writer schema in the
 	// container header ("" when the writer schema has none).
@@ -33,6 +26,14 @@ type Alert struct {
 	// Night is the UTC date of the night of the alert: candidate.nid when
 	// the packet has it, else the date of candidate.jd.
 	Night time.Time `avro:"-"`
+
+	Publisher        string         `avro:"publisher" doc:"origin of alert packet"`
+	Candidate        Candidate      `avro:"candidate" doc:"the detection that triggered the alert"`
+	PrvCandidates    []PrvCandidate `avro:"prv_candidates" doc:"detections and upper limits (candid null) of the previous 30 days"`
+	FPHists          []FPHist       `avro:"fp_hists" doc:"forced photometry history of the previous 30 days (schema 4.x)"`
+	CutoutScience    *Cutout        `avro:"cutoutScience" doc:"science image cutout, gzip-compressed FITS"`
+	CutoutTemplate   *Cutout        `avro:"cutoutTemplate" doc:"template image cutout, gzip-compressed FITS"`
+	CutoutDifference *Cutout        `avro:"cutoutDifference" doc:"difference image cutout, gzip-compressed FITS"`
 }
 
 // Topic returns the ZTF Kafka topic of the alert's night,

@@ -1,7 +1,6 @@
 package alert
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -42,13 +41,13 @@ const (
 )
 
 // Decoder decodes ZTF alert packets. It is safe for concurrent use. It
-// parses each distinct writer schema once (keyed by the SHA-256 of the
-// schema bytes in the container header) and keeps up to 64 of them.
+// parses each distinct writer schema once (keyed by the schema bytes in
+// the container header) and keeps up to 64 of them.
 type Decoder struct {
 	api avro.API
 
 	mu      sync.RWMutex
-	schemas map[[sha256.Size]byte]*writer
+	schemas map[string]*writer // by the schema bytes of the header
 	parses  atomic.Int64
 }
 
@@ -59,7 +58,7 @@ func NewDecoder() *Decoder {
 			MaxByteSliceSize:  maxBytesLen,
 			MaxSliceAllocSize: maxArrayLen,
 		}.Freeze(),
-		schemas: make(map[[sha256.Size]byte]*writer),
+		schemas: make(map[string]*writer),
 	}
 }
 

@@ -67,8 +67,8 @@
 //
 // Each distinct writer schema is parsed once (about 3 ms for a 4.02 schema)
 // with a name cache of its own, because versions reuse record names for
-// different fields, and kept in the Decoder keyed by the SHA-256 of the
-// schema bytes: packets carrying the same schema share one parse.
+// different fields, and kept in the Decoder keyed by the schema bytes:
+// packets carrying the same schema share one parse.
 //
 // The Go types fit ZTF's own schemas exactly. Writers whose fields have
 // other shapes still decode: Fink's broker schemas make every field

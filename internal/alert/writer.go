@@ -2,7 +2,6 @@ package alert
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -29,9 +28,8 @@ type planResult struct {
 // writer returns the parsed writer schema for the schema bytes raw of a
 // container header, parsing it on first sight.
 func (d *Decoder) writer(raw []byte) (*writer, error) {
-	key := sha256.Sum256(raw)
 	d.mu.RLock()
-	w, ok := d.schemas[key]
+	w, ok := d.schemas[string(raw)]
 	d.mu.RUnlock()
 	if !ok {
 		w = parseWriter(raw)
@@ -40,7 +38,7 @@ func (d *Decoder) writer(raw []byte) (*writer, error) {
 		if len(d.schemas) >= maxSchemas {
 			clear(d.schemas) // a stream of junk schemas must not grow memory
 		}
-		d.schemas[key] = w
+		d.schemas[string(raw)] = w
 		d.mu.Unlock()
 	}
 	if w.err != nil {
