@@ -1,0 +1,178 @@
+package bqloader
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// Config is everything the loader can be told. Each field above the "Not
+// flags" line is one command-line flag (see AddFlags, which also holds the
+// help text); DefaultConfig holds every default.
+type Config struct {
+	// Pub/Sub.
+	PubSubProject   string // --pubsub-project: project of the topics and the subscription (default: --project)
+	Subscription    string // --subscription: the loader's own subscription
+	Topic           string // --pubsub-topic: the alert topic; the subscription is created on it when missing
+	DeadLetterTopic string // --deadletter-topic: where undecodable messages and rejected rows go
+
+	// Flow control: the loader's memory at any backlog.
+	MaxOutstandingMessages int // --max-outstanding-messages
+	MaxOutstandingBytes    int // --max-outstanding-bytes
+
+	// BigQuery.
+	Project         string // --project: project of the dataset
+	Dataset         string // --dataset
+	Location        string // --location: of the dataset, when the loader creates it
+	Cutouts         bool   // --cutouts: store the three FITS cutouts in the row
+	BigQueryAPI     string // --bigquery-api: REST endpoint; empty = Google's (set for the emulator)
+	StorageWriteAPI string // --bigquery-storage-api: gRPC endpoint of the Storage Write API; empty = Google's
+
+	// Batching.
+	BatchRows      int           // --batch-rows: rows per append
+	BatchBytes     int           // --batch-bytes: encoded bytes per append
+	BatchDelay     time.Duration // --batch-delay: longest wait to fill a batch
+	WritesInFlight int           // --writes-in-flight: appends waiting for BigQuery at once
+
+	// Dedup.
+	DedupNights  int           // --dedup-nights: nights whose candids are remembered
+	DedupRefresh time.Duration // --dedup-refresh: how often other loaders' rows are read back
+
+	DrainTimeout time.Duration // --drain-timeout: on SIGTERM, longest wait to write what was received
+	MetricsAddr  string        // --metrics-addr: Prometheus /metrics; empty = off
+
+	// Not flags: what a program or a test embedding the loader injects.
+
+	// Now stamps ingest_time. Nil means time.Now.
+	Now func() time.Time
+	// Logger receives JSON logs. Nil means slog.Default().
+	Logger *slog.Logger
+	// Registry receives the loader's metrics. Nil means a new
+	// metrics.NewRegistry(), served on MetricsAddr.
+	Registry *prometheus.Registry
+	// PubSubOptions, BigQueryOptions and StorageWriteOptions are passed to
+	// the Google clients after the ones BigQueryAPI and StorageWriteAPI
+	// imply. The Pub/Sub client also honours PUBSUB_EMULATOR_HOST.
+	PubSubOptions       []option.ClientOption
+	BigQueryOptions     []option.ClientOption
+	StorageWriteOptions []option.ClientOption
+}
+
+// DefaultConfig returns the defaults, chosen for a 2-core VM loading the
+// public ZTF stream: about 80 KB per alert, about 30 KB per row without
+// cutouts, 0.6-1.2 million alerts a night, bursts of 80,000 a minute.
+func DefaultConfig() Config {
+	return Config{
+		Subscription:    "ztf-alerts-bigquery",
+		Topic:           "ztf-alerts",
+		DeadLetterTopic: "ztf-alerts-deadletter",
+
+		MaxOutstandingMessages: 2000,
+		MaxOutstandingBytes:    256 << 20,
+
+		Dataset:  "ztf",
+		Location: "US",
+
+		BatchRows:      500,
+		BatchBytes:     8 << 20,
+		BatchDelay:     500 * time.Millisecond,
+		WritesInFlight: 3,
+
+		DedupNights:  2,
+		DedupRefresh: time.Minute,
+
+		DrainTimeout: 30 * time.Second,
+		MetricsAddr:  ":9465",
+	}
+}
+
+// AddFlags defines one flag per Config field on fs, with c's values as
+// defaults, writing into c.
+func (c *Config) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.PubSubProject, "pubsub-project", c.PubSubProject, "Google Cloud project of the Pub/Sub topics and subscription (default: --project)")
+	fs.StringVar(&c.Subscription, "subscription", c.Subscription, "the loader's Pub/Sub subscription; loaders sharing it share the work")
+	fs.StringVar(&c.Topic, "pubsub-topic", c.Topic, "Pub/Sub topic of the alerts; the subscription is created on it when missing")
+	fs.StringVar(&c.DeadLetterTopic, "deadletter-topic", c.DeadLetterTopic, "Pub/Sub topic receiving undecodable messages and rows BigQuery rejects,\nunchanged, with the reason in the \"error\" attribute")
+
+	fs.IntVar(&c.MaxOutstandingMessages, "max-outstanding-messages", c.MaxOutstandingMessages, "messages received and not yet acknowledged; Pub/Sub waits above it\n(keep it at least --batch-rows x --writes-in-flight)")
+	fs.IntVar(&c.MaxOutstandingBytes, "max-outstanding-bytes", c.MaxOutstandingBytes, "bytes received and not yet acknowledged; Pub/Sub waits above it")
+
+	fs.StringVar(&c.Project, "project", c.Project, "Google Cloud project of the BigQuery dataset (required)")
+	fs.StringVar(&c.Dataset, "dataset", c.Dataset, "BigQuery dataset of the alerts_raw table and the views")
+	fs.StringVar(&c.Location, "location", c.Location, "location of the dataset when the loader creates it")
+	fs.BoolVar(&c.Cutouts, "cutouts", c.Cutouts, "also store the three gzip FITS cutouts (about 45 KB a row) in BigQuery")
+	fs.StringVar(&c.BigQueryAPI, "bigquery-api", c.BigQueryAPI, "BigQuery REST endpoint, e.g. http://127.0.0.1:9050 for the local emulator;\nempty = Google's, with Application Default Credentials")
+	fs.StringVar(&c.StorageWriteAPI, "bigquery-storage-api", c.StorageWriteAPI, "BigQuery Storage Write API gRPC endpoint, e.g. 127.0.0.1:9060 for the local\nemulator (plaintext, no credentials); empty = Google's")
+
+	fs.IntVar(&c.BatchRows, "batch-rows", c.BatchRows, "rows per append to BigQuery")
+	fs.IntVar(&c.BatchBytes, "batch-bytes", c.BatchBytes, "encoded bytes per append to BigQuery (the API takes at most 10 MB)")
+	fs.DurationVar(&c.BatchDelay, "batch-delay", c.BatchDelay, "longest wait to fill a batch before it is written")
+	fs.IntVar(&c.WritesInFlight, "writes-in-flight", c.WritesInFlight, "batches being written at once")
+
+	fs.IntVar(&c.DedupNights, "dedup-nights", c.DedupNights, "nights whose written candids are remembered to skip the replay\n(about 40 bytes per candid)")
+	fs.DurationVar(&c.DedupRefresh, "dedup-refresh", c.DedupRefresh, "how often the candids other loaders wrote are read back from BigQuery")
+
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "on SIGTERM, longest wait to write and acknowledge what was received;\nthe rest is redelivered")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus /metrics and /healthz on this address; empty = off")
+}
+
+// check reports the settings that cannot work and fills in the derived
+// defaults.
+func (c *Config) check() error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Project == "" {
+		fail("--project is required")
+	}
+	if c.PubSubProject == "" {
+		c.PubSubProject = c.Project
+	}
+	for name, v := range map[string]string{"--subscription": c.Subscription, "--pubsub-topic": c.Topic, "--deadletter-topic": c.DeadLetterTopic, "--dataset": c.Dataset} {
+		if v == "" {
+			fail("%s is empty", name)
+		}
+	}
+	if c.BatchRows < 1 || c.WritesInFlight < 1 || c.DedupNights < 1 {
+		fail("--batch-rows, --writes-in-flight and --dedup-nights must be at least 1")
+	}
+	const maxAppend = 10_000_000 - 100_000 // the API's limit, less the request's envelope
+	if c.BatchBytes < 1 || c.BatchBytes > maxAppend {
+		fail("--batch-bytes must be between 1 and %d", maxAppend)
+	}
+	if c.BatchDelay <= 0 || c.DedupRefresh <= 0 {
+		fail("--batch-delay and --dedup-refresh must be positive")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return errors.Join(errs...)
+}
+
+// bigQueryOptions are the options of the BigQuery REST client.
+func (c *Config) bigQueryOptions() []option.ClientOption {
+	var opts []option.ClientOption
+	if c.BigQueryAPI != "" {
+		opts = append(opts, option.WithEndpoint(c.BigQueryAPI), option.WithoutAuthentication())
+	}
+	return append(opts, c.BigQueryOptions...)
+}
+
+// storageWriteOptions are the options of the Storage Write API client.
+func (c *Config) storageWriteOptions() []option.ClientOption {
+	var opts []option.ClientOption
+	if c.StorageWriteAPI != "" {
+		opts = append(opts, option.WithEndpoint(c.StorageWriteAPI), option.WithoutAuthentication(),
+			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	}
+	return append(opts, c.StorageWriteOptions...)
+}

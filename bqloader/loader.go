@@ -1,0 +1,364 @@
+package bqloader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/bigquery"
+	"cloud.google.com/go/bigquery/storage/managedwriter"
+	"cloud.google.com/go/civil"
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/api/iterator"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ztfbridge/ztfbridge/internal/alert"
+	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/metrics"
+)
+
+// Loader streams the alerts of one Pub/Sub subscription into BigQuery.
+// Create it with New, run it once with Run, then Close it.
+//
+// The story of one message, in the order of this file: Run receives it;
+// handle decodes it (undecodable: dead letter), skips it if its candid
+// already has a row (duplicate: ack), encodes its row and hands it to the
+// batcher; the batcher writes it with others in one append; when BigQuery
+// has acknowledged the append the candid is remembered and the message
+// acked. A row BigQuery refuses goes to the dead-letter topic, then the
+// message is acked. A message is acked only after its row, or its dead
+// letter, is durable: at least once, with the alerts view making it once.
+type Loader struct {
+	cfg     Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	metrics *loaderMetrics
+	decoder *alert.Decoder
+	rowOpts bqrow.Options
+	encoder *rowEncoder
+
+	pubsub *pubsub.Client
+	sub    *pubsub.Subscriber
+	dead   *pubsub.Publisher
+
+	bq      *bigquery.Client
+	storage *managedwriter.Client
+	writer  *writer
+	seen    *seenSet
+	batches *batcher
+}
+
+// New checks cfg, connects to Pub/Sub and BigQuery, creates what is
+// missing (the subscription, the dataset, the raw table and its new
+// columns, the views) and opens the write stream. It fails if the
+// dead-letter topic or BigQuery cannot be reached, so that a wrong
+// setting is seen at start. It receives nothing until Run.
+func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("bqloader: %w", err)
+	}
+	l := &Loader{cfg: cfg, log: cfg.Logger, reg: cfg.Registry, decoder: alert.NewDecoder(),
+		rowOpts: bqrow.Options{Cutouts: cfg.Cutouts}}
+	if l.reg == nil {
+		l.reg = metrics.NewRegistry()
+	}
+	l.metrics = newMetrics(l.reg)
+	defer func() {
+		if err != nil {
+			l.Close()
+		}
+	}()
+
+	if l.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, cfg.PubSubOptions...); err != nil {
+		return nil, fmt.Errorf("bqloader: pubsub: %w", err)
+	}
+	if err := l.ensureSubscription(ctx); err != nil {
+		return nil, fmt.Errorf("bqloader: %w", err)
+	}
+	deadTopic := "projects/" + cfg.PubSubProject + "/topics/" + cfg.DeadLetterTopic
+	if _, err := l.pubsub.TopicAdminClient.GetTopic(ctx, &pubsubpb.GetTopicRequest{Topic: deadTopic}); err != nil {
+		return nil, fmt.Errorf("bqloader: dead-letter topic %s: %w", deadTopic, err)
+	}
+	l.dead = l.pubsub.Publisher(cfg.DeadLetterTopic)
+	l.sub = l.pubsub.Subscriber(cfg.Subscription)
+	l.sub.ReceiveSettings.MaxOutstandingMessages = cfg.MaxOutstandingMessages
+	l.sub.ReceiveSettings.MaxOutstandingBytes = cfg.MaxOutstandingBytes
+
+	if l.bq, err = bigquery.NewClient(ctx, cfg.Project, cfg.bigQueryOptions()...); err != nil {
+		return nil, fmt.Errorf("bqloader: bigquery: %w", err)
+	}
+	schema, err := EnsureTables(ctx, l.bq, cfg.Dataset, cfg.Location, bqrow.Schema(l.rowOpts))
+	if err != nil {
+		return nil, fmt.Errorf("bqloader: %w", err)
+	}
+	if l.encoder, err = newRowEncoder(schema); err != nil {
+		return nil, fmt.Errorf("bqloader: %w", err)
+	}
+	if l.storage, err = managedwriter.NewClient(ctx, cfg.Project, cfg.storageWriteOptions()...); err != nil {
+		return nil, fmt.Errorf("bqloader: storage write api: %w", err)
+	}
+	stream, err := l.storage.NewManagedStream(ctx,
+		managedwriter.WithType(managedwriter.DefaultStream),
+		managedwriter.WithDestinationTable(managedwriter.TableParentFromParts(cfg.Project, cfg.Dataset, RawTable)),
+		managedwriter.WithSchemaDescriptor(l.encoder.descriptor),
+		managedwriter.EnableWriteRetries(true))
+	if err != nil {
+		return nil, fmt.Errorf("bqloader: open write stream: %w", err)
+	}
+	raw := l.bq.Dataset(cfg.Dataset).Table(RawTable)
+	l.writer = &writer{
+		stream:  stream,
+		healthy: func(ctx context.Context) bool { _, err := raw.Metadata(ctx); return err == nil },
+		log:     l.log,
+		metrics: l.metrics,
+		pause:   backoff,
+	}
+	l.seen = newSeenSet(l.readCandids, cfg.DedupNights, cfg.Now, l.log)
+	l.batches = newBatcher(cfg.BatchRows, cfg.BatchBytes, cfg.BatchDelay, cfg.WritesInFlight, l.writeBatch)
+	return l, nil
+}
+
+// ensureSubscription creates the loader's subscription on the alert topic
+// when it does not exist. Terraform normally creates it; this makes a
+// fresh project or the local stack work too.
+func (l *Loader) ensureSubscription(ctx context.Context) error {
+	name := "projects/" + l.cfg.PubSubProject + "/subscriptions/" + l.cfg.Subscription
+	_, err := l.pubsub.SubscriptionAdminClient.GetSubscription(ctx, &pubsubpb.GetSubscriptionRequest{Subscription: name})
+	if status.Code(err) != codes.NotFound {
+		if err != nil {
+			return fmt.Errorf("subscription %s: %w", name, err)
+		}
+		return nil
+	}
+	_, err = l.pubsub.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		Name:               name,
+		Topic:              "projects/" + l.cfg.PubSubProject + "/topics/" + l.cfg.Topic,
+		AckDeadlineSeconds: 60,
+	})
+	if err != nil && status.Code(err) != codes.AlreadyExists {
+		return fmt.Errorf("create subscription %s: %w", name, err)
+	}
+	l.log.Info("created subscription", "subscription", name, "topic", l.cfg.Topic)
+	return nil
+}
+
+// Registry is where l's metrics are registered (Config.Registry or its own).
+func (l *Loader) Registry() *prometheus.Registry { return l.reg }
+
+// Run receives and loads until ctx is done, then drains: what was received
+// is written and acknowledged if BigQuery takes it within DrainTimeout, and
+// handed back to Pub/Sub (nacked) otherwise. Run returns nil after a clean
+// stop; call it once.
+func (l *Loader) Run(ctx context.Context) error {
+	l.log.Info("loader starting", "subscription", l.cfg.Subscription, "table", l.cfg.Project+"."+l.cfg.Dataset+"."+RawTable)
+	// Writes and dead letters outlive ctx by at most DrainTimeout.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	stopDrainTimer := context.AfterFunc(ctx, func() { time.AfterFunc(l.cfg.DrainTimeout, cancelWork) })
+	defer stopDrainTimer()
+
+	var wg sync.WaitGroup
+	var serveErr error
+	wg.Go(func() { serveErr = metrics.Serve(ctx, l.log, l.cfg.MetricsAddr, l.reg) })
+	wg.Go(func() { l.refreshSeen(ctx) })
+	wg.Go(func() { l.batches.run(work, ctx.Done()) })
+
+	err := l.sub.Receive(ctx, func(_ context.Context, m *pubsub.Message) { l.handle(work, m) })
+	// Receive returns once every handle has returned: nothing sends to
+	// the batcher any more.
+	l.batches.close()
+	wg.Wait()
+	l.log.Info("loader stopped")
+	if err != nil {
+		return fmt.Errorf("bqloader: receive: %w", err)
+	}
+	return serveErr
+}
+
+// handle takes one message to BigQuery and acks it, or nacks it when it
+// could not be written before the drain ended. It returns when the
+// message is settled, so that Pub/Sub's flow control (MaxOutstanding*)
+// bounds what the loader holds: backpressure, not growth.
+func (l *Loader) handle(ctx context.Context, m *pubsub.Message) {
+	l.metrics.received.Inc()
+	alerts, err := l.decoder.Decode(m.Data)
+	if err != nil {
+		l.deadLetter(ctx, m, ReasonUndecodable, err.Error(), nil)
+		return
+	}
+	if len(alerts) != 1 {
+		l.deadLetter(ctx, m, ReasonNotOneAlert, fmt.Sprintf("the container holds %d alerts, want 1", len(alerts)), nil)
+		return
+	}
+	a := alerts[0]
+	night := civil.DateOf(a.Night)
+	if l.seen.contains(ctx, night, a.Candid) {
+		l.metrics.duplicates.Inc()
+		m.Ack()
+		return
+	}
+	row, err := l.encode(a, m)
+	if err != nil {
+		l.deadLetter(ctx, m, ReasonUnencodable, err.Error(), a)
+		return
+	}
+	p := &pending{night: night, candid: a.Candid, row: row, done: make(chan outcome, 1)}
+	o := l.batches.write(ctx, p)
+	switch {
+	case o.err != nil:
+		l.metrics.nacked.Inc()
+		m.Nack()
+	case o.rejected != "":
+		l.deadLetter(ctx, m, ReasonRejected, o.rejected, a)
+	default:
+		m.Ack()
+	}
+}
+
+// encode returns the Storage Write API row of a, stamped with the Kafka
+// position the connector put in m's attributes and the time now.
+func (l *Loader) encode(a *alert.Alert, m *pubsub.Message) ([]byte, error) {
+	k, err := attr.ParseKafka(m.Attributes)
+	if err != nil {
+		// The alert is good; only its provenance is unreadable.
+		l.log.Warn("malformed Kafka attributes, loading the alert without them", "candid", a.Candid, "err", err)
+		k = attr.Kafka{}
+	}
+	values, _, err := bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: l.cfg.Now()}, l.rowOpts).Save()
+	if err != nil {
+		return nil, err
+	}
+	return l.encoder.encode(values)
+}
+
+// writeBatch writes one batch and tells each of its messages the outcome.
+// A row's candid is remembered before its message is acked, so that a
+// redelivery of it is recognised.
+func (l *Loader) writeBatch(ctx context.Context, batch []*pending) {
+	rows := make([][]byte, len(batch))
+	for i, p := range batch {
+		rows[i] = p.row
+	}
+	l.metrics.batchRows.Observe(float64(len(rows)))
+	rejected, err := l.writer.write(ctx, rows)
+	written := 0
+	for i, p := range batch {
+		switch reason, refused := rejected[i]; {
+		case err != nil:
+			p.done <- outcome{err: err}
+		case refused:
+			p.done <- outcome{rejected: reason}
+		default:
+			written++
+			l.seen.add(p.night, p.candid)
+			p.done <- outcome{}
+		}
+	}
+	l.metrics.rowsWritten.Add(float64(written))
+	l.metrics.seenCandids.Set(float64(l.seen.len()))
+}
+
+// maxAttribute is Pub/Sub's limit on an attribute value, in bytes.
+const maxAttribute = 1024
+
+// deadLetter publishes m unchanged to the dead-letter topic, with why in
+// the error attribute (and the candid when known), and acks m once the
+// dead letter is stored. If the dead-letter topic cannot take it, m is
+// nacked and will come again: nothing is dropped.
+func (l *Loader) deadLetter(ctx context.Context, m *pubsub.Message, reason, detail string, a *alert.Alert) {
+	attrs := make(map[string]string, len(m.Attributes)+2)
+	for k, v := range m.Attributes {
+		attrs[k] = v
+	}
+	why := reason + ": " + detail
+	if len(why) > maxAttribute {
+		why = why[:maxAttribute]
+	}
+	attrs[attr.Error] = why
+	log := l.log.With("reason", reason, "detail", detail, "message_id", m.ID)
+	if a != nil {
+		attrs[attr.Candid] = strconv.FormatInt(a.Candid, 10)
+		attrs[attr.ObjectID] = a.ObjectID
+		log = log.With("candid", a.Candid, "objectId", a.ObjectID)
+	}
+	if _, err := l.dead.Publish(ctx, &pubsub.Message{Data: m.Data, Attributes: attrs}).Get(ctx); err != nil {
+		log.Error("cannot publish dead letter; message handed back to Pub/Sub", "err", err)
+		l.metrics.nacked.Inc()
+		m.Nack()
+		return
+	}
+	log.Warn("message dead-lettered")
+	l.metrics.deadLettered.WithLabelValues(reason).Inc()
+	m.Ack()
+}
+
+// readCandids is the seenSet's view of the raw table.
+func (l *Loader) readCandids(ctx context.Context, night civil.Date, since time.Time) ([]int64, error) {
+	q := l.bq.Query(fmt.Sprintf("SELECT candid FROM `%s.%s.%s` WHERE night = @night AND ingest_time >= @since",
+		l.cfg.Project, l.cfg.Dataset, RawTable))
+	q.Parameters = []bigquery.QueryParameter{{Name: "night", Value: night}, {Name: "since", Value: since}}
+	it, err := q.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read candids of %s: %w", night, err)
+	}
+	candids := make([]int64, 0, it.TotalRows)
+	for {
+		var row struct{ Candid int64 }
+		err := it.Next(&row)
+		if errors.Is(err, iterator.Done) {
+			return candids, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read candids of %s: %w", night, err)
+		}
+		candids = append(candids, row.Candid)
+	}
+}
+
+// refreshSeen reads back, every DedupRefresh, the candids other loaders
+// wrote, until ctx is done.
+func (l *Loader) refreshSeen(ctx context.Context) {
+	t := time.NewTicker(l.cfg.DedupRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := l.seen.refresh(ctx); err != nil && ctx.Err() == nil {
+			l.log.Warn("cannot refresh the written candids from BigQuery", "err", err)
+		}
+		l.metrics.seenCandids.Set(float64(l.seen.len()))
+	}
+}
+
+// Close closes the write stream and every client. Call it after Run has
+// returned, or instead of Run.
+func (l *Loader) Close() error {
+	var errs []error
+	if l.dead != nil {
+		l.dead.Stop()
+	}
+	if l.writer != nil {
+		errs = append(errs, l.writer.stream.Close())
+	}
+	if l.storage != nil {
+		errs = append(errs, l.storage.Close())
+	}
+	if l.bq != nil {
+		errs = append(errs, l.bq.Close())
+	}
+	if l.pubsub != nil {
+		errs = append(errs, l.pubsub.Close())
+	}
+	return errors.Join(errs...)
+}

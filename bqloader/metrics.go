@@ -1,0 +1,67 @@
+package bqloader
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Dead-letter reasons, the values of the reason label of
+// ztfbridge_bqloader_dead_lettered_total.
+const (
+	ReasonUndecodable = "undecodable"   // not an Avro alert container the decoder can read
+	ReasonNotOneAlert = "not_one_alert" // a container holding zero or several alerts
+	ReasonUnencodable = "unencodable"   // the alert has a value the table cannot hold
+	ReasonRejected    = "rejected"      // BigQuery refused the row
+)
+
+// Kinds of write errors, the values of the kind label of
+// ztfbridge_bqloader_write_errors_total.
+const (
+	errorRows    = "row_errors" // BigQuery named rows it refuses
+	errorRefused = "refused"    // BigQuery refused an append as a whole
+	errorOutage  = "outage"     // BigQuery did not answer; retried
+)
+
+// loaderMetrics are the Prometheus series of one loader.
+type loaderMetrics struct {
+	received     prometheus.Counter
+	rowsWritten  prometheus.Counter
+	duplicates   prometheus.Counter
+	deadLettered *prometheus.CounterVec
+	nacked       prometheus.Counter
+	writeErrors  *prometheus.CounterVec
+	writeLatency prometheus.Histogram
+	batchRows    prometheus.Histogram
+	seenCandids  prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *loaderMetrics {
+	const ns, sub = "ztfbridge", "bqloader"
+	m := &loaderMetrics{
+		received: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "received_total",
+			Help: "Pub/Sub messages received."}),
+		rowsWritten: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "rows_written_total",
+			Help: "Rows BigQuery acknowledged (durable in alerts_raw)."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "duplicates_dropped_total",
+			Help: "Alerts acknowledged without a write: their candid already has a row."}),
+		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "dead_lettered_total",
+			Help: "Messages published to the dead-letter topic and acknowledged, by reason."}, []string{"reason"}),
+		nacked: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "nacked_total",
+			Help: "Messages handed back to Pub/Sub for redelivery (shutdown, dead-letter topic unreachable)."}),
+		writeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "write_errors_total",
+			Help: "Failed appends, by kind: row_errors, refused (split to find the bad rows), outage (retried)."}, []string{"kind"}),
+		writeLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "write_latency_seconds",
+			Help:    "Time from an append to BigQuery's answer.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
+		batchRows: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "batch_rows",
+			Help:    "Rows per batch written.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 11)}),
+		seenCandids: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "dedup_candids",
+			Help: "Candids remembered to skip the replay, all nights together."}),
+	}
+	reg.MustRegister(m.received, m.rowsWritten, m.duplicates, m.deadLettered, m.nacked, m.writeErrors, m.writeLatency, m.batchRows, m.seenCandids)
+	for _, r := range []string{ReasonUndecodable, ReasonNotOneAlert, ReasonUnencodable, ReasonRejected} {
+		m.deadLettered.WithLabelValues(r)
+	}
+	for _, k := range []string{errorRows, errorRefused, errorOutage} {
+		m.writeErrors.WithLabelValues(k)
+	}
+	return m
+}
