@@ -12,7 +12,7 @@ import (
 // it must never panic, and it returns either alerts or one of its errors.
 func FuzzDecode(f *testing.F) {
 	for _, e := range alerttest.Manifest(f) {
-		if e.SchemaVersion != "4.02" && e.SchemaVersion != "1.8" && e.Records != 11 {
+		if e.SchemaVersion != "4.02" && e.SchemaVersion != "1.8" && e.Records != 3 {
 			continue
 		}
 		b := e.Read(f)
