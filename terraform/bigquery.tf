@@ -1,25 +1,28 @@
-# BigQuery: the dataset, the alert table (one row per candid; its schema is
-# generated from the Go definition in internal/bqrow, never written by hand),
-# and the analysts' views shipped with the loader (bqloader/sql).
+# BigQuery: the dataset, the raw table the loader streams into, and the
+# views analysts query, all named as the loader names them (bqloader/sql.go).
+# The raw table's schema is generated from the Go definition
+# (internal/bqrow), never written by hand.
 
 resource "google_bigquery_dataset" "ztf" {
   dataset_id                 = var.dataset_id
   location                   = local.dataset_location
-  description                = "ZTF alerts streamed by ztfbridge: one row per candid, partitioned by night."
+  description                = "ZTF alerts streamed by ztfbridge load. Query the alerts view: exactly one row per candid."
   delete_contents_on_destroy = !var.deletion_protection
   depends_on                 = [google_project_service.apis]
 }
 
-resource "google_bigquery_table" "alerts" {
+# alerts_raw holds every row the loader wrote: a candid may appear twice
+# after a redelivery; the alerts view keeps one.
+resource "google_bigquery_table" "alerts_raw" {
   dataset_id  = google_bigquery_dataset.ztf.dataset_id
-  table_id    = var.alerts_table
-  description = "One row per ZTF alert (candid), written by the ztfbridge loader. Cutouts live in gs://${google_storage_bucket.alerts.name}."
+  table_id    = "alerts_raw"
+  description = "Every alert row the loader wrote; a candid may appear more than once. Query the alerts view. Cutouts live in gs://${google_storage_bucket.alerts.name}."
 
   # `ztfbridge schema` writes this file from the code's own definition.
   schema = file("${path.module}/schema/alerts.json")
 
-  # A night is a UTC date: queries of a night read one partition, and rows of
-  # one object sit together.
+  # A night is a UTC date: a night's queries read one partition, and the
+  # rows of one object sit together.
   time_partitioning {
     type  = "DAY"
     field = "night"
@@ -27,32 +30,67 @@ resource "google_bigquery_table" "alerts" {
   clustering = ["objectId", "candid"]
 
   deletion_protection = var.deletion_protection
+
+  lifecycle {
+    # The loader adds the columns of newer ZTF schema versions itself, at
+    # start-up (bqloader.EnsureTables, additive only). Terraform creates the
+    # table and then leaves its schema to the loader, instead of trying to
+    # drop the columns it does not know.
+    ignore_changes = [schema]
+  }
 }
 
 locals {
-  # Every bqloader/sql/views/*.sql is a view named after its file, with
-  # ${project} and ${dataset} placeholders.
-  view_dir   = "${path.module}/../bqloader/sql/views"
-  view_files = fileset(local.view_dir, "*.sql")
+  # Each bqloader/sql/*.sql holds one
+  #   CREATE OR REPLACE VIEW `${project}.${dataset}.NAME` [OPTIONS (description = "...")] AS <query>
+  # statement; the loader runs them as they are, terraform makes the same
+  # views from their parts.
+  view_dir = "${path.module}/../bqloader/sql"
+  views = {
+    for f in fileset(local.view_dir, "*.sql") : trimsuffix(f, ".sql") => regex(
+      "(?is)^.*?CREATE\\s+OR\\s+REPLACE\\s+VIEW\\s+`[^`]*\\.(?P<name>[A-Za-z0-9_]+)`\\s*(?:OPTIONS\\s*\\(\\s*description\\s*=\\s*\"(?P<description>[^\"]*)\"\\s*\\))?\\s*AS\\s+(?P<query>.*)$",
+      templatefile("${local.view_dir}/${f}", { project = var.project_id, dataset = var.dataset_id }),
+    )
+  }
+  # A view must be made after the views it reads: those that read no other
+  # view come first, the others after them (two levels are all the SQL
+  # needs today; the test in tests/ checks that).
+  view_reads_view = {
+    for name, v in local.views : name => anytrue([for other in keys(local.views) : other != name && strcontains(v.query, ".${other}`")])
+  }
 }
 
 resource "google_bigquery_table" "views" {
-  for_each = { for f in local.view_files : trimsuffix(f, ".sql") => f }
+  for_each = { for name, v in local.views : name => v if !local.view_reads_view[name] }
 
-  dataset_id = google_bigquery_dataset.ztf.dataset_id
-  table_id   = each.key
+  dataset_id  = google_bigquery_dataset.ztf.dataset_id
+  table_id    = each.value.name
+  description = each.value.description
 
   view {
-    query = templatefile("${local.view_dir}/${each.value}", {
-      project = var.project_id
-      dataset = google_bigquery_dataset.ztf.dataset_id
-    })
+    query          = trimspace(each.value.query)
     use_legacy_sql = false
   }
 
   # A view holds no data: it can always be made again.
   deletion_protection = false
-  depends_on          = [google_bigquery_table.alerts]
+  depends_on          = [google_bigquery_table.alerts_raw]
+}
+
+resource "google_bigquery_table" "views_of_views" {
+  for_each = { for name, v in local.views : name => v if local.view_reads_view[name] }
+
+  dataset_id  = google_bigquery_dataset.ztf.dataset_id
+  table_id    = each.value.name
+  description = each.value.description
+
+  view {
+    query          = trimspace(each.value.query)
+    use_legacy_sql = false
+  }
+
+  deletion_protection = false
+  depends_on          = [google_bigquery_table.views]
 }
 
 resource "google_bigquery_dataset_iam_member" "readers" {

@@ -96,19 +96,22 @@ resource "google_compute_instance" "connector" {
   depends_on = [
     google_pubsub_topic_iam_member.connector_publish,
     google_storage_bucket_iam_member.connector_counts,
+    google_storage_bucket_iam_member.connector_counts_bucket,
     google_storage_bucket_iam_member.connector_binary,
   ]
 }
 
-# Publish to the alerts and dead-letter topics, nothing else in Pub/Sub.
+# Publish to the alerts and dead-letter topics, and read their settings
+# (the connector checks both exist before it reads Kafka); nothing else in
+# Pub/Sub.
 resource "google_pubsub_topic_iam_member" "connector_publish" {
   for_each = {
-    alerts     = google_pubsub_topic.alerts.id
-    deadletter = google_pubsub_topic.deadletter.id
+    for pair in setproduct(["alerts", "deadletter"], ["roles/pubsub.publisher", "roles/pubsub.viewer"]) :
+    "${pair[0]} ${pair[1]}" => { topic = pair[0], role = pair[1] }
   }
 
-  topic  = each.value
-  role   = "roles/pubsub.publisher"
+  topic  = each.value.topic == "alerts" ? google_pubsub_topic.alerts.id : google_pubsub_topic.deadletter.id
+  role   = each.value.role
   member = google_service_account.connector.member
 }
 
@@ -125,6 +128,23 @@ resource "google_storage_bucket_iam_member" "connector_counts" {
     description = "Only the connector's per-night count records."
     expression  = "resource.name.startsWith(\"projects/_/buckets/${google_storage_bucket.alerts.name}/objects/${local.connector_counts_prefix}\")"
   }
+}
+
+# The connector checks the counts bucket exists before it starts; reading
+# the bucket's metadata needs storage.buckets.get, which no predefined
+# object role has, hence a custom role holding only that permission.
+resource "google_project_iam_custom_role" "bucket_metadata_reader" {
+  role_id     = "ztfbridgeBucketMetadataReader"
+  title       = "ztfbridge bucket metadata reader"
+  description = "Read a bucket's metadata (storage.buckets.get) and nothing else; granted per bucket."
+  permissions = ["storage.buckets.get"]
+  depends_on  = [google_project_service.apis]
+}
+
+resource "google_storage_bucket_iam_member" "connector_counts_bucket" {
+  bucket = google_storage_bucket.alerts.name
+  role   = google_project_iam_custom_role.bucket_metadata_reader.id
+  member = google_service_account.connector.member
 }
 
 # Download the binary at boot.

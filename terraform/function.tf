@@ -113,18 +113,13 @@ resource "google_cloudfunctions2_function" "store_alert" {
   ]
 }
 
-# Runtime: create objects in the alert bucket (alerts and quarantine/), and
-# read them back, which the write-once check needs to tell a duplicate from a
-# failure. No delete: an object, once written, is never replaced.
+# Runtime: create objects in the alert bucket (alerts and quarantine/),
+# nothing else. The write-once upload carries a does-not-exist precondition,
+# so a duplicate is answered 412 without any read; with no delete permission
+# an object, once written, can never be replaced.
 resource "google_storage_bucket_iam_member" "function_write" {
   bucket = google_storage_bucket.alerts.name
   role   = "roles/storage.objectCreator"
-  member = google_service_account.function.member
-}
-
-resource "google_storage_bucket_iam_member" "function_read" {
-  bucket = google_storage_bucket.alerts.name
-  role   = "roles/storage.objectViewer"
   member = google_service_account.function.member
 }
 

@@ -1,7 +1,9 @@
 # The loader (bqloader/): `ztfbridge load` in a Cloud Run worker pool. It
-# pulls the alerts topic through its own subscription, writes one row per
-# candid to the alert table, and acknowledges only what BigQuery durably
-# holds. See docs/deploy.md for why a worker pool.
+# pulls the alerts topic through its own subscription, appends rows to
+# alerts_raw with the Storage Write API, and acknowledges only what BigQuery
+# durably holds; the alerts view shows one row per candid. At start-up it
+# checks the subscription, adds the columns of newer ZTF versions to
+# alerts_raw and replaces the views. See docs/deploy.md for why a worker pool.
 
 resource "google_service_account" "loader" {
   account_id   = "ztf-bqloader"
@@ -12,12 +14,13 @@ resource "google_service_account" "loader" {
 locals {
   loader_env = merge(
     {
+      ZTFBRIDGE_PROJECT          = var.project_id
       ZTFBRIDGE_PUBSUB_PROJECT   = var.project_id
       ZTFBRIDGE_SUBSCRIPTION     = google_pubsub_subscription.loader.name
+      ZTFBRIDGE_PUBSUB_TOPIC     = google_pubsub_topic.alerts.name
       ZTFBRIDGE_DEADLETTER_TOPIC = google_pubsub_topic.deadletter.name
-      ZTFBRIDGE_BIGQUERY_PROJECT = var.project_id
       ZTFBRIDGE_DATASET          = google_bigquery_dataset.ztf.dataset_id
-      ZTFBRIDGE_TABLE            = google_bigquery_table.alerts.table_id
+      ZTFBRIDGE_LOCATION         = google_bigquery_dataset.ztf.location
     },
     var.loader_env,
   )
@@ -26,7 +29,7 @@ locals {
 resource "google_cloud_run_v2_worker_pool" "loader" {
   name                = "ztf-bqloader"
   location            = var.region
-  description         = "ztfbridge load: ${google_pubsub_subscription.loader.name} -> ${google_bigquery_dataset.ztf.dataset_id}.${google_bigquery_table.alerts.table_id}"
+  description         = "ztfbridge load: ${google_pubsub_subscription.loader.name} -> ${google_bigquery_dataset.ztf.dataset_id}.${google_bigquery_table.alerts_raw.table_id}"
   deletion_protection = false
 
   scaling {
@@ -66,10 +69,13 @@ resource "google_cloud_run_v2_worker_pool" "loader" {
   ]
 }
 
-# Pull (and acknowledge) from its own subscription only.
+# Pull (and acknowledge) from its own subscription only, and read its
+# settings (the start-up check).
 resource "google_pubsub_subscription_iam_member" "loader_pull" {
+  for_each = toset(["roles/pubsub.subscriber", "roles/pubsub.viewer"])
+
   subscription = google_pubsub_subscription.loader.id
-  role         = "roles/pubsub.subscriber"
+  role         = each.value
   member       = google_service_account.loader.member
 }
 
@@ -80,8 +86,8 @@ resource "google_pubsub_topic_iam_member" "loader_deadletter" {
   member = google_service_account.loader.member
 }
 
-# Write rows and update the table's schema (new ZTF fields), in this dataset
-# only.
+# Write rows, add columns, replace the views and read back candids, in this
+# dataset only (the queries run as jobs: roles/bigquery.jobUser in main.tf).
 resource "google_bigquery_dataset_iam_member" "loader_write" {
   dataset_id = google_bigquery_dataset.ztf.dataset_id
   role       = "roles/bigquery.dataEditor"

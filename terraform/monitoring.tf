@@ -10,8 +10,8 @@ locals {
   connector_metric = {
     consumed     = "ztfbridge_connector_consumed_total"
     published    = "ztfbridge_connector_published_total"
-    failed       = "ztfbridge_connector_failed_total"
-    deadlettered = "ztfbridge_connector_deadlettered_total"
+    failed       = "ztfbridge_connector_publish_failures_total"
+    deadlettered = "ztfbridge_connector_dead_lettered_total"
     lag          = "ztfbridge_connector_lag"
   }
   connector_job = "ztfbridge-connect"
@@ -26,8 +26,7 @@ locals {
     loader_backlog    = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
     loader_oldest     = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
     loader_acked      = "metric.type=\"pubsub.googleapis.com/subscription/ack_message_count\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
-    rows_write_api    = "metric.type=\"bigquerystorage.googleapis.com/write/uploaded_row_count\" resource.type=\"bigquery_dataset\" resource.label.dataset_id=\"${google_bigquery_dataset.ztf.dataset_id}\""
-    rows_insert_all   = "metric.type=\"bigquery.googleapis.com/storage/uploaded_row_count\" resource.type=\"bigquery_dataset\" resource.label.dataset_id=\"${google_bigquery_dataset.ztf.dataset_id}\""
+    rows_written      = "metric.type=\"bigquerystorage.googleapis.com/write/uploaded_row_count\" resource.label.dataset_id=\"${google_bigquery_dataset.ztf.dataset_id}\""
     gcs_writes        = "metric.type=\"storage.googleapis.com/api/request_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\" metric.label.method=\"WriteObject\""
     gcs_objects       = "metric.type=\"storage.googleapis.com/storage/object_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\""
     deadletters       = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.deadletter_hold.name}\""
@@ -41,7 +40,7 @@ locals {
       lines = [
         { promql = "sum(rate(${local.connector_metric.consumed}[5m]))", legend = "consumed from Kafka" },
         { promql = "sum(rate(${local.connector_metric.published}[5m]))", legend = "published to Pub/Sub" },
-        { promql = "sum(rate(${local.connector_metric.deadlettered}[5m]))", legend = "dead-lettered" },
+        { promql = "sum by (reason) (rate(${local.connector_metric.deadlettered}[5m]))", legend = "dead-lettered: {{reason}}" },
         { promql = "sum(rate(${local.connector_metric.failed}[5m]))", legend = "publish failures" },
       ]
     },
@@ -77,10 +76,9 @@ locals {
       ]
     },
     {
-      title = "Loader: rows written to BigQuery per second"
+      title = "Loader: rows written to BigQuery (Storage Write API) and alerts acknowledged per second"
       lines = [
-        { filter = local.filter.rows_write_api, aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] },
-        { filter = local.filter.rows_insert_all, aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] },
+        { filter = local.filter.rows_written, aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] },
         { filter = local.filter.loader_acked, aligner = "ALIGN_RATE", reducer = "REDUCE_SUM", group_by = [] },
       ]
     },

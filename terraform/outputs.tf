@@ -56,14 +56,12 @@ output "dataset" {
   value       = google_bigquery_dataset.ztf.dataset_id
 }
 
-output "alerts_table" {
-  description = "Alert table as PROJECT.DATASET.TABLE (one row per candid, partitioned by night)."
-  value       = "${var.project_id}.${google_bigquery_dataset.ztf.dataset_id}.${google_bigquery_table.alerts.table_id}"
-}
-
-output "views" {
-  description = "Views made from bqloader/sql/views/*.sql."
-  value       = sort([for v in google_bigquery_table.views : v.table_id])
+output "bigquery" {
+  description = "BigQuery tables as PROJECT.DATASET.TABLE: alerts (the view with one row per candid, what analysts query), alerts_raw (every row written, partitioned by night), and each view of bqloader/sql."
+  value = merge(
+    { for name, v in merge(google_bigquery_table.views, google_bigquery_table.views_of_views) : name => "${var.project_id}.${v.dataset_id}.${v.table_id}" },
+    { alerts_raw = "${var.project_id}.${google_bigquery_table.alerts_raw.dataset_id}.${google_bigquery_table.alerts_raw.table_id}" },
+  )
 }
 
 output "function" {

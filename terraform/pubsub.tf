@@ -42,7 +42,7 @@ resource "google_pubsub_topic" "objects" {
 # subscription_retention) while the loader is down or behind; an alert it
 # fails max_delivery_attempts times moves to the dead-letter topic.
 resource "google_pubsub_subscription" "loader" {
-  name                       = "${var.alerts_topic}-bqloader"
+  name                       = "${var.alerts_topic}-bigquery"
   topic                      = google_pubsub_topic.alerts.id
   ack_deadline_seconds       = var.loader_ack_deadline_seconds
   message_retention_duration = var.subscription_retention

@@ -294,13 +294,13 @@ variable "function_entry_point" {
 }
 
 variable "function_runtime" {
-  description = "Cloud Functions Go runtime (see docs/function.md), e.g. go125."
+  description = "Cloud Functions Go runtime the source archive is built for (functions.Runtime, see docs/function.md)."
   type        = string
-  default     = "go125"
+  default     = "go126"
 
   validation {
     condition     = can(regex("^go1[0-9]{2}$", var.function_runtime))
-    error_message = "function_runtime must be a Go runtime id such as go125."
+    error_message = "function_runtime must be a Go runtime id such as go126."
   }
 }
 
@@ -351,7 +351,7 @@ variable "function_memory" {
 # --- BigQuery and the loader ------------------------------------------------------
 
 variable "dataset_id" {
-  description = "BigQuery dataset of the alert table and its views."
+  description = "BigQuery dataset of the loader's alerts_raw table and the views (alerts, light_curve, night_counts)."
   type        = string
   default     = "ztf"
 
@@ -365,17 +365,6 @@ variable "dataset_location" {
   description = "Location of the dataset; null means the region."
   type        = string
   default     = null
-}
-
-variable "alerts_table" {
-  description = "Table the loader writes one row per candid to."
-  type        = string
-  default     = "alerts"
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9_]+$", var.alerts_table)) && length(var.alerts_table) <= 1024
-    error_message = "alerts_table may only hold letters, digits and underscores."
-  }
 }
 
 variable "bigquery_readers" {

@@ -109,8 +109,8 @@ run "names_and_storage" {
   }
 
   assert {
-    condition     = google_pubsub_subscription.loader.name == "ztf-alerts-bqloader" && google_pubsub_subscription.loader.message_retention_duration == "604800s"
-    error_message = "the loader subscription must be ztf-alerts-bqloader and keep messages 7 days"
+    condition     = google_pubsub_subscription.loader.name == "ztf-alerts-bigquery" && google_pubsub_subscription.loader.message_retention_duration == "604800s"
+    error_message = "the loader subscription must be ztf-alerts-bigquery (the loader's default) and keep messages 7 days"
   }
 
   assert {
@@ -128,43 +128,62 @@ run "bigquery" {
   command = plan
 
   assert {
-    condition     = google_bigquery_dataset.ztf.dataset_id == "ztf" && google_bigquery_table.alerts.table_id == "alerts"
-    error_message = "the alerts table must be ztf.alerts"
+    condition     = google_bigquery_dataset.ztf.dataset_id == "ztf" && google_bigquery_table.alerts_raw.table_id == "alerts_raw"
+    error_message = "the loader's table must be ztf.alerts_raw"
   }
 
   assert {
-    condition     = google_bigquery_table.alerts.time_partitioning[0].type == "DAY" && google_bigquery_table.alerts.time_partitioning[0].field == "night"
-    error_message = "the alerts table must be partitioned by day on night"
+    condition     = google_bigquery_table.alerts_raw.time_partitioning[0].type == "DAY" && google_bigquery_table.alerts_raw.time_partitioning[0].field == "night"
+    error_message = "alerts_raw must be partitioned by day on night"
   }
 
   assert {
-    condition     = google_bigquery_table.alerts.clustering == tolist(["objectId", "candid"])
-    error_message = "the alerts table must be clustered by objectId, candid"
+    condition     = google_bigquery_table.alerts_raw.clustering == tolist(["objectId", "candid"])
+    error_message = "alerts_raw must be clustered by objectId, candid"
   }
 
   assert {
-    condition     = jsondecode(google_bigquery_table.alerts.schema) == jsondecode(file("schema/alerts.json"))
-    error_message = "the alerts table schema must be schema/alerts.json, generated from the code"
+    condition     = jsondecode(google_bigquery_table.alerts_raw.schema) == jsondecode(file("schema/alerts.json"))
+    error_message = "the schema of alerts_raw must be schema/alerts.json, generated from the code"
   }
 
   assert {
-    condition     = contains([for f in jsondecode(google_bigquery_table.alerts.schema) : f.name if f.type == "DATE"], "night")
+    condition     = contains([for f in jsondecode(google_bigquery_table.alerts_raw.schema) : f.name if f.type == "DATE"], "night")
     error_message = "the generated schema must have the DATE column night that the table is partitioned by"
   }
 
   assert {
-    condition     = google_bigquery_table.alerts.deletion_protection && !google_bigquery_dataset.ztf.delete_contents_on_destroy
+    condition     = google_bigquery_table.alerts_raw.deletion_protection && !google_bigquery_dataset.ztf.delete_contents_on_destroy
     error_message = "the table and dataset must be protected from terraform destroy by default"
   }
 
   assert {
-    condition     = toset(keys(google_bigquery_table.views)) == toset([for f in fileset("../bqloader/sql/views", "*.sql") : trimsuffix(f, ".sql")])
-    error_message = "every bqloader/sql/views/*.sql must become a view named after its file"
+    condition = toset(concat(keys(google_bigquery_table.views), keys(google_bigquery_table.views_of_views))) == toset([for f in fileset("../bqloader/sql", "*.sql") : trimsuffix(f, ".sql")]) && alltrue([
+      for name, v in merge(google_bigquery_table.views, google_bigquery_table.views_of_views) : v.table_id == name
+    ])
+    error_message = "every bqloader/sql/*.sql must become the view it creates, named like its file"
   }
 
   assert {
-    condition     = alltrue([for v in google_bigquery_table.views : !strcontains(v.view[0].query, "$${") && !v.view[0].use_legacy_sql])
-    error_message = "views must be standard SQL with their placeholders filled in"
+    condition     = contains(keys(google_bigquery_table.views), "alerts") && strcontains(google_bigquery_table.views["alerts"].view[0].query, "FROM `ztfbridge-test.ztf.alerts_raw`")
+    error_message = "the alerts view must read alerts_raw of this project and dataset"
+  }
+
+  assert {
+    condition     = alltrue([for v in merge(google_bigquery_table.views, google_bigquery_table.views_of_views) : startswith(v.view[0].query, "SELECT") || startswith(v.view[0].query, "WITH")])
+    error_message = "a view's query must be the statement's query, without CREATE ... AS"
+  }
+
+  assert {
+    condition = alltrue([for v in merge(google_bigquery_table.views, google_bigquery_table.views_of_views) :
+    !strcontains(v.view[0].query, "$${") && !v.view[0].use_legacy_sql && v.description != null])
+    error_message = "views must be standard SQL with their placeholders filled in and the description of their OPTIONS"
+  }
+
+  assert {
+    condition = alltrue([for v in google_bigquery_table.views_of_views :
+    alltrue([for name in keys(google_bigquery_table.views_of_views) : !strcontains(v.view[0].query, ".${name}`")])])
+    error_message = "views are made in two rounds: a view may read views of the first round only"
   }
 }
 
@@ -172,8 +191,8 @@ run "function" {
   command = apply
 
   assert {
-    condition     = google_cloudfunctions2_function.store_alert.build_config[0].runtime == "go125" && google_cloudfunctions2_function.store_alert.build_config[0].entry_point == "StoreAlert"
-    error_message = "the function must build with runtime go125 and entry point StoreAlert by default"
+    condition     = google_cloudfunctions2_function.store_alert.build_config[0].runtime == "go126" && google_cloudfunctions2_function.store_alert.build_config[0].entry_point == "StoreAlert"
+    error_message = "the function must build with runtime go126 and entry point StoreAlert by default (functions.Runtime, functions.EntryPoint)"
   }
 
   assert {
@@ -295,12 +314,14 @@ run "loader" {
   }
 
   assert {
-    condition = { for e in google_cloud_run_v2_worker_pool.loader.template[0].containers[0].env : e.name => e.value if contains(["ZTFBRIDGE_SUBSCRIPTION", "ZTFBRIDGE_DATASET", "ZTFBRIDGE_TABLE"], e.name) } == {
-      ZTFBRIDGE_SUBSCRIPTION = "ztf-alerts-bqloader"
-      ZTFBRIDGE_DATASET      = "ztf"
-      ZTFBRIDGE_TABLE        = "alerts"
+    condition = { for e in google_cloud_run_v2_worker_pool.loader.template[0].containers[0].env : e.name => e.value if contains(["ZTFBRIDGE_PROJECT", "ZTFBRIDGE_SUBSCRIPTION", "ZTFBRIDGE_PUBSUB_TOPIC", "ZTFBRIDGE_DEADLETTER_TOPIC", "ZTFBRIDGE_DATASET"], e.name) } == {
+      ZTFBRIDGE_PROJECT          = "ztfbridge-test"
+      ZTFBRIDGE_SUBSCRIPTION     = "ztf-alerts-bigquery"
+      ZTFBRIDGE_PUBSUB_TOPIC     = "ztf-alerts"
+      ZTFBRIDGE_DEADLETTER_TOPIC = "ztf-alerts-deadletter"
+      ZTFBRIDGE_DATASET          = "ztf"
     }
-    error_message = "the loader must be told its subscription, dataset and table"
+    error_message = "the loader must be told its project, subscription, topics and dataset"
   }
 }
 
@@ -324,8 +345,11 @@ run "least_privilege_iam" {
   }
 
   assert {
-    condition     = toset([for m in google_pubsub_topic_iam_member.connector_publish : m.topic]) == toset([google_pubsub_topic.alerts.id, google_pubsub_topic.deadletter.id]) && alltrue([for m in google_pubsub_topic_iam_member.connector_publish : m.role == "roles/pubsub.publisher" && m.member == google_service_account.connector.member])
-    error_message = "the connector may only publish, to the alerts and dead-letter topics"
+    condition = toset([for m in google_pubsub_topic_iam_member.connector_publish : [m.topic, m.role, m.member]]) == toset([
+      for pair in setproduct([google_pubsub_topic.alerts.id, google_pubsub_topic.deadletter.id], ["roles/pubsub.publisher", "roles/pubsub.viewer"]) :
+      [pair[0], pair[1], google_service_account.connector.member]
+    ])
+    error_message = "the connector may only publish to (and see) the alerts and dead-letter topics"
   }
 
   assert {
@@ -334,16 +358,18 @@ run "least_privilege_iam" {
   }
 
   assert {
+    condition     = google_storage_bucket_iam_member.connector_counts_bucket.role == google_project_iam_custom_role.bucket_metadata_reader.id && google_project_iam_custom_role.bucket_metadata_reader.permissions == toset(["storage.buckets.get"])
+    error_message = "the connector may read the alert bucket's metadata, through a role holding storage.buckets.get only"
+  }
+
+  assert {
     condition     = strcontains(google_storage_bucket_iam_member.connector_binary.condition[0].expression, "/objects/ztfbridge/") && google_storage_bucket_iam_member.connector_binary.role == "roles/storage.objectViewer"
     error_message = "the connector may only read the ztfbridge binaries"
   }
 
   assert {
-    condition = google_storage_bucket_iam_member.function_write.role == "roles/storage.objectCreator" && google_storage_bucket_iam_member.function_read.role == "roles/storage.objectViewer" && alltrue([
-      for m in [google_storage_bucket_iam_member.function_write, google_storage_bucket_iam_member.function_read] :
-      m.bucket == google_storage_bucket.alerts.name && m.member == google_service_account.function.member
-    ])
-    error_message = "the function may create and read objects in the alert bucket, never replace or delete them"
+    condition     = google_storage_bucket_iam_member.function_write.role == "roles/storage.objectCreator" && google_storage_bucket_iam_member.function_write.bucket == google_storage_bucket.alerts.name && google_storage_bucket_iam_member.function_write.member == google_service_account.function.member
+    error_message = "the function may only create objects in the alert bucket, never replace or delete them"
   }
 
   assert {
@@ -352,8 +378,11 @@ run "least_privilege_iam" {
   }
 
   assert {
-    condition     = google_pubsub_subscription_iam_member.loader_pull.subscription == google_pubsub_subscription.loader.id && google_pubsub_subscription_iam_member.loader_pull.role == "roles/pubsub.subscriber" && google_pubsub_subscription_iam_member.loader_pull.member == google_service_account.loader.member
-    error_message = "the loader may only pull from its own subscription"
+    condition = toset([for m in google_pubsub_subscription_iam_member.loader_pull : [m.subscription, m.role, m.member]]) == toset([
+      [google_pubsub_subscription.loader.id, "roles/pubsub.subscriber", google_service_account.loader.member],
+      [google_pubsub_subscription.loader.id, "roles/pubsub.viewer", google_service_account.loader.member],
+    ])
+    error_message = "the loader may only pull from (and see) its own subscription"
   }
 
   assert {
@@ -379,11 +408,12 @@ run "least_privilege_iam" {
         google_project_iam_member.function_build_staging.role,
         google_storage_bucket_iam_member.connector_counts.role,
         google_storage_bucket_iam_member.connector_binary.role,
+        google_storage_bucket_iam_member.connector_counts_bucket.role,
         google_storage_bucket_iam_member.function_write.role,
-        google_storage_bucket_iam_member.function_read.role,
         google_storage_bucket_iam_member.function_build_source.role,
         google_artifact_registry_repository_iam_member.function_build.role,
-        google_pubsub_subscription_iam_member.loader_pull.role,
+        google_pubsub_subscription_iam_member.loader_pull["roles/pubsub.subscriber"].role,
+        google_pubsub_subscription_iam_member.loader_pull["roles/pubsub.viewer"].role,
         google_pubsub_topic_iam_member.loader_deadletter.role,
         google_bigquery_dataset_iam_member.loader_write.role,
       ],
