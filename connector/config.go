@@ -106,7 +106,7 @@ func DefaultConfig() Config {
 		MaxOutstandingMessages: 2000,
 		MaxMessageBytes:        9_500_000,
 
-		DedupMax: 2_000_000,
+		DedupMax: 1_500_000,
 
 		MetricsAddr:    ":9464",
 		CountsInterval: 30 * time.Second,
@@ -116,10 +116,10 @@ func DefaultConfig() Config {
 // AddFlags defines one flag per Config field on fs, with c's values as
 // defaults, writing into c.
 func (c *Config) AddFlags(fs *flag.FlagSet) {
-	fs.Func("brokers", "comma-separated Kafka bootstrap brokers (default "+strings.Join(c.Brokers, ",")+")", listSetter(&c.Brokers))
+	fs.Var(listFlag{&c.Brokers}, "brokers", "comma-separated Kafka bootstrap brokers `host:port,...`")
 	fs.StringVar(&c.Group, "group", c.Group, "Kafka consumer group; a new group starts at the earliest offset")
 	fs.StringVar(&c.Topic, "topic", c.Topic, "consume only this topic, e.g. a past night for a backfill (default: tonight's ztf_YYYYMMDD_programid1, UTC)")
-	fs.Func("topics", "comma-separated topics to consume instead of tonight's", listSetter(&c.Topics))
+	fs.Var(listFlag{&c.Topics}, "topics", "comma-separated `topics` to consume instead of tonight's")
 	fs.StringVar(&c.TopicRegex, "topic-regex", c.TopicRegex, "consume every topic whose whole name matches this regular expression")
 	fs.DurationVar(&c.PollInterval, "topic-poll-interval", c.PollInterval, "how often to look for new or awaited topics, the next night and the lag")
 	fs.StringVar(&c.KafkaVersion, "kafka-version", c.KafkaVersion, "Kafka protocol version of the brokers, at least 2.8.0")
@@ -151,7 +151,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxOutstandingMessages, "max-outstanding-messages", c.MaxOutstandingMessages, "messages published but not yet acknowledged; reading Kafka waits above it")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "larger Kafka messages go to the dead-letter topic without their data\n(Pub/Sub accepts at most 10 MB)")
 
-	fs.BoolVar(&c.DedupReplay, "dedup-replay", c.DedupReplay, "drop alerts whose candid this process already published for the night\n(the 10am replay); memory: about 40 bytes per candid, at most 2 nights x --dedup-max")
+	fs.BoolVar(&c.DedupReplay, "dedup-replay", c.DedupReplay, "drop alerts whose candid this process already published for the night\n(the 10am replay); memory: at most 2 nights x --dedup-max candids x 40 bytes (120 MB at the default)")
 	fs.IntVar(&c.DedupMax, "dedup-max", c.DedupMax, "candids remembered per night by --dedup-replay; later ones are published without the check")
 
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus /metrics and /healthz on this address; empty = off")
@@ -159,18 +159,25 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.CountsInterval, "counts-interval", c.CountsInterval, "how often the per-topic counts are written to --counts-bucket")
 }
 
-// listSetter parses a comma-separated flag into *dst, replacing the default.
-func listSetter(dst *[]string) func(string) error {
-	return func(s string) error {
-		var l []string
-		for _, v := range strings.Split(s, ",") {
-			if v = strings.TrimSpace(v); v != "" {
-				l = append(l, v)
-			}
-		}
-		*dst = l
-		return nil
+// listFlag is a comma-separated flag; setting it replaces the default.
+type listFlag struct{ dst *[]string }
+
+func (f listFlag) String() string {
+	if f.dst == nil {
+		return ""
 	}
+	return strings.Join(*f.dst, ",")
+}
+
+func (f listFlag) Set(s string) error {
+	var l []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			l = append(l, v)
+		}
+	}
+	*f.dst = l
+	return nil
 }
 
 // check reports the first setting that cannot work, and reads the SASL

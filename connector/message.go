@@ -70,11 +70,14 @@ func classify(m *sarama.ConsumerMessage, dec *alert.Decoder, maxBytes int, repla
 		return dead(ReasonNotOneAlert, fmt.Errorf("container holds %d alerts, want 1", len(alerts)))
 	}
 	a := alerts[0]
-	o.candid, o.night = a.Candid, a.Night.Format(night.Layout)
+	o.candid = a.Candid
 	o.msg.Attributes[attr.Candid] = strconv.FormatInt(a.Candid, 10)
 	o.msg.Attributes[attr.ObjectID] = a.ObjectID
 	o.msg.Attributes[attr.SchemaVsn] = a.SchemaVsn
-	o.msg.Attributes[attr.Night] = o.night
+	if !a.Night.IsZero() { // pre-survey simulations have no night
+		o.night = a.Night.Format(night.Layout)
+		o.msg.Attributes[attr.Night] = o.night
+	}
 	if replay != nil && replay.seen(o.night, o.candid) {
 		o.fate = dropped
 	}

@@ -1,0 +1,118 @@
+package connector
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/ztfbridge/ztfbridge/internal/alert"
+	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
+	"github.com/ztfbridge/ztfbridge/internal/attr"
+)
+
+// TestClassify runs every shared ZTF packet through classify: real
+// one-record packets become alerts with their ids as attributes, broken
+// ones and multi-record containers become dead letters with a reason, and
+// every message keeps its Kafka coordinates and (below the size limit) its
+// bytes unchanged.
+func TestClassify(t *testing.T) {
+	dec := alert.NewDecoder()
+	ts := time.UnixMilli(1_700_000_000_123)
+	seen := map[fate]int{}
+	for i, e := range alerttest.Manifest(t) {
+		b := e.Read(t)
+		m := &sarama.ConsumerMessage{Topic: "ztf_20240101_programid1", Partition: 3, Offset: int64(i), Timestamp: ts, Value: b}
+		o := classify(m, dec, 10<<20, nil)
+		seen[o.fate]++
+
+		want := toAlerts
+		switch {
+		case e.Broken():
+			want = toDeadLetter
+		case e.Records != 1:
+			want = toDeadLetter
+		}
+		if o.fate != want {
+			t.Errorf("%s (%s, %d records): fate %d, want %d (error %q)", e.Path, e.Class, e.Records, o.fate, want, o.msg.Attributes[attr.Error])
+			continue
+		}
+		if !bytes.Equal(o.msg.Data, b) {
+			t.Errorf("%s: data changed", e.Path)
+		}
+		k, err := attr.ParseKafka(o.msg.Attributes)
+		if err != nil || k.Topic != m.Topic || k.Partition != 3 || k.Offset != int64(i) || !k.Timestamp.Equal(ts) {
+			t.Errorf("%s: kafka attributes %+v, %v", e.Path, k, err)
+		}
+		switch want {
+		case toAlerts:
+			a := o.msg.Attributes
+			objectID := "" // pre-survey simulations have none
+			if len(e.ObjectIDs) > 0 {
+				objectID = e.ObjectIDs[0]
+			}
+			if a[attr.Candid] != strconv.FormatInt(e.Candids[0], 10) || a[attr.ObjectID] != objectID ||
+				a[attr.SchemaVsn] != e.SchemaVsn || (e.Night != "" && a[attr.Night] != strings.ReplaceAll(e.Night, "-", "")) {
+				t.Errorf("%s: attributes %v, want candid %d objectId %q schemavsn %q night %s",
+					e.Path, a, e.Candids[0], objectID, e.SchemaVsn, e.Night)
+			}
+			if _, ok := a[attr.Error]; ok {
+				t.Errorf("%s: alert has an error attribute", e.Path)
+			}
+		case toDeadLetter:
+			reason := ReasonUndecodable
+			if !e.Broken() {
+				reason = ReasonNotOneAlert
+			}
+			if o.reason != reason || !strings.HasPrefix(o.msg.Attributes[attr.Error], reason+": ") {
+				t.Errorf("%s: reason %q, error attribute %q, want reason %s", e.Path, o.reason, o.msg.Attributes[attr.Error], reason)
+			}
+		}
+	}
+	if seen[toAlerts] == 0 || seen[toDeadLetter] == 0 {
+		t.Errorf("fates %v: want both alerts and dead letters among the shared packets", seen)
+	}
+}
+
+func TestClassifyLimits(t *testing.T) {
+	real := alerttest.Real(t, "4.")[0]
+	dec := alert.NewDecoder()
+	replay := newReplaySet(10, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	first := classify(&sarama.ConsumerMessage{Value: real}, dec, len(real), replay)
+	if first.fate != toAlerts {
+		t.Fatalf("fate %d, want an alert", first.fate)
+	}
+	replay.add(first.night, first.candid)
+
+	tests := []struct {
+		name   string
+		value  []byte
+		max    int
+		fate   fate
+		reason string
+	}{
+		{"exactly at the limit", real, len(real), dropped, ""},
+		{"one byte above the limit", real, len(real) - 1, toDeadLetter, ReasonTooLarge},
+		{"empty message", nil, len(real), toDeadLetter, ReasonUndecodable},
+		{"long error is cut to 1024 bytes", bytes.Repeat([]byte("x"), 5000), 1 << 20, toDeadLetter, ReasonUndecodable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := classify(&sarama.ConsumerMessage{Topic: "t", Offset: 7, Value: tt.value}, dec, tt.max, replay)
+			if o.fate != tt.fate || o.reason != tt.reason {
+				t.Fatalf("fate %d reason %q, want %d %q", o.fate, o.reason, tt.fate, tt.reason)
+			}
+			if e := o.msg.Attributes[attr.Error]; len(e) > maxErrorAttr {
+				t.Errorf("error attribute of %d bytes", len(e))
+			}
+			if tt.reason == ReasonTooLarge && o.msg.Data != nil {
+				t.Errorf("too large dead letter carries %d bytes of data", len(o.msg.Data))
+			}
+		})
+	}
+}
