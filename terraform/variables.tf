@@ -112,7 +112,7 @@ variable "connector_env" {
 variable "connector_metrics_port" {
   description = "Port of the connector's Prometheus /metrics, scraped by the Ops Agent on the VM (never exposed outside it)."
   type        = number
-  default     = 9090
+  default     = 9464
 
   validation {
     condition     = var.connector_metrics_port >= 1024 && var.connector_metrics_port <= 65535 && !contains([20201, 20202], var.connector_metrics_port)
@@ -234,8 +234,8 @@ variable "alert_bucket_lifecycle_rules" {
     Lifecycle rules of the alert bucket. Each rule acts on objects older than age_days:
     action "SetStorageClass" (with storage_class NEARLINE, COLDLINE or ARCHIVE) or "Delete";
     matches_prefix limits a rule to object name prefixes (alerts are named ztf_YYYYMMDD_programid1_<candid>.avro,
-    bad messages quarantine/..., the connector's counts _ztfbridge/...). The default moves alerts older
-    than 30 days to Nearline and older than a year to Archive, and deletes nothing.
+    bad messages quarantine/..., the connector's counts _ztfbridge/...). None by default: alerts are
+    46-90 KB, so a class change costs more per object than it saves for a year or more (see docs/deploy.md).
   EOT
   type = list(object({
     action         = string
@@ -243,10 +243,7 @@ variable "alert_bucket_lifecycle_rules" {
     storage_class  = optional(string)
     matches_prefix = optional(list(string), [])
   }))
-  default = [
-    { action = "SetStorageClass", age_days = 30, storage_class = "NEARLINE" },
-    { action = "SetStorageClass", age_days = 365, storage_class = "ARCHIVE" },
-  ]
+  default = []
 
   validation {
     condition = alltrue([for r in var.alert_bucket_lifecycle_rules :

@@ -91,11 +91,8 @@ run "names_and_storage" {
   }
 
   assert {
-    condition = jsonencode([for r in google_storage_bucket.alerts.lifecycle_rule : [one(r.action).type, one(r.action).storage_class, one(r.condition).age]]) == jsonencode([
-      ["SetStorageClass", "NEARLINE", 30],
-      ["SetStorageClass", "ARCHIVE", 365],
-    ])
-    error_message = "the alert bucket must get the default lifecycle rules"
+    condition     = length(google_storage_bucket.alerts.lifecycle_rule) == 0
+    error_message = "the alert bucket has no lifecycle rule unless asked for"
   }
 
   assert {
@@ -252,7 +249,7 @@ run "connector_vm" {
       "ZTFBRIDGE_PUBSUB_TOPIC=\"ztf-alerts\"",
       "ZTFBRIDGE_DEADLETTER_TOPIC=\"ztf-alerts-deadletter\"",
       "ZTFBRIDGE_COUNTS_BUCKET=\"ztfbridge-test-ztf-alerts\"",
-      "ZTFBRIDGE_METRICS_ADDR=\"127.0.0.1:9090\"",
+      "ZTFBRIDGE_METRICS_ADDR=\"127.0.0.1:9464\"",
     ] : strcontains(google_compute_instance.connector.metadata_startup_script, line)])
     error_message = "the startup script must configure ztfbridge connect through ZTFBRIDGE_* variables"
   }
@@ -267,7 +264,7 @@ run "connector_vm" {
       "ExecStart=/usr/local/bin/ztfbridge connect",
       "Restart=always",
       "gs://${google_storage_bucket.artifacts.name}/ztfbridge/${filemd5("tests/fixtures/ztfbridge")}/ztfbridge",
-      "targets: [\"127.0.0.1:9090\"]",
+      "targets: [\"127.0.0.1:9464\"]",
     ] : strcontains(google_compute_instance.connector.metadata_startup_script, line)])
     error_message = "the startup script must install the uploaded binary, run it under systemd with restarts, and have the Ops Agent scrape its metrics"
   }
@@ -444,6 +441,25 @@ run "monitoring" {
     condition = alltrue([for word in ["consumed", "lag", "Function", "GCS", "rows written to BigQuery"] :
     anytrue([for t in jsondecode(google_monitoring_dashboard.ztfbridge.dashboard_json).mosaicLayout.tiles : strcontains(t.widget.title, word)])])
     error_message = "the dashboard must chart consumption, lag, the function, GCS objects and loader rows"
+  }
+}
+
+run "lifecycle_rules" {
+  command = plan
+
+  variables {
+    alert_bucket_lifecycle_rules = [
+      { action = "SetStorageClass", age_days = 400, storage_class = "COLDLINE", matches_prefix = ["ztf_"] },
+      { action = "Delete", age_days = 90, matches_prefix = ["quarantine/"] },
+    ]
+  }
+
+  assert {
+    condition = jsonencode([for r in google_storage_bucket.alerts.lifecycle_rule : [one(r.action).type, one(r.action).storage_class, one(r.condition).age, one(r.condition).matches_prefix]]) == jsonencode([
+      ["SetStorageClass", "COLDLINE", 400, ["ztf_"]],
+      ["Delete", null, 90, ["quarantine/"]],
+    ])
+    error_message = "each lifecycle rule variable must become a rule of the alert bucket"
   }
 }
 
