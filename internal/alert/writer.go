@@ -47,36 +47,47 @@ func (d *Decoder) writer(raw []byte) (*writer, error) {
 	return w, nil
 }
 
-// parseWriter parses a writer schema as ZTF writes it. ZTF's schemas give
-// defaults that the Avro spec rejects (null for ["float","null"], 0 for
-// ["null","int"]); defaults play no part in reading data with the schema
-// that wrote it, so they are removed before parsing. Union branches keep
-// their order: the data depends on it. Each schema is parsed with a fresh
-// name cache, since ZTF versions reuse record names for different fields.
-func parseWriter(raw []byte) *writer {
+// ParseSchema parses a writer schema as ZTF writes it, the way Decode
+// does. ZTF's schemas give defaults that the Avro spec rejects (null for
+// ["float","null"], 0 for ["null","int"]); defaults play no part in
+// reading data with the schema that wrote it, so they are removed before
+// parsing. Union branches keep their order: the data depends on it. Each
+// call parses with a fresh name cache, since ZTF versions reuse record
+// names for different fields. It also returns the schema's "version"
+// attribute ("" if none).
+func ParseSchema(raw []byte) (s avro.Schema, version string, err error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
-		return &writer{err: fmt.Errorf("%w: writer schema is not JSON: %w", ErrCorrupt, err)}
+		return nil, "", fmt.Errorf("%w: writer schema is not JSON: %w", ErrCorrupt, err)
 	}
 	stripDefaults(doc)
 	stripped, err := json.Marshal(doc)
 	if err != nil {
-		return &writer{err: fmt.Errorf("%w: writer schema: %w", ErrCorrupt, err)}
+		return nil, "", fmt.Errorf("%w: writer schema: %w", ErrCorrupt, err)
 	}
-	s, err := avro.ParseBytesWithCache(stripped, "", &avro.SchemaCache{})
+	s, err = avro.ParseBytesWithCache(stripped, "", &avro.SchemaCache{})
 	if err != nil {
-		return &writer{err: fmt.Errorf("%w: writer schema: %w", ErrCorrupt, err)}
+		return nil, "", fmt.Errorf("%w: writer schema: %w", ErrCorrupt, err)
 	}
-	if err := checkZTF(s); err != nil {
+	if top, ok := doc.(map[string]any); ok && top["version"] != nil {
+		version = fmt.Sprint(top["version"])
+	}
+	return s, version, nil
+}
+
+// parseWriter parses a writer schema and checks that it describes ZTF
+// alerts.
+func parseWriter(raw []byte) *writer {
+	s, version, err := ParseSchema(raw)
+	if err == nil {
+		err = checkZTF(s)
+	}
+	if err != nil {
 		return &writer{err: err}
 	}
-	w := &writer{schema: s}
-	if top, ok := doc.(map[string]any); ok && top["version"] != nil {
-		w.version = fmt.Sprint(top["version"])
-	}
-	return w
+	return &writer{schema: s, version: version}
 }
 
 // stripDefaults removes every "default" attribute from a schema document.
