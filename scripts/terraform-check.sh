@@ -63,4 +63,14 @@ summary=$(grep -E '^Plan: ' "$scratch/plan.txt")
 echo "$summary"
 [[ $summary =~ ^Plan:\ [0-9]+\ to\ add,\ 0\ to\ change,\ 0\ to\ destroy\.$ ]] || { echo "terraform-check: unexpected plan: $summary" >&2; exit 1; }
 
+step "connector startup script parses (bash -n)"
+if command -v jq >/dev/null; then
+	terraform -chdir="$dir" show -json "$scratch/offline.tfplan" |
+		jq -er '.planned_values.root_module.resources[] | select(.address == "google_compute_instance.connector") | .values.metadata_startup_script' >"$scratch/startup.sh"
+	bash -n "$scratch/startup.sh"
+	echo "$(wc -l <"$scratch/startup.sh") lines, syntax ok"
+else
+	echo "jq is not installed: the rendered startup script was not parsed" >&2
+fi
+
 step "ok"
