@@ -1,6 +1,8 @@
 package alert
 
 import (
+	"bytes"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/golang/snappy"
 	"github.com/hamba/avro/v2"
 	"github.com/hamba/avro/v2/ocf"
 
@@ -34,6 +37,7 @@ const (
 	maxBytesLen    = 16 << 20 // longest string or bytes value
 	maxArrayLen    = 1 << 14  // most entries in one array
 	maxRecords     = 1 << 16  // most records in one block
+	maxBlockLen    = 64 << 20 // longest block after decompression
 	maxSchemas     = 64       // distinct writer schemas kept parsed
 	schemaKey      = "avro.schema"
 	codecKey       = "avro.codec"
@@ -205,7 +209,7 @@ func readError(err error) error {
 // reader positioned at its next block.
 type container struct {
 	w      *writer
-	codec  ocf.Codec
+	codec  codec
 	sync   [16]byte
 	r      *avro.Reader
 	size   int
@@ -244,16 +248,45 @@ func (d *Decoder) open(b []byte) (*container, error) {
 }
 
 // codecOf returns the block codec named in a container header.
-func codecOf(name string) (ocf.Codec, error) {
+func codecOf(name string) (codec, error) {
 	switch ocf.CodecName(name) {
 	case ocf.Null, "":
-		return &ocf.NullCodec{}, nil
+		return func(b []byte) ([]byte, error) { return b, nil }, nil
 	case ocf.Deflate:
-		return &ocf.DeflateCodec{}, nil
+		return inflate, nil
 	case ocf.Snappy:
-		return &ocf.SnappyCodec{}, nil
+		return unsnappy, nil
 	}
 	return nil, fmt.Errorf("%w: unsupported codec %q (want null, deflate or snappy)", ErrCorrupt, name)
+}
+
+// codec decompresses a block.
+type codec func([]byte) ([]byte, error)
+
+// inflate decompresses a deflate block of at most maxBlockLen bytes.
+func inflate(b []byte) ([]byte, error) {
+	r := flate.NewReader(bytes.NewReader(b))
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, maxBlockLen+1))
+	if err != nil {
+		return nil, fmt.Errorf("deflate: %w", err)
+	}
+	if len(data) > maxBlockLen {
+		return nil, fmt.Errorf("deflate: block inflates beyond %d bytes", maxBlockLen)
+	}
+	return data, nil
+}
+
+// unsnappy decompresses a snappy block (with its CRC) of at most
+// maxBlockLen bytes.
+func unsnappy(b []byte) ([]byte, error) {
+	if len(b) < 5 {
+		return nil, errors.New("snappy: block too short")
+	}
+	if n, err := snappy.DecodedLen(b[:len(b)-4]); err != nil || n > maxBlockLen {
+		return nil, fmt.Errorf("snappy: block claims %d bytes (limit %d): %v", n, maxBlockLen, err)
+	}
+	return (&ocf.SnappyCodec{}).Decode(b)
 }
 
 // nextBlock returns the decompressed data of the next block and its number
@@ -282,7 +315,7 @@ func (c *container) nextBlock() ([]byte, int64, error) {
 	if sync != c.sync {
 		return nil, 0, fmt.Errorf("%w: block %d does not end with the header's sync marker", ErrCorrupt, c.blocks)
 	}
-	data, err := c.codec.Decode(data)
+	data, err := c.codec(data)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: block %d: %w", ErrCorrupt, c.blocks, err)
 	}

@@ -101,7 +101,8 @@
 //
 // To bound what a hostile packet can allocate, a string or bytes value may
 // be at most 16 MiB, an array at most 16384 entries, a block at most
-// 65536 records; the Decoder keeps at most 64 parsed schemas.
+// 65536 records and 64 MiB once decompressed; the Decoder keeps at most
+// 64 parsed schemas.
 //
 // # Fast paths
 //

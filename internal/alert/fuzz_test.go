@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/hamba/avro/v2/ocf"
+
 	"github.com/ztfbridge/ztfbridge/internal/alert"
 	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
 )
@@ -20,6 +22,10 @@ func FuzzDecode(f *testing.F) {
 		for _, n := range []int{4, 40, len(b) / 3, len(b) / 2, len(b) - 17, len(b) - 1} {
 			f.Add(b[:n])
 		}
+	}
+	schema, alerts := synthetic(f, 3)
+	for _, codec := range []ocf.CodecName{ocf.Deflate, ocf.Snappy} {
+		f.Add(container(f, schema, codec, alerts))
 	}
 	d := alert.NewDecoder()
 	f.Fuzz(func(t *testing.T, b []byte) {
