@@ -19,8 +19,8 @@ import (
 // synthetic returns n synthetic alerts and their writer schema.
 func synthetic(tb testing.TB, n int) (avro.Schema, []*alert.Alert) {
 	tb.Helper()
-	night, _ := night.Parse("20250302")
-	g, err := synth.New(synth.Config{Night: night, Seed: 3, Objects: 2})
+	day, _ := night.Parse("20250302")
+	g, err := synth.New(synth.Config{Night: day, Seed: 3, Objects: 2})
 	if err != nil {
 		tb.Fatal(err)
 	}
