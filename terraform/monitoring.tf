@@ -22,14 +22,15 @@ locals {
   filter = {
     function_requests = "metric.type=\"run.googleapis.com/request_count\" resource.type=\"cloud_run_revision\" resource.label.service_name=\"${local.function_service}\""
     function_latency  = "metric.type=\"run.googleapis.com/request_latencies\" resource.type=\"cloud_run_revision\" resource.label.service_name=\"${local.function_service}\""
-    function_backlog  = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=starts_with(\"eventarc-\") metadata.system_labels.\"topic_id\"=\"${google_pubsub_topic.alerts.name}\""
-    loader_backlog    = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
-    loader_oldest     = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
-    loader_acked      = "metric.type=\"pubsub.googleapis.com/subscription/ack_message_count\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
-    rows_written      = "metric.type=\"bigquerystorage.googleapis.com/write/uploaded_row_count\" resource.label.dataset_id=\"${google_bigquery_dataset.ztf.dataset_id}\""
-    gcs_writes        = "metric.type=\"storage.googleapis.com/api/request_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\" metric.label.method=\"WriteObject\""
-    gcs_objects       = "metric.type=\"storage.googleapis.com/storage/object_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\""
-    deadletters       = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.deadletter_hold.name}\""
+    # Eventarc names the trigger's subscription eventarc-<region>-<function>-<suffix>-sub-<n>.
+    function_backlog = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=starts_with(\"eventarc-${var.region}-${local.function_service}-\")"
+    loader_backlog   = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
+    loader_oldest    = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
+    loader_acked     = "metric.type=\"pubsub.googleapis.com/subscription/ack_message_count\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
+    rows_written     = "metric.type=\"bigquerystorage.googleapis.com/write/uploaded_row_count\" resource.label.dataset_id=\"${google_bigquery_dataset.ztf.dataset_id}\""
+    gcs_writes       = "metric.type=\"storage.googleapis.com/api/request_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\" metric.label.method=\"WriteObject\""
+    gcs_objects      = "metric.type=\"storage.googleapis.com/storage/object_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\""
+    deadletters      = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.deadletter_hold.name}\""
   }
 
   # One dashboard chart: a title and its lines, each either a PromQL query
@@ -40,14 +41,14 @@ locals {
       lines = [
         { promql = "sum(rate(${local.connector_metric.consumed}[5m]))", legend = "consumed from Kafka" },
         { promql = "sum(rate(${local.connector_metric.published}[5m]))", legend = "published to Pub/Sub" },
-        { promql = "sum by (reason) (rate(${local.connector_metric.deadlettered}[5m]))", legend = "dead-lettered: {{reason}}" },
+        { promql = "sum by (reason) (rate(${local.connector_metric.deadlettered}[5m]))", legend = "dead-lettered: $${metric.labels.reason}" },
         { promql = "sum(rate(${local.connector_metric.failed}[5m]))", legend = "publish failures" },
       ]
     },
     {
       title = "Connector: Kafka consumer lag (messages) by topic"
       lines = [
-        { promql = "sum by (topic) (${local.connector_metric.lag})", legend = "{{topic}}" },
+        { promql = "sum by (topic) (${local.connector_metric.lag})", legend = "$${metric.labels.topic}" },
       ]
     },
     {
