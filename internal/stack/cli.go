@@ -1,0 +1,15 @@
+package stack
+
+// CLIEnv returns the variables that let gcloud, gsutil and bq run against
+// the local stack without a Google account: no credentials, project
+// project, no prompts, no usage reporting.
+func CLIEnv(project string) []string {
+	return []string{
+		"CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true",
+		"CLOUDSDK_CORE_PROJECT=" + project,
+		"CLOUDSDK_CORE_DISABLE_PROMPTS=1",
+		"CLOUDSDK_CORE_DISABLE_USAGE_REPORTING=true",
+		"CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK=true",
+		"GOOGLE_CLOUD_PROJECT=" + project,
+	}
+}
