@@ -2,10 +2,38 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/synth"
 )
 
-// TODO(owner of this command): replace this stub.
+// runGenerate writes synthetic ZTF 4.02 alerts of a night into a
+// directory, one <candid>.avro file each (see package synth).
 func runGenerate(ctx context.Context, e env, args []string) error {
-	return errors.New("not implemented yet")
+	fs := newFlagSet(e, "generate")
+	nightFlag := fs.String("night", time.Now().UTC().Format(night.Layout), "night of the alerts, YYYYMMDD (UTC)")
+	count := fs.Int("count", 1000, "number of alerts to write")
+	out := fs.String("out", "alerts", "directory to write <candid>.avro files into")
+	seed := fs.Uint64("seed", 1, "random seed: the same flags write the same files")
+	objects := fs.Int("objects", synth.DefaultObjects, "number of distinct objects the alerts are spread over")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "ztfbridge generate: unexpected arguments %q\n", fs.Args())
+		return errUsage
+	}
+	n, err := night.Parse(*nightFlag)
+	if err != nil {
+		return err
+	}
+	g, err := synth.New(synth.Config{Night: n, Seed: *seed, Objects: *objects})
+	if err != nil {
+		return err
+	}
+	files, size, err := g.WriteDir(ctx, *out, *count)
+	e.log.Info("generated alerts", "night", *nightFlag, "topic", night.Topic(n), "files", files, "bytes", size, "dir", *out)
+	return err
 }

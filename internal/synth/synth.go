@@ -36,10 +36,14 @@ type Config struct {
 	// packets, byte for byte.
 	Seed uint64
 	// Objects is how many distinct objects the alerts are spread over;
-	// each object gets several alerts with growing histories. Default:
-	// one object per 4 alerts of a 1000-alert night, i.e. 250.
+	// each object gets several alerts with growing histories. Default
+	// DefaultObjects.
 	Objects int
 }
+
+// DefaultObjects is the default of Config.Objects: a 1000-alert run gets
+// about 4 alerts per object.
+const DefaultObjects = 250
 
 // Packet is one generated alert: the bytes ZTF would publish and the
 // alert they decode to.
@@ -86,7 +90,7 @@ func New(cfg Config) (*Generator, error) {
 	}
 	cfg.Night = night.Date(cfg.Night)
 	if cfg.Objects <= 0 {
-		cfg.Objects = 250
+		cfg.Objects = DefaultObjects
 	}
 	s, _, err := alert.ParseSchema(schema402)
 	if err != nil {
