@@ -60,37 +60,26 @@ locals {
   }
 }
 
-resource "google_bigquery_table" "views" {
-  for_each = { for name, v in local.views : name => v if !local.view_reads_view[name] }
+module "views" {
+  source = "./modules/bigquery_views"
 
-  dataset_id  = google_bigquery_dataset.ztf.dataset_id
-  table_id    = each.value.name
-  description = each.value.description
-
-  view {
-    query          = trimspace(each.value.query)
-    use_legacy_sql = false
+  dataset_id = google_bigquery_dataset.ztf.dataset_id
+  views = {
+    for name, v in local.views : v.name => { description = v.description, query = trimspace(v.query) }
+    if !local.view_reads_view[name]
   }
-
-  # A view holds no data: it can always be made again.
-  deletion_protection = false
-  depends_on          = [google_bigquery_table.alerts_raw]
+  depends_on = [google_bigquery_table.alerts_raw]
 }
 
-resource "google_bigquery_table" "views_of_views" {
-  for_each = { for name, v in local.views : name => v if local.view_reads_view[name] }
+module "views_of_views" {
+  source = "./modules/bigquery_views"
 
-  dataset_id  = google_bigquery_dataset.ztf.dataset_id
-  table_id    = each.value.name
-  description = each.value.description
-
-  view {
-    query          = trimspace(each.value.query)
-    use_legacy_sql = false
+  dataset_id = google_bigquery_dataset.ztf.dataset_id
+  views = {
+    for name, v in local.views : v.name => { description = v.description, query = trimspace(v.query) }
+    if local.view_reads_view[name]
   }
-
-  deletion_protection = false
-  depends_on          = [google_bigquery_table.views]
+  depends_on = [module.views]
 }
 
 resource "google_bigquery_dataset_iam_member" "readers" {

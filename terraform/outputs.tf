@@ -59,7 +59,7 @@ output "dataset" {
 output "bigquery" {
   description = "BigQuery tables as PROJECT.DATASET.TABLE: alerts (the view with one row per candid, what analysts query), alerts_raw (every row written, partitioned by night), and each view of bqloader/sql."
   value = merge(
-    { for name, v in merge(google_bigquery_table.views, google_bigquery_table.views_of_views) : name => "${var.project_id}.${v.dataset_id}.${v.table_id}" },
+    { for name, v in merge(module.views.views, module.views_of_views.views) : name => "${var.project_id}.${google_bigquery_dataset.ztf.dataset_id}.${v.table_id}" },
     { alerts_raw = "${var.project_id}.${google_bigquery_table.alerts_raw.dataset_id}.${google_bigquery_table.alerts_raw.table_id}" },
   )
 }
