@@ -20,21 +20,17 @@ import (
 func synthetic(tb testing.TB, n int) (avro.Schema, []*alert.Alert) {
 	tb.Helper()
 	day, _ := night.Parse("20250302")
-	g, err := synth.New(synth.Config{Night: day, Seed: 3, Objects: 2})
+	packets, err := synth.Generate(synth.Config{Night: day, Seed: 3, Objects: 2}, n)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	var alerts []*alert.Alert
-	var schema avro.Schema
-	for range n {
-		p, err := g.Next()
-		if err != nil {
-			tb.Fatal(err)
-		}
+	for _, p := range packets {
 		alerts = append(alerts, p.Alert)
-		if schema, _, err = alert.WriterSchema(alert.NewDecoder(), p.Data); err != nil {
-			tb.Fatal(err)
-		}
+	}
+	schema, _, err := alert.WriterSchema(alert.NewDecoder(), packets[0].Data)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return schema, alerts
 }

@@ -158,6 +158,21 @@ func (g *Generator) container(a *alert.Alert) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Generate returns the first n packets of the night cfg describes.
+func Generate(cfg Config, n int) ([]Packet, error) {
+	g, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Packet, n)
+	for i := range out {
+		if out[i], err = g.Next(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // newObject places a new object somewhere in ZTF's sky with a history
 // from earlier nights. ids holds the object ids taken so far.
 func (g *Generator) newObject(ids map[string]bool) *object {

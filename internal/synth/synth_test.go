@@ -13,17 +13,11 @@ import (
 
 func generate(t testing.TB, cfg synth.Config, n int) []synth.Packet {
 	t.Helper()
-	g, err := synth.New(cfg)
+	packets, err := synth.Generate(cfg, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make([]synth.Packet, n)
-	for i := range out {
-		if out[i], err = g.Next(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
+	return packets
 }
 
 func testNight(t testing.TB) synth.Config {
