@@ -108,9 +108,7 @@ func (g *GCS) CreateBucket(bucket string) {
 // Env returns the variables that point the Go client library
 // (STORAGE_EMULATOR_HOST), gcloud storage
 // (CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE) and gsutil (BOTO_CONFIG, a file
-// written on first call) at the server. gcloud also needs credentials
-// switched off: CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true, which Stack.Env
-// sets.
+// written on first call) at the server. gcloud also needs CLIEnv.
 func (g *GCS) Env() []string {
 	env := []string{
 		"STORAGE_EMULATOR_HOST=" + g.URL(),

@@ -1,0 +1,237 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/bigquery"
+	"google.golang.org/api/option"
+)
+
+// BigQueryEmulatorVersion is the goccy/bigquery-emulator release that
+// tools/bqemulator pins; the cached binary's name carries it.
+const BigQueryEmulatorVersion = "v0.8.1"
+
+// BigQueryOptions configures StartBigQuery. The zero value runs the
+// emulator for project DefaultProject on free loopback ports.
+type BigQueryOptions struct {
+	// Port is the REST port (0 picks a free one).
+	Port int
+	// GRPCPort is the Storage API (gRPC) port (0 picks a free one).
+	GRPCPort int
+	// Project is the project the emulator holds (default DefaultProject).
+	Project string
+	// Binary is the emulator to run. Empty means $ZTFBRIDGE_BQ_EMULATOR, else
+	// the binary cached by an earlier build, else a new build (see Source).
+	Binary string
+	// Source is the tools/bqemulator folder to build from when there is no
+	// binary. Empty means tools/bqemulator of the ztfbridge repository
+	// above the working directory.
+	Source string
+	// StartTimeout bounds the wait for the emulator to answer (default 60s).
+	StartTimeout time.Duration
+}
+
+func (o BigQueryOptions) withDefaults() BigQueryOptions {
+	if o.Project == "" {
+		o.Project = DefaultProject
+	}
+	if o.Binary == "" {
+		o.Binary = os.Getenv("ZTFBRIDGE_BQ_EMULATOR")
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 60 * time.Second
+	}
+	return o
+}
+
+// BigQuery is a running goccy/bigquery-emulator, storing tables in memory.
+type BigQuery struct {
+	// Project is the project id the emulator holds.
+	Project string
+	// Addr is the REST host:port.
+	Addr string
+	// GRPCAddr is the Storage API host:port.
+	GRPCAddr string
+
+	proc   *process
+	dir    string
+	closed bool
+}
+
+// StartBigQuery starts the BigQuery emulator in its own process group and
+// waits until it answers; Close kills the group. The first start on a
+// machine builds the emulator (about 5 minutes, logged) into the Go build
+// cache; later starts reuse it.
+func StartBigQuery(ctx context.Context, log *slog.Logger, opts BigQueryOptions) (*BigQuery, error) {
+	opts = opts.withDefaults()
+	bin, err := bigQueryEmulator(ctx, log, opts)
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort(opts.Port)
+	if err != nil {
+		return nil, err
+	}
+	grpcPort, err := freePort(opts.GRPCPort)
+	if err != nil {
+		return nil, err
+	}
+	b := &BigQuery{Project: opts.Project, Addr: loopback(port), GRPCAddr: loopback(grpcPort)}
+	if b.dir, err = os.MkdirTemp("", "ztfbridge-bigquery-"); err != nil {
+		return nil, fmt.Errorf("bigquery emulator: %w", err)
+	}
+	started := time.Now()
+	b.proc, err = startProcess("bigquery-emulator", b.dir, bin, []string{
+		"--project=" + opts.Project, "--host=127.0.0.1",
+		fmt.Sprintf("--port=%d", port), fmt.Sprintf("--grpc-port=%d", grpcPort),
+	}, nil)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	datasets := b.Endpoint() + "/bigquery/v2/projects/" + opts.Project + "/datasets"
+	err = b.proc.waitReady(ctx, opts.StartTimeout, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, datasets, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", datasets, resp.Status)
+		}
+		return nil
+	})
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	log.Info("BigQuery emulator ready", "endpoint", b.Endpoint(), "pid", b.PID(), "took", time.Since(started).Round(time.Millisecond))
+	return b, nil
+}
+
+// bigQueryEmulator returns the emulator binary to run, building it if needed.
+func bigQueryEmulator(ctx context.Context, log *slog.Logger, opts BigQueryOptions) (string, error) {
+	if opts.Binary != "" {
+		if _, err := os.Stat(opts.Binary); err != nil {
+			return "", fmt.Errorf("bigquery emulator: %w", err)
+		}
+		return opts.Binary, nil
+	}
+	cache, err := exec.CommandContext(ctx, "go", "env", "GOCACHE").Output()
+	if err != nil {
+		return "", fmt.Errorf("bigquery emulator: no binary given and no Go toolchain to build one (go env GOCACHE: %w)", err)
+	}
+	bin := filepath.Join(strings.TrimSpace(string(cache)), "ztfbridge", "bqemulator-"+BigQueryEmulatorVersion)
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	src := opts.Source
+	if src == "" {
+		if src, err = findSource(); err != nil {
+			return "", fmt.Errorf("bigquery emulator: %w", err)
+		}
+	}
+	log.Info("building the BigQuery emulator (first time ~5 min)...", "source", src, "into", bin)
+	started := time.Now()
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return "", fmt.Errorf("bigquery emulator: %w", err)
+	}
+	tmp := bin + fmt.Sprintf(".%d.tmp", os.Getpid())
+	build := exec.CommandContext(ctx, "go", "build", "-o", tmp, ".")
+	build.Dir = src
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("bigquery emulator: go build in %s: %w\n%s", src, err, out)
+	}
+	// Renaming makes the binary appear whole to a concurrent start.
+	if err := os.Rename(tmp, bin); err != nil {
+		return "", fmt.Errorf("bigquery emulator: %w", err)
+	}
+	log.Info("built the BigQuery emulator", "took", time.Since(started).Round(time.Second))
+	return bin, nil
+}
+
+// findSource returns tools/bqemulator of the repository above the working
+// directory.
+func findSource() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		src := filepath.Join(dir, "tools", "bqemulator")
+		if _, err := os.Stat(filepath.Join(src, "main.go")); err == nil {
+			return src, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no tools/bqemulator above the working directory to build from: run from the ztfbridge repository or set ZTFBRIDGE_BQ_EMULATOR")
+		}
+		dir = parent
+	}
+}
+
+// Endpoint returns the REST endpoint, "http://127.0.0.1:PORT", for
+// option.WithEndpoint and bq --api.
+func (b *BigQuery) Endpoint() string { return "http://" + b.Addr }
+
+// ClientOptions returns the options that point a BigQuery client at the
+// emulator without credentials.
+func (b *BigQuery) ClientOptions() []option.ClientOption {
+	return []option.ClientOption{option.WithEndpoint(b.Endpoint()), option.WithoutAuthentication()}
+}
+
+// Client returns a new BigQuery client of Project on the emulator. The
+// caller closes it.
+func (b *BigQuery) Client(ctx context.Context) (*bigquery.Client, error) {
+	c, err := bigquery.NewClient(ctx, b.Project, b.ClientOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery client for %s: %w", b.Endpoint(), err)
+	}
+	return c, nil
+}
+
+// Env returns ZTFBRIDGE_BIGQUERY_ENDPOINT, read by ztfbridge's commands,
+// and CLOUDSDK_API_ENDPOINT_OVERRIDES_BIGQUERY, read by bq (which also
+// needs CLIEnv's fake access token).
+func (b *BigQuery) Env() []string {
+	return []string{
+		"ZTFBRIDGE_BIGQUERY_ENDPOINT=" + b.Endpoint(),
+		"CLOUDSDK_API_ENDPOINT_OVERRIDES_BIGQUERY=" + b.Endpoint() + "/bigquery/v2/",
+	}
+}
+
+// PID returns the emulator's process id, the leader of its process group.
+func (b *BigQuery) PID() int { return b.proc.cmd.Process.Pid }
+
+// Close stops the emulator, killing its process group, and drops its
+// tables. Calling it again is harmless.
+func (b *BigQuery) Close() {
+	if b.closed {
+		return
+	}
+	b.closed = true
+	if b.proc != nil {
+		b.proc.stop(5 * time.Second)
+	}
+	if b.dir != "" {
+		_ = os.RemoveAll(b.dir)
+	}
+}
