@@ -3,6 +3,8 @@ package alert_test
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -217,6 +219,40 @@ func TestSummarize(t *testing.T) {
 				s.SchemaVersion != a.SchemaVersion || !s.Night.Equal(a.Night) || s.Topic() != a.Topic() ||
 				s.RA != a.Candidate.RA || s.Dec != a.Candidate.Dec || s.JD != a.Candidate.JD {
 				t.Errorf("%s: summary %+v differs from alert %d %s", e.Path, s, a.Candid, a.ObjectID)
+			}
+		}
+	}
+}
+
+// TestDecodeOtherShapes checks writers whose field shapes differ from the
+// Go definition: Fink's all-nullable export and a simulation that wrote
+// isdiffpos as an int.
+func TestDecodeOtherShapes(t *testing.T) {
+	d := alert.NewDecoder()
+	read := func(path string) []*alert.Alert {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(alerttest.Dir(t), path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerts, err := d.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return alerts
+	}
+	sim := read("ztf-avro-alert/history/vpre1.1_2017-04-04_55cc77bb/data/87704463155000.avro")[0]
+	if sim.Candidate.IsDiffPos != "1" && sim.Candidate.IsDiffPos != "0" {
+		t.Errorf("int isdiffpos read as %q, want its decimal string", sim.Candidate.IsDiffPos)
+	}
+	for _, a := range read("astrolabsoftware+fink-client/datatest/ztf/part-3-305711.avro") {
+		c := a.Candidate
+		if a.Candid != c.Candid || c.JD < 2.46e6 || c.RA == 0 || c.Magpsf == 0 || c.NID == nil || a.CutoutScience == nil {
+			t.Errorf("Fink alert %d: nullable fields not carried over: jd %v ra %v magpsf %v nid %v", a.Candid, c.JD, c.RA, c.Magpsf, c.NID)
+		}
+		for _, p := range a.PrvCandidates {
+			if p.JD == 0 || p.FID == 0 {
+				t.Errorf("Fink alert %d: prv_candidate without jd or fid", a.Candid)
 			}
 		}
 	}

@@ -69,7 +69,7 @@ func TestDeterministic(t *testing.T) {
 // histories, cutouts that do not compress away.
 func TestRealistic(t *testing.T) {
 	cfg := testNight(t)
-	packets := generate(t, cfg, 1000)
+	packets := generate(t, cfg, 400)
 	nid := strconv.Itoa(night.NID(cfg.Night))
 	seen := map[int64]bool{}
 	history := map[string]int{}
