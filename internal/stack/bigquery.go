@@ -119,7 +119,7 @@ func StartBigQuery(ctx context.Context, log *slog.Logger, opts BigQueryOptions) 
 		b.Close()
 		return nil, err
 	}
-	log.Info("BigQuery emulator ready", "endpoint", b.Endpoint(), "pid", b.PID(), "took", time.Since(started).Round(time.Millisecond))
+	log.Info("BigQuery emulator ready", "endpoint", b.Endpoint(), "pid", b.PID(), "took", time.Since(started).Round(time.Millisecond).String())
 	return b, nil
 }
 
@@ -208,12 +208,14 @@ func (b *BigQuery) Client(ctx context.Context) (*bigquery.Client, error) {
 	return c, nil
 }
 
-// Env returns ZTFBRIDGE_BIGQUERY_ENDPOINT, read by ztfbridge's commands,
+// Env returns ZTFBRIDGE_BIGQUERY_API and ZTFBRIDGE_BIGQUERY_STORAGE_API
+// (the --bigquery-api and --bigquery-storage-api of ztfbridge's commands)
 // and CLOUDSDK_API_ENDPOINT_OVERRIDES_BIGQUERY, read by bq (which also
 // needs CLIEnv's fake access token).
 func (b *BigQuery) Env() []string {
 	return []string{
-		"ZTFBRIDGE_BIGQUERY_ENDPOINT=" + b.Endpoint(),
+		"ZTFBRIDGE_BIGQUERY_API=" + b.Endpoint(),
+		"ZTFBRIDGE_BIGQUERY_STORAGE_API=" + b.GRPCAddr,
 		"CLOUDSDK_API_ENDPOINT_OVERRIDES_BIGQUERY=" + b.Endpoint() + "/bigquery/v2/",
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"cloud.google.com/go/storage"
@@ -37,6 +38,7 @@ type GCS struct {
 	fake     *fakestorage.Server
 	tls      *httptest.Server
 	botoPath string
+	closed   bool
 }
 
 // StartGCS starts fake-gcs-server. The caller must Close it.
@@ -105,6 +107,20 @@ func (g *GCS) CreateBucket(bucket string) {
 	g.fake.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 }
 
+// Buckets returns the names of the buckets, sorted.
+func (g *GCS) Buckets() []string {
+	buckets, err := g.fake.Backend().ListBuckets()
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(buckets))
+	for _, b := range buckets {
+		names = append(names, b.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
 // Env returns the variables that point the Go client library
 // (STORAGE_EMULATOR_HOST), gcloud storage
 // (CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE) and gsutil (BOTO_CONFIG, a file
@@ -162,6 +178,10 @@ func (g *GCS) HTTPClient() *http.Client { return g.tls.Client() }
 // Close stops both listeners and removes the boto file. Objects in a Dir
 // stay. Calling it again is harmless.
 func (g *GCS) Close() {
+	if g.closed {
+		return
+	}
+	g.closed = true
 	g.tls.Close()
 	g.fake.Stop()
 	if g.botoPath != "" {

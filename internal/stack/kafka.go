@@ -78,16 +78,17 @@ func StartKafka(ctx context.Context, opts KafkaOptions) (*Kafka, error) {
 // Addrs returns the brokers' host:port addresses, for bootstrap.servers.
 func (k *Kafka) Addrs() []string { return k.cluster.ListenAddrs() }
 
-// Bootstrap returns Addrs joined by commas, as kcat -b and
-// ZTFBRIDGE_KAFKA_BROKERS take them.
+// Bootstrap returns Addrs joined by commas, as kcat -b and ztfbridge's
+// --brokers take them.
 func (k *Kafka) Bootstrap() string { return strings.Join(k.Addrs(), ",") }
 
 // Cluster returns the kfake cluster, for tests that inject faults with
 // its Control functions.
 func (k *Kafka) Cluster() *kfake.Cluster { return k.cluster }
 
-// Env returns ZTFBRIDGE_KAFKA_BROKERS=<Bootstrap>.
-func (k *Kafka) Env() []string { return []string{"ZTFBRIDGE_KAFKA_BROKERS=" + k.Bootstrap()} }
+// Env returns ZTFBRIDGE_BROKERS=<Bootstrap>, the --brokers of ztfbridge's
+// commands.
+func (k *Kafka) Env() []string { return []string{"ZTFBRIDGE_BROKERS=" + k.Bootstrap()} }
 
 // CreateTopic creates topic with the given number of partitions (the
 // default when partitions <= 0). Creating a topic that exists is an error.

@@ -42,6 +42,8 @@ type PubSubOptions struct {
 	InProcess bool
 	// StartTimeout bounds the wait for the emulator to answer (default 90s).
 	StartTimeout time.Duration
+	// Topics are created (short ids of Project) before StartPubSub returns.
+	Topics []string
 }
 
 // DefaultProject is the project id of the local stack.
@@ -95,6 +97,11 @@ func StartPubSub(ctx context.Context, log *slog.Logger, opts PubSubOptions) (*Pu
 		err = p.startFake(opts)
 	} else {
 		err = p.startEmulator(ctx, log, script, opts)
+	}
+	for _, t := range opts.Topics {
+		if err == nil {
+			_, err = p.ResetTopic(ctx, t)
+		}
 	}
 	if err != nil {
 		p.Close()
@@ -157,7 +164,7 @@ func (p *PubSub) startEmulator(ctx context.Context, log *slog.Logger, script str
 	if err != nil {
 		return err
 	}
-	log.Info("Pub/Sub emulator ready", "addr", p.Addr, "pid", p.proc.cmd.Process.Pid, "heap", opts.Heap, "took", time.Since(started).Round(time.Millisecond))
+	log.Info("Pub/Sub emulator ready", "addr", p.Addr, "pid", p.proc.cmd.Process.Pid, "heap", opts.Heap, "took", time.Since(started).Round(time.Millisecond).String())
 	return nil
 }
 
