@@ -73,7 +73,8 @@ func (d *Decoder) SchemaParses() int64 { return d.parses.Load() }
 // Decode decodes every record of one Avro object container file, in
 // order. It returns an error wrapping ErrNotContainer, ErrCorrupt or
 // ErrNotZTF when the packet cannot be decoded whole; it never returns
-// some alerts and an error.
+// some alerts and an error. The alerts do not refer to b: the caller may
+// reuse it.
 func (d *Decoder) Decode(b []byte) ([]*Alert, error) {
 	alerts, w, err := decodeRecords[Alert](d, b)
 	if err != nil {

@@ -257,3 +257,19 @@ func TestDecodeOtherShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeDoesNotAlias checks that alerts stay intact when the caller
+// reuses the packet's buffer.
+func TestDecodeDoesNotAlias(t *testing.T) {
+	b := bytes.Clone(alerttest.Real(t, "4.02")[0])
+	alerts, err := alert.NewDecoder().Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := alerts[0]
+	stamp, id := bytes.Clone(a.CutoutScience.StampData), strings.Clone(a.ObjectID)
+	clear(b)
+	if !bytes.Equal(a.CutoutScience.StampData, stamp) || a.ObjectID != id {
+		t.Error("the alert changed when the packet's buffer was cleared")
+	}
+}
