@@ -162,7 +162,7 @@ func bigQueryEmulator(ctx context.Context, log *slog.Logger, opts BigQueryOption
 	if err := os.Rename(tmp, bin); err != nil {
 		return "", fmt.Errorf("bigquery emulator: %w", err)
 	}
-	log.Info("built the BigQuery emulator", "took", time.Since(started).Round(time.Second))
+	log.Info("built the BigQuery emulator", "took", time.Since(started).Round(time.Second).String())
 	return bin, nil
 }
 
