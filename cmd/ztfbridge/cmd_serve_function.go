@@ -2,10 +2,33 @@ package main
 
 import (
 	"context"
-	"errors"
+	"net"
+	"strconv"
+
+	"github.com/ztfbridge/ztfbridge/functions"
 )
 
-// TODO(owner of this command): replace this stub.
+// runServeFunction runs the GCS-writing Cloud Function locally with the
+// functions framework, for a Pub/Sub (emulator) push subscription whose
+// endpoint is http://HOST:PORT/projects/PROJECT/topics/TOPIC.
 func runServeFunction(ctx context.Context, e env, args []string) error {
-	return errors.New("not implemented yet")
+	fs := newFlagSet(e, "serve-function")
+	cfg := functions.DefaultConfig()
+	cfg.RegisterFlags(fs)
+	host := fs.String("host", "localhost", "`address` to listen on; empty for every interface")
+	port := fs.Int("port", 8080, "`port` to listen on")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := functions.New(ctx, cfg, e.log)
+	if err != nil {
+		return err
+	}
+	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
+	e.log.Info("serving the function", "addr", addr, "bucket", cfg.Bucket, "entry_point", functions.EntryPoint)
+	serveErr := functions.Serve(ctx, addr, a)
+	if err := a.Close(); serveErr == nil {
+		serveErr = err
+	}
+	return serveErr
 }
