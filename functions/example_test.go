@@ -1,0 +1,81 @@
+package functions_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/stack"
+	"github.com/ztfbridge/ztfbridge/internal/synth"
+)
+
+// An Archiver stores each alert once: the second delivery of the same
+// alert (a redelivery, or the 10am replay) finds the object and writes
+// nothing.
+func Example() {
+	ctx := context.Background()
+	gcs, err := stack.StartGCS(ctx, stack.GCSOptions{Buckets: []string{"alerts"}})
+	if err != nil {
+		panic(err)
+	}
+	defer gcs.Close()
+
+	cfg := functions.DefaultConfig()
+	cfg.Bucket = "alerts"
+	a, err := functions.New(ctx, cfg, slog.New(slog.DiscardHandler), gcs.ClientOptions()...)
+	if err != nil {
+		panic(err)
+	}
+	defer a.Close()
+
+	g, _ := synth.New(synth.Config{Night: testNight, Seed: 1})
+	p, _ := g.Next()
+	m := functions.Message{ID: "1", Data: p.Data, Attributes: map[string]string{attr.KafkaTopic: "ztf_20240101_programid1"}}
+	for range 2 {
+		res, err := a.Store(ctx, m)
+		fmt.Println(res.Outcome, res.Object, err)
+	}
+	res, err := a.Store(ctx, functions.Message{ID: "2", Data: []byte("not an alert")})
+	fmt.Println(res.Outcome, res.Reason != "", err)
+	fmt.Printf("%+v\n", a.Counts())
+	// Output:
+	// stored ztf_20240101_programid1_2556459027837010001.avro <nil>
+	// duplicate ztf_20240101_programid1_2556459027837010001.avro <nil>
+	// quarantined true <nil>
+	// {Stored:1 Duplicates:1 Quarantined:1}
+}
+
+// ReceiveEvent is the function that Eventarc calls with a Pub/Sub
+// message: nil acknowledges the message, an error has it delivered again.
+func ExampleArchiver_ReceiveEvent() {
+	ctx := context.Background()
+	gcs, err := stack.StartGCS(ctx, stack.GCSOptions{Buckets: []string{"alerts"}})
+	if err != nil {
+		panic(err)
+	}
+	defer gcs.Close()
+	a, err := functions.New(ctx, functions.Config{Bucket: "alerts", QuarantinePrefix: "quarantine/"},
+		slog.New(slog.DiscardHandler), gcs.ClientOptions()...)
+	if err != nil {
+		panic(err)
+	}
+	defer a.Close()
+
+	g, _ := synth.New(synth.Config{Night: testNight, Seed: 1})
+	p, _ := g.Next()
+	e := cloudevents.NewEvent()
+	e.SetID("17")
+	e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
+	e.SetSource("//pubsub.googleapis.com/projects/my-project/topics/ztf-alerts")
+	data, _ := json.Marshal(map[string]any{"message": map[string]any{"data": p.Data, "messageId": "17"}})
+	if err := e.SetData(cloudevents.ApplicationJSON, data); err != nil {
+		panic(err)
+	}
+	fmt.Println(a.ReceiveEvent(ctx, e), a.Counts().Stored)
+	// Output: <nil> 1
+}
