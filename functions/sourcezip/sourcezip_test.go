@@ -4,6 +4,18 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"google.golang.org/api/iterator"
+
+	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/synth"
 	"go/parser"
 	"go/token"
 	"io"
@@ -54,8 +66,121 @@ func main() {
 // TestBuildpackBuildsArchive builds the archive, unpacks it and builds it
 // the way the Cloud Functions Go buildpack does, without network: the
 // module cache must hold every dependency go.sum names.
+//
+// The binary then serves the function as Cloud Run would start it (PORT,
+// FUNCTION_TARGET) against fake-gcs-server: a Pub/Sub push request and a
+// CloudEvent in Eventarc's binary mode each store their alert, a corrupt
+// packet is quarantined, and all three are acknowledged.
 func TestBuildpackBuildsArchive(t *testing.T) {
-	buildFunctionBinary(t)
+	bin := buildFunctionBinary(t)
+	g := stacktest.GCS(t, "alerts")
+	port := freePort(t)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "PORT="+port, "FUNCTION_TARGET="+functions.EntryPoint,
+		"ZTFBRIDGE_BUCKET=alerts", "STORAGE_EMULATOR_HOST="+g.URL())
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("function output:\n%s", logs.String())
+		}
+	}()
+	url := "http://127.0.0.1:" + port
+	waitListening(t, "127.0.0.1:"+port)
+
+	gen, err := synth.New(synth.Config{Night: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, _ := gen.Next()
+	p2, _ := gen.Next()
+	attrs := map[string]string{"kafka.topic": "ztf_20240101_programid1"}
+	push := func(data []byte) *http.Request {
+		body, _ := json.Marshal(map[string]any{
+			"subscription": "projects/p/subscriptions/s",
+			"message":      map[string]any{"data": data, "attributes": attrs, "messageId": "1", "publishTime": time.Now()},
+		})
+		r, _ := http.NewRequest(http.MethodPost, url+"/projects/p/topics/ztf-alerts", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
+	eventarc := func(data []byte) *http.Request {
+		body, _ := json.Marshal(map[string]any{"message": map[string]any{"data": data, "attributes": attrs, "messageId": "2"}})
+		r, _ := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Ce-Id", "2")
+		r.Header.Set("Ce-Specversion", "1.0")
+		r.Header.Set("Ce-Type", "google.cloud.pubsub.topic.v1.messagePublished")
+		r.Header.Set("Ce-Source", "//pubsub.googleapis.com/projects/p/topics/ztf-alerts")
+		return r
+	}
+	for _, r := range []*http.Request{push(p1.Data), eventarc(p2.Data), push([]byte("Obj\x01 truncated"))} {
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("POST %s: %s %s; want 200 (acknowledge)", r.URL.Path, resp.Status, msg)
+		}
+	}
+	client, err := g.Client(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var names []string
+	it := client.Bucket("alerts").Objects(t.Context(), nil)
+	for {
+		o, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, o.Name)
+	}
+	want := []string{
+		night.ObjectName("ztf_20240101_programid1", p1.Candid),
+		night.ObjectName("ztf_20240101_programid1", p2.Candid),
+	}
+	// Listed in name order: quarantine/ sorts before ztf_.
+	if len(names) != 3 || !strings.HasPrefix(names[0], "quarantine/") || !slices.Contains(names, want[0]) || !slices.Contains(names, want[1]) {
+		t.Errorf("bucket holds %v, want %v and one quarantined object", names, want)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // buildFunctionBinary builds the archive into a temporary folder, compiles
