@@ -82,18 +82,25 @@ func envConfig(lookup func(string) (string, bool)) (Config, *slog.Logger, error)
 // accepts CloudEvents; a push endpoint ending in
 // /projects/PROJECT/topics/TOPIC tells it the topic.
 //
-// The framework keeps its functions in one registry per process, so Serve
-// may be called once per process. It has no way to stop its listener:
-// Serve returns when ctx is done and leaves it open until the process
-// exits. The caller then closes a, which waits for the messages in flight
-// and makes later deliveries fail, to be redelivered.
+// Like Cloud Run, Serve sets FUNCTION_TARGET in the process environment
+// (to EntryPoint): the framework then serves the function at every path.
+// The framework has no way to stop its listener: Serve returns when ctx is
+// done and leaves it open until the process exits. The caller then closes
+// a, which waits for the messages in flight and makes later deliveries
+// fail, to be redelivered.
 func Serve(ctx context.Context, addr string, a *Archiver) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("functions: serve address %q: %w", addr, err)
 	}
+	// Registered by path, the function is not found under FUNCTION_TARGET's
+	// name and the framework serves the last function registered by path:
+	// this one, even if Serve is called again in one process.
 	if err := funcframework.RegisterCloudEventFunctionContext(ctx, "/", a.ReceiveEvent); err != nil {
 		return fmt.Errorf("functions: registering with the functions framework: %w", err)
+	}
+	if err := os.Setenv("FUNCTION_TARGET", EntryPoint); err != nil {
+		return err
 	}
 	done := make(chan error, 1)
 	go func() { done <- funcframework.StartHostPort(host, port) }()

@@ -101,9 +101,8 @@ func (r Report) Print(w io.Writer) {
 
 const bucket = "alerts"
 
-// Run measures; see the package comment. It serves the function with the
-// functions framework, which allows that once per process, so Run too may
-// be called once per process.
+// Run measures; see the package comment. It serves the function with
+// functions.Serve, whose listener stays open until the process exits.
 func Run(ctx context.Context, log *slog.Logger, opts Options) (Report, error) {
 	opts = opts.withDefaults()
 	gcs, err := stack.StartGCS(ctx, stack.GCSOptions{Buckets: []string{bucket, "raw"}})
