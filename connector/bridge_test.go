@@ -315,11 +315,19 @@ func kafkaSums(t *testing.T, brokers []string, topic string) map[kafkaCoord][sha
 // label sets matching labels.
 func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
+	v, _ := series(t, reg, name, labels)
+	return v
+}
+
+// series is metric, also telling whether any label set matched.
+func series(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) (float64, bool) {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var v float64
+	found := false
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
@@ -332,9 +340,10 @@ func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[stri
 				}
 			}
 			v += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			found = true
 		}
 	}
-	return v
+	return v, found
 }
 
 // logBuffer is an io.Writer safe for the connector's goroutines.

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -107,7 +108,12 @@ func (w *topicWatcher) refresh() error {
 		if last := night.Topic(now.AddDate(0, 0, -1)); exists(last) {
 			lag, committed, err := w.lag(last)
 			if err != nil {
-				return err
+				// Unsure: keep last night if it was being read.
+				w.log.Warn("cannot tell whether last night's topic is finished", "topic", last, "err", err)
+				committed, lag = true, map[int32]int64{0: 0}
+				if slices.Contains(w.current, last) {
+					lag[0] = 1
+				}
 			}
 			if committed && total(lag) > 0 {
 				want = append(want, last)
@@ -169,7 +175,10 @@ func (w *topicWatcher) lag(topic string) (map[int32]int64, bool, error) {
 		return nil, false, fmt.Errorf("partitions of %s: %w", topic, err)
 	}
 	resp, err := w.admin.ListConsumerGroupOffsets(w.cfg.Group, map[string][]int32{topic: parts})
-	if err != nil {
+	switch {
+	case errors.Is(err, sarama.ErrGroupIDNotFound):
+		resp = nil // a group that never committed (kfake says so; Kafka answers -1)
+	case err != nil:
 		return nil, false, fmt.Errorf("committed offsets of group %s on %s: %w", w.cfg.Group, topic, err)
 	}
 	lag := make(map[int32]int64, len(parts))
@@ -184,9 +193,11 @@ func (w *topicWatcher) lag(topic string) (map[int32]int64, bool, error) {
 			return nil, false, fmt.Errorf("start of %s/%d: %w", topic, p, err)
 		}
 		pos := start
-		if b := resp.GetBlock(topic, p); b != nil && b.Offset >= 0 {
-			committed = true
-			pos = max(pos, b.Offset)
+		if resp != nil {
+			if b := resp.GetBlock(topic, p); b != nil && b.Offset >= 0 {
+				committed = true
+				pos = max(pos, b.Offset)
+			}
 		}
 		lag[p] = max(end-pos, 0)
 	}

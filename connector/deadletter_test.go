@@ -1,0 +1,114 @@
+package connector_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
+	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/night"
+)
+
+// TestDeadLetters puts bad messages between good alerts of one partition:
+// each bad one lands on the dead-letter topic with its reason and Kafka
+// coordinates, every alert still arrives, and the partition is committed
+// to its end.
+func TestDeadLetters(t *testing.T) {
+	b := newBridge(t)
+	d := time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)
+	topic := night.Topic(d)
+	good := nightPackets(t, d, 60, 2)
+
+	var multi, corrupt []byte
+	for _, e := range alerttest.Manifest(t) {
+		switch {
+		case e.Broken() && corrupt == nil:
+			corrupt = e.Read(t)
+		case !e.Broken() && e.Records > 1 && (multi == nil || e.Records < 5):
+			multi = e.Read(t)
+		}
+	}
+	limit := 100_000
+	for _, m := range append(data(good), multi) {
+		limit = max(limit, len(m))
+	}
+	huge := append(bytes.Clone(good[0].Data), make([]byte, limit+1-len(good[0].Data))...)
+	bad := []struct {
+		data   []byte
+		reason string
+	}{
+		{corrupt, connector.ReasonUndecodable},
+		{[]byte("not an alert at all"), connector.ReasonUndecodable},
+		{good[1].Data[:len(good[1].Data)/2], connector.ReasonUndecodable}, // truncated
+		{multi, connector.ReasonNotOneAlert},
+		{huge, connector.ReasonTooLarge},
+	}
+	var msgs [][]byte
+	for i, p := range good {
+		msgs = append(msgs, p.Data)
+		if i%10 == 5 && len(bad) > (i/10) {
+			msgs = append(msgs, bad[i/10].data)
+		}
+	}
+	b.produce(topic, 1, msgs)
+
+	cfg := b.cfg
+	cfg.Topic = topic
+	cfg.MaxMessageBytes = limit
+	reg, stop := b.run(cfg)
+	b.alerts.waitCandids(t, good, 2*time.Minute)
+	waitFor(t, time.Minute, func() bool { return len(b.dead.snapshot()) >= len(bad) },
+		func() string { return "dead letters missing" })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, topic)
+
+	sums := kafkaSums(t, b.kafka.Addrs(), topic)
+	dead := b.dead.snapshot()
+	if len(dead) != len(bad) {
+		t.Fatalf("%d dead letters, want %d", len(dead), len(bad))
+	}
+	for _, m := range dead {
+		k, err := attr.ParseKafka(m.attrs)
+		if err != nil || k.Topic != topic {
+			t.Fatalf("dead letter attributes %v: %v", m.attrs, err)
+		}
+		var want *struct {
+			data   []byte
+			reason string
+		}
+		for i := range bad {
+			if sha256.Sum256(bad[i].data) == sums[kafkaCoord{k.Partition, k.Offset}] {
+				want = &bad[i]
+			}
+		}
+		if want == nil {
+			t.Fatalf("dead letter for offset %d, which holds no bad message", k.Offset)
+		}
+		if !strings.HasPrefix(m.attrs[attr.Error], want.reason+": ") {
+			t.Errorf("offset %d: error %q, want reason %s", k.Offset, m.attrs[attr.Error], want.reason)
+		}
+		wantSize := len(want.data)
+		if want.reason == connector.ReasonTooLarge {
+			wantSize = 0
+		} else if m.sum != sha256.Sum256(want.data) {
+			t.Errorf("offset %d: dead letter data differs from the Kafka message", k.Offset)
+		}
+		if m.size != wantSize {
+			t.Errorf("offset %d: dead letter of %d bytes, want %d", k.Offset, m.size, wantSize)
+		}
+	}
+	for reason, n := range map[string]float64{connector.ReasonUndecodable: 3, connector.ReasonNotOneAlert: 1, connector.ReasonTooLarge: 1} {
+		if got := metric(t, reg, "ztfbridge_connector_dead_lettered_total", map[string]string{"reason": reason}); got != n {
+			t.Errorf("dead_lettered_total{reason=%q} = %v, want %v", reason, got, n)
+		}
+	}
+	if n := b.logs.count("message sent to the dead-letter topic"); n != 3 {
+		t.Errorf("%d dead-letter log lines, want 3 (once per reason within a minute)", n)
+	}
+}

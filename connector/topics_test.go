@@ -1,0 +1,162 @@
+package connector_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/night"
+)
+
+// receivedFrom counts the deliveries whose kafka.topic is topic.
+func receivedFrom(r *received, topic string) int {
+	n := 0
+	for _, d := range r.snapshot() {
+		if d.attrs[attr.KafkaTopic] == topic {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRollsOverToTheNextNight runs the default topic selection across
+// 00:00 UTC: before midnight only tonight's topic is read, even though the
+// next night's exists; after it, the next night's is read too.
+func TestRollsOverToTheNextNight(t *testing.T) {
+	b := newBridge(t)
+	d1 := time.Date(2024, 6, 30, 0, 0, 0, 0, time.UTC)
+	d2 := d1.AddDate(0, 0, 1)
+	first, second := nightPackets(t, d1, 40, 3), nightPackets(t, d2, 40, 4)
+	b.produce(night.Topic(d1), 4, data(first))
+	b.produce(night.Topic(d2), 4, data(second))
+
+	clk := &clock{t: d2.Add(-10 * time.Second)}
+	cfg := b.cfg
+	cfg.Now = clk.Now
+	_, stop := b.run(cfg)
+	b.alerts.waitCandids(t, first, time.Minute)
+	time.Sleep(5 * cfg.PollInterval)
+	if n := receivedFrom(b.alerts, night.Topic(d2)); n != 0 {
+		t.Fatalf("%d alerts of %s read before its night", n, night.Topic(d2))
+	}
+
+	clk.Set(d2.Add(5 * time.Second))
+	b.alerts.waitCandids(t, second, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []time.Time{d1, d2} {
+		assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, night.Topic(d))
+	}
+}
+
+// TestFinishesLastNightFirst checks what a connector (re)started after
+// midnight reads: a group that has committed offsets on last night's
+// topic, trailing its end, finishes it; a brand-new group reads tonight
+// only.
+func TestFinishesLastNightFirst(t *testing.T) {
+	b := newBridge(t)
+	d1 := time.Date(2024, 7, 14, 0, 0, 0, 0, time.UTC)
+	d2 := d1.AddDate(0, 0, 1)
+	early, late, next := nightPackets(t, d1, 30, 5), nightPackets(t, d1, 60, 5)[30:], nightPackets(t, d2, 30, 6)
+	b.produce(night.Topic(d1), 3, data(early))
+
+	cfg := b.cfg
+	clk := &clock{t: d1.Add(23 * time.Hour)}
+	cfg.Now = clk.Now
+	_, stop := b.run(cfg)
+	b.alerts.waitCandids(t, early, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The connector is down over midnight while the night goes on.
+	b.produce(night.Topic(d1), 3, data(late))
+	b.produce(night.Topic(d2), 3, data(next))
+	clk.Set(d2.Add(time.Hour))
+	_, stop = b.run(cfg)
+	b.alerts.waitCandids(t, late, time.Minute)
+	b.alerts.waitCandids(t, next, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, night.Topic(d1))
+	assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, night.Topic(d2))
+
+	fresh := cfg
+	fresh.Group += "_fresh"
+	reg, stop := b.run(fresh)
+	waitFor(t, time.Minute, func() bool {
+		return metric(t, reg, "ztfbridge_connector_published_total", nil) >= float64(len(next))
+	}, func() string { return "the new group did not publish tonight's alerts" })
+	time.Sleep(5 * cfg.PollInterval)
+	if n := metric(t, reg, "ztfbridge_connector_consumed_total", nil); n != float64(len(next)) {
+		t.Errorf("a new group consumed %v messages, want tonight's %d only", n, len(next))
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWaitsForTheTopic starts the connector before tonight's topic exists:
+// it waits (logging that once) and reads the topic when it appears.
+func TestWaitsForTheTopic(t *testing.T) {
+	b := newBridge(t)
+	d := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
+	cfg := b.cfg
+	cfg.Now = func() time.Time { return d.Add(3 * time.Hour) }
+	_, stop := b.run(cfg)
+
+	time.Sleep(10 * cfg.PollInterval)
+	packets := nightPackets(t, d, 40, 7)
+	b.produce(night.Topic(d), 4, data(packets))
+	b.alerts.waitCandids(t, packets, time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, night.Topic(d))
+	if n := b.logs.count("waiting for topic to exist"); n != 1 {
+		t.Errorf("logged the wait %d times, want once", n)
+	}
+	if n := b.logs.count("topic appeared"); n != 1 {
+		t.Errorf("logged the topic's arrival %d times, want once", n)
+	}
+}
+
+// TestLagMetric reads the lag gauge at a connector's start, when it
+// looks at the group's committed offsets before consuming: a new group's
+// lag is every message of each partition, and after a clean stop the next
+// start sees none.
+func TestLagMetric(t *testing.T) {
+	b := newBridge(t)
+	d := time.Date(2024, 8, 2, 0, 0, 0, 0, time.UTC)
+	packets := nightPackets(t, d, 21, 8)
+	b.produce(night.Topic(d), 3, data(packets))
+
+	cfg := b.cfg
+	cfg.Topic = night.Topic(d)
+	cfg.PollInterval = time.Hour // only the look at start
+	lagAtStart := func() map[int]float64 {
+		reg, stop := b.run(cfg)
+		lag := map[int]float64{}
+		waitFor(t, time.Minute, func() bool {
+			_, ok := series(t, reg, "ztfbridge_connector_lag", map[string]string{"topic": cfg.Topic, "partition": "2"})
+			return ok
+		}, func() string { return "no lag measured" })
+		for p := range 3 {
+			lag[p] = metric(t, reg, "ztfbridge_connector_lag", map[string]string{"topic": cfg.Topic, "partition": strconv.Itoa(p)})
+		}
+		b.alerts.waitCandids(t, packets, time.Minute)
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		return lag
+	}
+	if lag := lagAtStart(); lag[0] != 7 || lag[1] != 7 || lag[2] != 7 {
+		t.Errorf("lag of a new group %v, want 7 per partition", lag)
+	}
+	if lag := lagAtStart(); lag[0]+lag[1]+lag[2] != 0 {
+		t.Errorf("lag after a clean stop %v, want 0", lag)
+	}
+}
