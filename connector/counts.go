@@ -28,6 +28,12 @@ type Counts struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
+// same reports whether c and d hold the same figures and time.
+func (c Counts) same(d Counts) bool {
+	return c.Topic == d.Topic && c.Published == d.Published && c.DeadLettered == d.DeadLettered &&
+		c.ReplayDropped == d.ReplayDropped && c.UpdatedAt.Equal(d.UpdatedAt)
+}
+
 // CountsObject is the name of the object holding topic's Counts.
 func CountsObject(topic string) string { return "_ztfbridge/connector/" + topic + ".json" }
 
@@ -96,7 +102,11 @@ func (k *countKeeper) run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := k.flush(ctx); err != nil {
+			// A write cut short by ctx could land without us knowing.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), interval+30*time.Second)
+			err := k.flush(fctx)
+			cancel()
+			if err != nil {
 				k.log.Warn("cannot write counts; will retry", "err", err)
 			}
 		}
@@ -163,6 +173,11 @@ func (k *countKeeper) write(ctx context.Context, inc *Counts) error {
 			continue
 		}
 		if err != nil {
+			// The write may have landed before the error: then it must
+			// not be added again.
+			if now, _, rerr := readCounts(ctx, obj); rerr == nil && now.same(cur) {
+				return nil
+			}
 			return fmt.Errorf("write %s: %w", obj.ObjectName(), err)
 		}
 		return nil

@@ -5,46 +5,84 @@ import (
 	"maps"
 	"slices"
 	"sync"
+
+	"cloud.google.com/go/pubsub/v2"
 )
 
 // replaySet remembers the candids published for the two most recent
 // nights, at most max per night, so that --dedup-replay can drop the 10am
-// replay of a night. Its memory is bounded by 2 x max candids (about 40
-// bytes each in a Go map). It is safe for concurrent use.
+// replay of a night. Its memory is bounded by 2 x max candids (at most 40
+// bytes each in a Go map), plus the alerts in flight. It is safe for
+// concurrent use.
 //
-// A candid is added when its publish is acknowledged, so a dropped alert
-// was surely published before. Once a night holds max candids, further
-// ones of that night are published without being remembered. The set lives
-// in memory: after a restart the replay of earlier alerts is published
-// again, and downstream dedup (write-once GCS objects, one BigQuery row per
-// candid) stays the guarantee.
+// A copy is only ever dropped in favour of a publish that succeeded:
+//   - a candid is remembered once its publish is acknowledged;
+//   - a candid whose publish is still in flight is dropped provisionally:
+//     the copy waits for that publish's result, and is published itself
+//     if it failed.
+//
+// Once a night holds max candids, further ones of that night are published
+// without being remembered. The set lives in memory: after a restart the
+// replay of earlier alerts is published again, and downstream dedup
+// (write-once GCS objects, one BigQuery row per candid) stays the
+// guarantee.
 type replaySet struct {
 	max int
 	log *slog.Logger
 
-	mu     sync.Mutex
-	nights map[string]map[int64]struct{} // night YYYYMMDD -> candids
-	full   map[string]bool               // nights that reached max, logged once
+	mu       sync.Mutex
+	nights   map[string]map[int64]struct{}       // night YYYYMMDD -> acknowledged candids
+	inflight map[replayKey]*pubsub.PublishResult // publishes not yet acknowledged
+	full     map[string]bool                     // nights that reached max, logged once
+}
+
+type replayKey struct {
+	night  string
+	candid int64
 }
 
 func newReplaySet(max int, log *slog.Logger) *replaySet {
-	return &replaySet{max: max, log: log, nights: map[string]map[int64]struct{}{}, full: map[string]bool{}}
+	return &replaySet{max: max, log: log, nights: map[string]map[int64]struct{}{},
+		inflight: map[replayKey]*pubsub.PublishResult{}, full: map[string]bool{}}
 }
 
-// seen reports whether candid was added for night.
-func (s *replaySet) seen(night string, candid int64) bool {
+// lookup reports whether candid of night was published (dup, with a nil
+// original) or is being published (dup, with the original's result).
+func (s *replaySet) lookup(night string, candid int64) (dup bool, original *pubsub.PublishResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.nights[night][candid]
-	return ok
+	if _, ok := s.nights[night][candid]; ok {
+		return true, nil
+	}
+	original, dup = s.inflight[replayKey{night, candid}]
+	return dup, original
 }
 
-// add remembers candid for night. A night older than the two kept is not
-// remembered; a newer one evicts the oldest. It returns the number of
-// candids held.
-func (s *replaySet) add(night string, candid int64) int {
+// sending records that candid of night is being published with result res.
+func (s *replaySet) sending(night string, candid int64, res *pubsub.PublishResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.inflight[replayKey{night, candid}] = res
+}
+
+// failed forgets the in-flight publish res of candid.
+func (s *replaySet) failed(night string, candid int64, res *pubsub.PublishResult) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k := (replayKey{night, candid}); s.inflight[k] == res {
+		delete(s.inflight, k)
+	}
+}
+
+// published remembers candid of night as acknowledged. A night older than
+// the two kept is not remembered; a newer one evicts the oldest. It
+// returns the number of candids remembered.
+func (s *replaySet) published(night string, candid int64, res *pubsub.PublishResult) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k := (replayKey{night, candid}); s.inflight[k] == res {
+		delete(s.inflight, k)
+	}
 	set, ok := s.nights[night]
 	if !ok {
 		keys := slices.Sorted(maps.Keys(s.nights))
@@ -52,8 +90,7 @@ func (s *replaySet) add(night string, candid int64) int {
 			return s.sizeLocked()
 		}
 		for len(keys) >= 2 {
-			delete(s.nights, keys[0])
-			delete(s.full, keys[0])
+			s.evictLocked(keys[0])
 			keys = keys[1:]
 		}
 		set = make(map[int64]struct{})
@@ -69,6 +106,16 @@ func (s *replaySet) add(night string, candid int64) int {
 	}
 	set[candid] = struct{}{}
 	return s.sizeLocked()
+}
+
+func (s *replaySet) evictLocked(night string) {
+	delete(s.nights, night)
+	delete(s.full, night)
+	for k := range s.inflight {
+		if k.night == night {
+			delete(s.inflight, k)
+		}
+	}
 }
 
 func (s *replaySet) sizeLocked() int {

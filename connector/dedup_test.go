@@ -5,44 +5,65 @@ import (
 	"log/slog"
 	"runtime"
 	"testing"
+
+	"cloud.google.com/go/pubsub/v2"
 )
 
 func TestReplaySet(t *testing.T) {
 	s := newReplaySet(3, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	inflight, other := new(pubsub.PublishResult), new(pubsub.PublishResult)
 	steps := []struct {
-		op     string // "add" or "seen"
-		night  string
-		candid int64
-		want   bool // for seen
+		op       string // published, sending, failed or lookup
+		night    string
+		candid   int64
+		res      *pubsub.PublishResult
+		dup      bool // for lookup
+		original *pubsub.PublishResult
 	}{
-		{"add", "20240101", 1, false},
-		{"seen", "20240101", 1, true},
-		{"seen", "20240102", 1, false}, // candids are per night
-		{"add", "20240101", 2, false},
-		{"add", "20240101", 3, false},
-		{"add", "20240101", 4, false}, // night is full: not remembered
-		{"seen", "20240101", 4, false},
-		{"seen", "20240101", 3, true},
-		{"add", "20240102", 10, false},
-		{"seen", "20240101", 1, true}, // previous night kept
-		{"add", "20240103", 20, false},
-		{"seen", "20240101", 1, false}, // two nights ago evicted
-		{"seen", "20240102", 10, true},
-		{"add", "20231231", 30, false}, // older than both kept nights: ignored
-		{"seen", "20231231", 30, false},
-		{"seen", "20240103", 20, true},
+		{op: "published", night: "20240101", candid: 1},
+		{op: "lookup", night: "20240101", candid: 1, dup: true},
+		{op: "lookup", night: "20240102", candid: 1}, // candids are per night
+		{op: "published", night: "20240101", candid: 2},
+		{op: "published", night: "20240101", candid: 3},
+		{op: "published", night: "20240101", candid: 4}, // night is full: not remembered
+		{op: "lookup", night: "20240101", candid: 4},
+		{op: "lookup", night: "20240101", candid: 3, dup: true},
+
+		{op: "sending", night: "20240102", candid: 5, res: inflight},
+		{op: "lookup", night: "20240102", candid: 5, dup: true, original: inflight},
+		{op: "failed", night: "20240102", candid: 5, res: other}, // another attempt: no effect
+		{op: "lookup", night: "20240102", candid: 5, dup: true, original: inflight},
+		{op: "failed", night: "20240102", candid: 5, res: inflight},
+		{op: "lookup", night: "20240102", candid: 5},
+		{op: "sending", night: "20240102", candid: 5, res: other},
+		{op: "published", night: "20240102", candid: 5, res: other},
+		{op: "lookup", night: "20240102", candid: 5, dup: true},
+
+		{op: "lookup", night: "20240101", candid: 1, dup: true}, // previous night kept
+		{op: "sending", night: "20240102", candid: 6, res: inflight},
+		{op: "published", night: "20240103", candid: 20},
+		{op: "lookup", night: "20240101", candid: 1}, // two nights ago evicted
+		{op: "lookup", night: "20240102", candid: 5, dup: true},
+		{op: "lookup", night: "20240102", candid: 6, dup: true, original: inflight},
+		{op: "published", night: "20231231", candid: 30}, // older than both kept nights: ignored
+		{op: "lookup", night: "20231231", candid: 30},
+		{op: "lookup", night: "20240103", candid: 20, dup: true},
 	}
 	for i, st := range steps {
 		switch st.op {
-		case "add":
-			s.add(st.night, st.candid)
-		case "seen":
-			if got := s.seen(st.night, st.candid); got != st.want {
-				t.Errorf("step %d: seen(%s, %d) = %v, want %v", i, st.night, st.candid, got, st.want)
+		case "published":
+			s.published(st.night, st.candid, st.res)
+		case "sending":
+			s.sending(st.night, st.candid, st.res)
+		case "failed":
+			s.failed(st.night, st.candid, st.res)
+		case "lookup":
+			if dup, original := s.lookup(st.night, st.candid); dup != st.dup || original != st.original {
+				t.Errorf("step %d: lookup(%s, %d) = %v, %p; want %v, %p", i, st.night, st.candid, dup, original, st.dup, st.original)
 			}
 		}
 	}
-	if n := s.add("20240103", 21); n != 3 {
+	if n := s.published("20240103", 21, nil); n != 3 {
 		t.Errorf("size %d, want 3 (20240102: 1, 20240103: 2)", n)
 	}
 }
@@ -57,12 +78,12 @@ func TestReplaySetMemory(t *testing.T) {
 	s := newReplaySet(perNight, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, n := range []string{"20240101", "20240102"} {
 		for c := range int64(perNight + 1000) { // the extra 1000 are over the cap
-			s.add(n, 2_475_433_850_015_010_009+c*7919)
+			s.published(n, 2_475_433_850_015_010_009+c*7919, nil)
 		}
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	held := s.add("20240102", 1)
+	held := s.published("20240102", 1, nil)
 	if held != 2*perNight {
 		t.Fatalf("held %d candids, want %d", held, 2*perNight)
 	}

@@ -37,9 +37,10 @@ type outgoing struct {
 	candid    int64  // for --dedup-replay
 	night     string // YYYYMMDD, for --dedup-replay
 
-	msg  *pubsub.Message
-	res  *pubsub.PublishResult // nil until sent; stays nil when dropped
-	sent time.Time
+	msg      *pubsub.Message
+	res      *pubsub.PublishResult // nil until sent; stays nil when dropped
+	sent     time.Time
+	original *pubsub.PublishResult // when dropped: the copy in flight, if not yet acknowledged
 }
 
 // classify reads the attributes of m from its packet and decides its fate.
@@ -78,8 +79,10 @@ func classify(m *sarama.ConsumerMessage, dec *alert.Decoder, maxBytes int, repla
 		o.night = a.Night.Format(night.Layout)
 		o.msg.Attributes[attr.Night] = o.night
 	}
-	if replay != nil && replay.seen(o.night, o.candid) {
-		o.fate = dropped
+	if replay != nil {
+		if dup, original := replay.lookup(o.night, o.candid); dup {
+			o.fate, o.original = dropped, original
+		}
 	}
 	return o
 }

@@ -87,7 +87,7 @@ func TestClassifyLimits(t *testing.T) {
 	if first.fate != toAlerts {
 		t.Fatalf("fate %d, want an alert", first.fate)
 	}
-	replay.add(first.night, first.candid)
+	replay.published(first.night, first.candid, nil)
 
 	tests := []struct {
 		name   string

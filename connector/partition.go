@@ -121,6 +121,9 @@ func (c *Connector) publish(ctx context.Context, o *outgoing) {
 	switch o.fate {
 	case toAlerts:
 		o.res = c.alerts.Publish(ctx, o.msg)
+		if c.replay != nil {
+			c.replay.sending(o.night, o.candid, o.res)
+		}
 	case toDeadLetter:
 		o.res = c.dead.Publish(ctx, o.msg)
 	case dropped:
@@ -146,22 +149,41 @@ func (c *Connector) acknowledge(sessCtx, waitCtx context.Context, sess sarama.Co
 	}
 }
 
-// await returns true once o is acknowledged (or was dropped), publishing
-// it again after each failure while the session lasts.
+// await returns true once o is acknowledged (or dropped in favour of an
+// acknowledged copy), publishing it again after each failure while the
+// session lasts.
 func (c *Connector) await(sessCtx, waitCtx context.Context, o *outgoing) bool {
 	backoff := time.Second
 	for {
-		if o.res == nil {
-			c.done(o)
-			return true
+		res := o.res
+		if o.fate == dropped {
+			if o.original == nil {
+				c.done(o)
+				return true
+			}
+			res = o.original
 		}
-		_, err := o.res.Get(waitCtx)
+		_, err := res.Get(waitCtx)
 		if err == nil {
-			c.metrics.publishLatency.Observe(time.Since(o.sent).Seconds())
+			if o.fate != dropped {
+				c.metrics.publishLatency.Observe(time.Since(o.sent).Seconds())
+			}
 			c.done(o)
 			return true
 		}
-		if waitCtx.Err() != nil || sessCtx.Err() != nil {
+		if waitCtx.Err() != nil {
+			return false
+		}
+		if o.fate == dropped {
+			// The copy in flight failed: this one is published after all.
+			o.fate, o.original = toAlerts, nil
+			c.publish(sessCtx, o)
+			continue
+		}
+		if c.replay != nil && o.fate == toAlerts {
+			c.replay.failed(o.night, o.candid, o.res)
+		}
+		if sessCtx.Err() != nil {
 			return false
 		}
 		c.metrics.failed.Inc()
@@ -183,7 +205,7 @@ func (c *Connector) done(o *outgoing) {
 	case toAlerts:
 		c.metrics.published.Inc()
 		if c.replay != nil {
-			c.metrics.dedupCandids.Set(float64(c.replay.add(o.night, o.candid)))
+			c.metrics.dedupCandids.Set(float64(c.replay.published(o.night, o.candid, o.res)))
 		}
 	case toDeadLetter:
 		c.metrics.deadLettered.WithLabelValues(o.reason).Inc()

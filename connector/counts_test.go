@@ -1,0 +1,91 @@
+package connector_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/storage"
+
+	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/simulate"
+	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
+)
+
+// TestReplayDedupAndCounts produces a night and its 10am replay. With
+// --dedup-replay each alert is published once and its replay dropped; the
+// per-topic counts in GCS say so, and a second connector (a new group,
+// reading it all again) adds to them.
+func TestReplayDedupAndCounts(t *testing.T) {
+	b := newBridge(t)
+	gcs := stacktest.GCS(t, "counts")
+	d := time.Date(2024, 9, 9, 0, 0, 0, 0, time.UTC)
+	topic := night.Topic(d)
+	packets := nightPackets(t, d, 50, 9)
+	msgs := append(data(packets), []byte("corrupt one"), []byte("corrupt two"))
+	_, err := simulate.Run(t.Context(), simulate.Config{Brokers: b.kafka.Addrs(), Topic: topic, Partitions: 4, Replay: true},
+		simulate.Packets(msgs))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := b.cfg
+	cfg.Topic = topic
+	cfg.DedupReplay = true
+	cfg.CountsBucket = "counts"
+	cfg.StorageOptions = gcs.ClientOptions()
+	cfg.CountsInterval = 100 * time.Millisecond
+	cfg.Now = func() time.Time { return d.Add(18 * time.Hour) }
+	client, err := gcs.Client(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	bucket := client.Bucket("counts")
+
+	want := connector.Counts{Topic: topic}
+	for run := range 2 {
+		reg, stop := b.run(cfg)
+		waitFor(t, time.Minute, func() bool {
+			return metric(t, reg, "ztfbridge_connector_consumed_total", nil) == float64(2*len(msgs)) &&
+				metric(t, reg, "ztfbridge_connector_published_total", nil)+
+					metric(t, reg, "ztfbridge_connector_replay_dropped_total", nil)+
+					metric(t, reg, "ztfbridge_connector_dead_lettered_total", nil) == float64(2*len(msgs))
+		}, func() string { return "not every message was handled" })
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range map[string]float64{"published_total": 50, "replay_dropped_total": 50, "dead_lettered_total": 4} {
+			if got := metric(t, reg, "ztfbridge_connector_"+name, nil); got != v {
+				t.Errorf("run %d: %s = %v, want %v", run, name, got, v)
+			}
+		}
+		want.Published += 50
+		want.ReplayDropped += 50
+		want.DeadLettered += 4
+		got, err := connector.ReadCounts(t.Context(), bucket, topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.UpdatedAt.Equal(cfg.Now().UTC()) {
+			t.Errorf("run %d: updated_at %v, want %v", run, got.UpdatedAt, cfg.Now())
+		}
+		got.UpdatedAt = time.Time{}
+		if got != want {
+			t.Errorf("run %d: counts %+v, want %+v", run, got, want)
+		}
+		assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, topic)
+		cfg.Group += "_again" // the next run reads the whole topic again
+	}
+	// Each run published each alert once: the replay never got through.
+	for c, ds := range b.alerts.byCandid() {
+		if len(ds) != 2 {
+			t.Errorf("candid %d delivered %d times over two runs, want 2", c, len(ds))
+		}
+	}
+
+	if _, err := connector.ReadCounts(t.Context(), bucket, "ztf_20000101_programid1"); !errors.Is(err, storage.ErrObjectNotExist) {
+		t.Errorf("ReadCounts of an uncounted topic: %v, want storage.ErrObjectNotExist", err)
+	}
+}
