@@ -2,10 +2,44 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+
+	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/nightcount"
 )
 
-// TODO(owner of this command): replace this stub.
+// runCount prints one night counted at every stage (package nightcount) and
+// exits 1 when the verdict is not OK, 3 when a configured stage could not
+// be counted.
 func runCount(ctx context.Context, e env, args []string) error {
-	return errors.New("not implemented yet")
+	cfg := nightcount.DefaultConfig()
+	fs := newFlagSet(e, "count")
+	cfg.AddFlags(fs)
+	day := fs.String("night", "", "the night to count, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	expect := fs.Int64("expect", 0, "expected number of unique alerts; 0 = unknown (then GCS and BigQuery are only compared with each other)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	d, err := night.Parse(*day)
+	if fs.NArg() > 0 || err != nil {
+		fmt.Fprintf(e.stderr, "ztfbridge count: --night YYYYMMDD is required, and nothing else (%v)\n", err)
+		return errUsage
+	}
+	counts, countErr := nightcount.Count(ctx, cfg, d)
+	write := nightcount.WriteTable
+	if *asJSON {
+		write = nightcount.WriteJSON
+	}
+	if err := write(e.stdout, *expect, counts); err != nil {
+		return err
+	}
+	switch {
+	case countErr != nil:
+		e.log.Error("count failed", "night", counts.Night, "err", countErr)
+		return exitError(3)
+	case !counts.Verdict(*expect).OK():
+		return exitError(1)
+	}
+	return nil
 }

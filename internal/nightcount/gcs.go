@@ -1,0 +1,63 @@
+package nightcount
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"cloud.google.com/go/storage"
+	"google.golang.org/api/iterator"
+
+	"github.com/ztfbridge/ztfbridge/connector"
+)
+
+// countBucket reads the connector's record of topic (nil, nil when there is
+// none) and counts the alert objects of topic.
+func countBucket(ctx context.Context, cfg Config, topic string) (published, deadLettered, objects *int64, err error) {
+	client, err := storage.NewClient(ctx, cfg.StorageOptions...)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("storage client: %w", err)
+	}
+	defer client.Close()
+	bucket := client.Bucket(cfg.Bucket)
+
+	rec, err := connector.ReadCounts(ctx, bucket, topic)
+	switch {
+	case errors.Is(err, storage.ErrObjectNotExist):
+	case err != nil:
+		return nil, nil, nil, err
+	default:
+		published, deadLettered = &rec.Published, &rec.DeadLettered
+	}
+
+	n, err := countObjects(ctx, bucket, topic)
+	if err != nil {
+		return published, deadLettered, nil, err
+	}
+	return published, deadLettered, &n, nil
+}
+
+// countObjects counts the objects <topic>_*.avro at the bucket root, the
+// names package functions writes (night.ObjectName): what
+// "gsutil ls gs://BUCKET/ztf_YYYYMMDD_programid1_*.avro | wc -l" counts.
+func countObjects(ctx context.Context, bucket *storage.BucketHandle, topic string) (int64, error) {
+	q := &storage.Query{Prefix: topic + "_"}
+	if err := q.SetAttrSelection([]string{"Name"}); err != nil {
+		return 0, err
+	}
+	it := bucket.Objects(ctx, q)
+	var n int64
+	for {
+		o, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			return n, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("list gs://%s/%s*: %w", bucket.BucketName(), q.Prefix, err)
+		}
+		if strings.HasSuffix(o.Name, ".avro") && !strings.Contains(o.Name, "/") {
+			n++
+		}
+	}
+}
