@@ -2,10 +2,77 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ztfbridge/ztfbridge/internal/demo"
+	"github.com/ztfbridge/ztfbridge/internal/logging"
+	"github.com/ztfbridge/ztfbridge/internal/night"
 )
 
-// TODO(owner of this command): replace this stub.
+// runDemo runs the whole pipeline on a local stack, produces a night and
+// its 10am replay, and prints the night's table (see package demo). It
+// exits 1 when an alert was lost or duplicated.
 func runDemo(ctx context.Context, e env, args []string) error {
-	return errors.New("not implemented yet")
+	cfg := demo.DefaultConfig()
+	fs := newFlagSet(e, "demo")
+	nightFlag := fs.String("night", cfg.Night.Format(night.Layout), "night of the generated alerts, YYYYMMDD (UTC)")
+	fs.IntVar(&cfg.Count, "count", cfg.Count, "alerts in the night")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed of the generated alerts")
+	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "alerts produced per second; 0 is as fast as Kafka takes them")
+	fs.BoolVar(&cfg.Replay, "replay", cfg.Replay, "produce the whole night again afterwards, like ZTF's 10am replay")
+	fs.IntVar(&cfg.Partitions, "partitions", cfg.Partitions, "partitions of the night's Kafka topic (ZTF's have 16)")
+	fs.DurationVar(&cfg.Quiet, "quiet", cfg.Quiet, "the pipeline is done when its counts stay unchanged this long")
+	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "longest wait for the pipeline to finish after producing")
+	asJSON := fs.Bool("json", false, "print the night's counts and verdict as JSON")
+	keep := fs.Bool("keep", false, "keep the stack running after the table, printing its environment, until Ctrl-C")
+	verbose := fs.Bool("verbose", false, "show the components' JSON logs at info level (default: warnings only)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "ztfbridge demo: unexpected arguments %q\n", fs.Args())
+		return errUsage
+	}
+	var err error
+	if cfg.Night, err = night.Parse(*nightFlag); err != nil {
+		return err
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	cfg.Logger = logging.New(e.stderr, level)
+	cfg.Progress = e.stderr
+
+	s, err := demo.StartStack(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	r, err := demo.Run(ctx, s, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "demo: done in %s\n", r.Elapsed.Round(time.Second))
+	if *asJSON {
+		err = r.WriteJSON(e.stdout)
+	} else {
+		err = r.WriteTable(e.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if *keep {
+		if err := s.WriteShell(e.stdout); err != nil {
+			return err
+		}
+		e.log.Info("local stack running; Ctrl-C stops it")
+		<-ctx.Done()
+	}
+	if !r.OK {
+		return exitError(1)
+	}
+	return nil
 }

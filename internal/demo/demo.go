@@ -1,0 +1,253 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ztfbridge/ztfbridge/bqloader"
+	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/simulate"
+	"github.com/ztfbridge/ztfbridge/internal/stack"
+	"github.com/ztfbridge/ztfbridge/internal/synth"
+)
+
+// Config is everything the demo can be told; DefaultConfig holds the
+// defaults, each one a flag of "ztfbridge demo".
+type Config struct {
+	Night      time.Time     // night of the generated alerts (UTC date)
+	Count      int           // alerts of the night
+	Seed       uint64        // seed of the generated alerts
+	Rate       float64       // alerts produced per second; 0 = as fast as Kafka takes them
+	Replay     bool          // produce the night a second time, as ZTF does at 10am
+	Partitions int           // partitions of the night's Kafka topic
+	Quiet      time.Duration // the pipeline is done when its counts stay unchanged this long
+	Timeout    time.Duration // longest wait for the pipeline to finish after producing
+	Names      Names         // topics, subscriptions, bucket, dataset, group
+
+	// Progress receives a line about once a second during long steps.
+	Progress io.Writer
+	// Logger receives the components' JSON logs. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns a night of 2000 alerts, today's, with its replay:
+// a couple of minutes on a 2-core machine.
+func DefaultConfig() Config {
+	return Config{
+		Night:      night.Date(time.Now()),
+		Count:      2000,
+		Seed:       1,
+		Rate:       500,
+		Replay:     true,
+		Partitions: 16,
+		Quiet:      3 * time.Second,
+		Timeout:    5 * time.Minute,
+		Names:      DefaultNames(),
+		Progress:   io.Discard,
+	}
+}
+
+// Report is the outcome of a demo: what was produced and what every stage
+// holds for the night.
+type Report struct {
+	Produced int64         `json:"produced"` // Kafka messages produced, replay included
+	Alerts   int64         `json:"alerts"`   // distinct alerts produced
+	Counts   Counts        `json:"counts"`
+	OK       bool          `json:"ok"`
+	Verdict  string        `json:"verdict"`
+	Elapsed  time.Duration `json:"elapsed_ns"`
+}
+
+// StartStack starts the local stack the demo runs on: Kafka, the Pub/Sub
+// emulator, fake-gcs-server and the BigQuery emulator, holding cfg.Names'
+// topics and bucket. The caller must Close it.
+func StartStack(ctx context.Context, cfg Config) (*stack.Stack, error) {
+	fmt.Fprintln(cfg.Progress, "demo: starting Kafka, the Pub/Sub emulator, fake-gcs-server and the BigQuery emulator (the first run builds the emulator, ~5 min)")
+	s, err := stack.Start(ctx, logger(cfg), cfg.Names.StackConfig(cfg.Partitions))
+	if err != nil {
+		return nil, err
+	}
+	if s.PubSub.InProcess {
+		fmt.Fprintln(cfg.Progress, "demo: gcloud's Pub/Sub emulator is missing: using pstest, which has no push delivery, so the function receives nothing")
+	}
+	return s, nil
+}
+
+// Run is the whole demo on s: subscribe the function and the loader, run
+// the function, the loader and the connector in this process, produce the
+// night and its replay, wait until the pipeline is quiet, stop it
+// (draining) and count the night at every stage. An error means the demo
+// could not run; a lost or duplicated alert is a Report that is not OK.
+func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
+	start := time.Now()
+	log := logger(cfg)
+	n := cfg.Names
+	topic := night.Topic(cfg.Night)
+	if err := s.Kafka.CreateTopic(ctx, topic, cfg.Partitions); err != nil {
+		return Report{}, err
+	}
+
+	p, err := startPipeline(ctx, s, n, topic, log)
+	if err != nil {
+		return Report{}, err
+	}
+	defer p.stop()
+	fmt.Fprintf(cfg.Progress, "demo: connector, function (%s) and loader running; producing %d alerts into %s at %g/s\n", p.function.URL, cfg.Count, topic, cfg.Rate)
+
+	progress := newProgress(cfg.Progress, p)
+	sim := simulate.Config{Brokers: s.Kafka.Addrs(), Topic: topic, Partitions: int32(cfg.Partitions), Rate: cfg.Rate, Replay: cfg.Replay,
+		Progress: func(sp simulate.Progress) { progress.produced.Store(sp.Produced); progress.print() }}
+	sp, err := simulate.Run(ctx, sim, simulate.Generated(synth.Config{Night: cfg.Night, Seed: cfg.Seed}, cfg.Count))
+	if err != nil {
+		return Report{}, err
+	}
+	fmt.Fprintf(cfg.Progress, "demo: produced %d messages in %s; waiting for the pipeline to finish\n", sp.Produced, sp.Elapsed.Round(time.Millisecond))
+	if !progress.waitQuiet(ctx, int64(cfg.Count), cfg.Quiet, cfg.Timeout) {
+		fmt.Fprintf(cfg.Progress, "demo: the pipeline did not finish within %s; counting what is there\n", cfg.Timeout)
+	}
+	if err := p.stop(); err != nil {
+		log.Warn("stopping the pipeline", "err", err)
+	}
+	counts, err := Count(ctx, s, n, cfg.Night)
+	r := Judge(int64(cfg.Count), sp.Produced, counts)
+	r.Elapsed = time.Since(start)
+	return r, err
+}
+
+func logger(cfg Config) *slog.Logger {
+	if cfg.Logger == nil {
+		return slog.Default()
+	}
+	return cfg.Logger
+}
+
+// Judge compares what every stage holds with the alerts produced: the
+// pipeline is OK when Kafka holds every message produced, Pub/Sub got at
+// least every alert, and GCS, BigQuery's analysts' view and its distinct
+// candids hold each alert exactly once.
+func Judge(alerts, produced int64, c Counts) Report {
+	r := Report{Produced: produced, Alerts: alerts, Counts: c}
+	r.OK = c.Kafka == produced && c.PubSub >= alerts && c.GCS == alerts && c.BigQueryRows == alerts && c.Distinct == alerts
+	verdict := "OK"
+	if !r.OK {
+		verdict = "LOST OR DUPLICATED"
+	}
+	replay := ""
+	if produced > alerts {
+		replay = " with the replay"
+	}
+	r.Verdict = fmt.Sprintf("%d alerts: Kafka %d%s, Pub/Sub %d, GCS %d, BigQuery %d rows and %d distinct: %s",
+		alerts, c.Kafka, replay, c.PubSub, c.GCS, c.BigQueryRows, c.Distinct, verdict)
+	return r
+}
+
+// WriteTable writes the per-night table and the verdict line.
+func (r Report) WriteTable(w io.Writer) error {
+	c := r.Counts
+	_, err := fmt.Fprintf(w, "%-8s | %15s | %16s | %12s | %13s | %16s\n%-8s | %15d | %16d | %12d | %13d | %16d\n%s\n",
+		"night", "alerts in Kafka", "Pub/Sub messages", "Avros in GCS", "BigQuery rows", "distinct candids",
+		c.Night, c.Kafka, c.PubSub, c.GCS, c.BigQueryRows, c.Distinct, r.Verdict)
+	return err
+}
+
+// WriteJSON writes r as one indented JSON object.
+func (r Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// pipeline is the connector, the function and the loader running in this
+// process against a stack.
+type pipeline struct {
+	function  *Function
+	connector *running
+	loader    *running
+	regs      map[string]prometheus.Gatherer
+}
+
+// startPipeline starts the function, subscribes it and the loader, then
+// starts the loader and the connector of topic.
+func startPipeline(ctx context.Context, s *stack.Stack, n Names, topic string, log *slog.Logger) (p *pipeline, err error) {
+	p = &pipeline{}
+	defer func() {
+		if err != nil {
+			_ = p.stop()
+		}
+	}()
+	if p.function, err = StartFunction(ctx, s, n.Bucket, log); err != nil {
+		return p, err
+	}
+	if err := n.Subscribe(ctx, s.PubSub, p.function.URL); err != nil {
+		return p, err
+	}
+	l, err := bqloader.New(ctx, n.LoaderConfig(s, log))
+	if err != nil {
+		return p, fmt.Errorf("demo: loader: %w", err)
+	}
+	p.loader = start(ctx, l)
+	c, err := connector.New(ctx, n.ConnectorConfig(s, topic, log))
+	if err != nil {
+		return p, fmt.Errorf("demo: connector: %w", err)
+	}
+	p.connector = start(ctx, c)
+	p.regs = map[string]prometheus.Gatherer{"connector": c.Registry(), "loader": l.Registry()}
+	return p, nil
+}
+
+// stop stops the connector first, then the loader and the function, each
+// draining what it holds. Calling it again is harmless.
+func (p *pipeline) stop() error {
+	var errs []error
+	for _, r := range []*running{p.connector, p.loader} {
+		if r != nil {
+			errs = append(errs, r.stop())
+		}
+	}
+	if p.function != nil {
+		errs = append(errs, p.function.Close())
+		p.function = nil
+	}
+	return errors.Join(errs...)
+}
+
+// A component is what package connector and bqloader make: run once, then
+// closed.
+type component interface {
+	Run(ctx context.Context) error
+	Close() error
+}
+
+// running is a component running in its own goroutine.
+type running struct {
+	c      component
+	cancel context.CancelFunc
+	done   chan error
+	err    error
+	once   bool
+}
+
+func start(ctx context.Context, c component) *running {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &running{c: c, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- c.Run(ctx) }()
+	return r
+}
+
+// stop cancels the component's Run, waits for it and closes it.
+func (r *running) stop() error {
+	if !r.once {
+		r.once = true
+		r.cancel()
+		r.err = errors.Join(<-r.done, r.c.Close())
+	}
+	return r.err
+}
