@@ -78,14 +78,11 @@ func StartBigQuery(ctx context.Context, log *slog.Logger, opts BigQueryOptions) 
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort(opts.Port)
+	ports, err := freePorts(opts.Port, opts.GRPCPort)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bigquery emulator: %w", err)
 	}
-	grpcPort, err := freePort(opts.GRPCPort)
-	if err != nil {
-		return nil, err
-	}
+	port, grpcPort := ports[0], ports[1]
 	b := &BigQuery{Project: opts.Project, Addr: loopback(port), GRPCAddr: loopback(grpcPort)}
 	if b.dir, err = os.MkdirTemp("", "ztfbridge-bigquery-"); err != nil {
 		return nil, fmt.Errorf("bigquery emulator: %w", err)

@@ -118,19 +118,23 @@ func (p *process) waitReady(ctx context.Context, timeout time.Duration, probe fu
 	}
 }
 
-// freePort returns port, or a free loopback TCP port if port is 0. Another
-// process may take a port between this call and its use; servers started
-// here use it immediately.
-func freePort(port int) (int, error) {
-	if port != 0 {
-		return port, nil
+// freePorts returns ports with each 0 replaced by a free loopback TCP
+// port, all different. A fixed port already in use is an error, rather
+// than a child that dies on start while a probe reaches someone else's
+// server on that port. Another process may take a port between this call
+// and its use; servers started here use them immediately.
+func freePorts(ports ...int) ([]int, error) {
+	out := make([]int, len(ports))
+	for i, port := range ports {
+		l, err := net.Listen("tcp", loopback(port))
+		if err != nil {
+			return nil, fmt.Errorf("port %d: %w", port, err)
+		}
+		// Held open until all are chosen, so that no two are the same.
+		defer l.Close()
+		out[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return out, nil
 }
 
 // loopback returns "127.0.0.1:port".

@@ -136,10 +136,11 @@ func (p *PubSub) startFake(opts PubSubOptions) error {
 }
 
 func (p *PubSub) startEmulator(ctx context.Context, log *slog.Logger, script string, opts PubSubOptions) error {
-	port, err := freePort(opts.Port)
+	ports, err := freePorts(opts.Port)
 	if err != nil {
-		return err
+		return fmt.Errorf("pubsub emulator: %w", err)
 	}
+	port := ports[0]
 	p.Addr = loopback(port)
 	if p.dir, err = os.MkdirTemp("", "ztfbridge-pubsub-"); err != nil {
 		return fmt.Errorf("pubsub emulator: %w", err)

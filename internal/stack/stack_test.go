@@ -3,6 +3,7 @@ package stack
 import (
 	"bufio"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -85,5 +86,43 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(tc.in); got != tc.want {
 			t.Errorf("shellQuote(%q) = %s, want %s", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestPortInUse checks that a fixed port already taken is refused up
+// front instead of reaching whatever listens there.
+func TestPortInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := l.Addr().(*net.TCPAddr).Port
+	for _, tc := range []struct {
+		name  string
+		start func() error
+	}{
+		{"pubsub", func() error {
+			_, err := StartPubSub(context.Background(), testLogger(t), PubSubOptions{Port: taken})
+			return err
+		}},
+		{"bigquery", func() error {
+			_, err := StartBigQuery(context.Background(), testLogger(t), BigQueryOptions{GRPCPort: taken})
+			return err
+		}},
+		{"kafka", func() error {
+			_, err := StartKafka(context.Background(), KafkaOptions{Port: taken})
+			return err
+		}},
+		{"gcs", func() error {
+			_, err := StartGCS(context.Background(), GCSOptions{HTTPSPort: taken})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.start(); err == nil || !strings.Contains(err.Error(), "address already in use") {
+				t.Errorf("start on a taken port: err = %v, want address already in use", err)
+			}
+		})
 	}
 }
