@@ -2,10 +2,36 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+
+	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/backfill"
+	"github.com/ztfbridge/ztfbridge/internal/night"
 )
 
-// TODO(owner of this command): replace this stub.
+// runBackfill re-ingests one past night from Kafka with the connector, in a
+// consumer group of its own, and stops when it has all of it (package
+// backfill).
 func runBackfill(ctx context.Context, e env, args []string) error {
-	return errors.New("not implemented yet")
+	cfg := backfill.Config{Connector: connector.DefaultConfig()}
+	cfg.Connector.MetricsAddr = "" // not the port of the nightly connector, which may be running beside it
+	fs := newFlagSet(e, "backfill")
+	cfg.Connector.AddFlags(fs)
+	day := fs.String("night", "", "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
+	fs.StringVar(&cfg.Group, "backfill-group", "", "consumer `group` of the backfill; empty = a fresh ztfbridge-backfill-YYYYMMDD-<time>.\nGive the group an interrupted backfill printed to resume it")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	d, err := night.Parse(*day)
+	if fs.NArg() > 0 || err != nil {
+		fmt.Fprintf(e.stderr, "ztfbridge backfill: --night YYYYMMDD is required, and nothing else (%v)\n", err)
+		return errUsage
+	}
+	cfg.Connector.Logger = e.log
+	res, err := backfill.Run(ctx, cfg, d)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "backfilled %s: %d messages republished by group %s in %s\n", res.Topic, res.Messages, res.Group, res.Elapsed.Round(1e6))
+	return nil
 }
