@@ -95,11 +95,14 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 		return Report{}, err
 	}
 
-	p, err := startPipeline(ctx, s, n, topic, log)
+	p, err := startPipeline(ctx, s, n, log)
 	if err != nil {
 		return Report{}, err
 	}
 	defer p.stop()
+	if err := p.startConnector(ctx, s, n, topic, log); err != nil {
+		return Report{}, err
+	}
 	fmt.Fprintf(cfg.Progress, "demo: connector, function (%s) and loader running; producing %d alerts into %s at %g/s\n", p.function.URL, cfg.Count, topic, cfg.Rate)
 
 	progress := newProgress(cfg.Progress, p)
@@ -175,9 +178,10 @@ type pipeline struct {
 }
 
 // startPipeline starts the function, subscribes it and the loader, then
-// starts the loader and the connector of topic.
-func startPipeline(ctx context.Context, s *stack.Stack, n Names, topic string, log *slog.Logger) (p *pipeline, err error) {
-	p = &pipeline{}
+// starts the loader. The connector comes separately (startConnector), so
+// that a test can run it as a process of its own.
+func startPipeline(ctx context.Context, s *stack.Stack, n Names, log *slog.Logger) (p *pipeline, err error) {
+	p = &pipeline{regs: map[string]prometheus.Gatherer{}}
 	defer func() {
 		if err != nil {
 			_ = p.stop()
@@ -194,13 +198,19 @@ func startPipeline(ctx context.Context, s *stack.Stack, n Names, topic string, l
 		return p, fmt.Errorf("demo: loader: %w", err)
 	}
 	p.loader = start(ctx, l)
+	p.regs["loader"] = l.Registry()
+	return p, nil
+}
+
+// startConnector starts the connector of topic in this process.
+func (p *pipeline) startConnector(ctx context.Context, s *stack.Stack, n Names, topic string, log *slog.Logger) error {
 	c, err := connector.New(ctx, n.ConnectorConfig(s, topic, log))
 	if err != nil {
-		return p, fmt.Errorf("demo: connector: %w", err)
+		return fmt.Errorf("demo: connector: %w", err)
 	}
 	p.connector = start(ctx, c)
-	p.regs = map[string]prometheus.Gatherer{"connector": c.Registry(), "loader": l.Registry()}
-	return p, nil
+	p.regs["connector"] = c.Registry()
+	return nil
 }
 
 // stop stops the connector first, then the loader and the function, each

@@ -70,8 +70,11 @@ func (pr *progress) waitQuiet(ctx context.Context, alerts int64, quiet, timeout 
 	}
 }
 
-// counter sums the values of the counter named name in g.
+// counter sums the values of the counter named name in g; 0 when g is nil.
 func counter(g prometheus.Gatherer, name string) int64 {
+	if g == nil {
+		return 0
+	}
 	families, err := g.Gather()
 	if err != nil {
 		return 0
