@@ -250,5 +250,7 @@ func viewCandids(ctx context.Context, t *testing.T, s *stack.Stack, dataset stri
 // testWriter sends what is written to the test log.
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSuffix(string(p), "\n")); return len(p), nil }
-
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
