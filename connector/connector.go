@@ -37,7 +37,7 @@ type Connector struct {
 	alerts *pubsub.Publisher
 	dead   *pubsub.Publisher
 
-	replay *replaySet    // nil without --dedup-replay
+	replay *replaySet      // nil without --dedup-replay
 	gcs    *storage.Client // nil without --counts-bucket
 	counts *countKeeper    // nil without --counts-bucket
 }
