@@ -22,7 +22,10 @@
 # Output: each command on stderr as it runs ("+ ..."), then on stdout one
 # "name value" line per figure, value a number or n/a:
 #   night, alerts_in_kafka, pubsub_messages, avros_in_gcs, bigquery_rows, distinct_candids
+# Exit status 3 (as `ztfbridge count`) when a configured stage could not be
+# read; its figures are then "error".
 set -euo pipefail
+status=0
 
 day=${1:-}
 if [[ ! $day =~ ^[0-9]{8}$ ]]; then
@@ -37,10 +40,15 @@ dataset=${ZTFBRIDGE_DATASET:-ztf}
 table=${ZTFBRIDGE_TABLE:-alerts}
 brokers=${ZTFBRIDGE_BROKERS:-}
 
-# run shows a command on stderr, then runs it.
+# run shows a command on stderr, then runs it; run_quiet also hides the
+# command's own stderr (a missing object or no match is not an error here).
 run() {
 	printf '+ %s\n' "$*" >&2
 	"$@"
+}
+run_quiet() {
+	printf '+ %s\n' "$*" >&2
+	"$@" 2>/dev/null
 }
 
 # Kafka: the messages a topic retains, newest minus oldest offset summed over
@@ -69,21 +77,26 @@ if [[ -n $bucket ]]; then
 		cat=(gcloud storage cat)
 	fi
 	# Pub/Sub: the connector's own record of what Pub/Sub acknowledged.
-	if record=$(run "${cat[@]}" "gs://$bucket/_ztfbridge/connector/$topic.json" 2>/dev/null); then
+	if record=$(run_quiet "${cat[@]}" "gs://$bucket/_ztfbridge/connector/$topic.json"); then
 		pubsub=$(sed -n 's/.*"published": *\([0-9]*\).*/\1/p' <<<"$record")
 	fi
 	# GCS: one object per alert, written once.
-	gcs=$({ run "${ls[@]}" "gs://$bucket/${topic}_*.avro" 2>/dev/null || true; } | grep -c '\.avro$' || true)
+	gcs=$({ run_quiet "${ls[@]}" "gs://$bucket/${topic}_*.avro" || true; } | grep -c '\.avro$' || true)
 fi
 
 rows=n/a
 candids=n/a
 if [[ -n $project ]]; then
 	# BigQuery: rows and distinct candids of the night (the alerts view has one row per candid).
-	csv=$(run bq --project_id="$project" --format=csv query --nouse_legacy_sql --quiet \
-		"SELECT COUNT(*) AS n_rows, COUNT(DISTINCT candid) AS candids FROM \`$project.$dataset.$table\` WHERE night = DATE '$date_sql'")
-	IFS=, read -r rows candids <<<"$(tail -n 1 <<<"$csv")"
+	if csv=$(run bq --project_id="$project" --format=csv query --nouse_legacy_sql --quiet \
+		"SELECT COUNT(*) AS n_rows, COUNT(DISTINCT candid) AS candids FROM \`$project.$dataset.$table\` WHERE night = DATE '$date_sql'"); then
+		IFS=, read -r rows candids <<<"$(tail -n 1 <<<"$csv")"
+	else
+		printf 'count-night: the BigQuery query failed (wrong ZTFBRIDGE_DATASET or ZTFBRIDGE_TABLE? no loader yet?):\n%s\n' "$csv" >&2
+		rows=error candids=error status=3
+	fi
 fi
 
 printf 'night %s\nalerts_in_kafka %s\npubsub_messages %s\navros_in_gcs %s\nbigquery_rows %s\ndistinct_candids %s\n' \
 	"$day" "$kafka" "$pubsub" "$gcs" "$rows" "$candids"
+exit $status

@@ -19,6 +19,7 @@ func runBackfill(ctx context.Context, e env, args []string) error {
 	cfg.Connector.AddFlags(fs)
 	day := fs.String("night", "", "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
 	fs.StringVar(&cfg.Group, "backfill-group", "", "consumer `group` of the backfill; empty = a fresh ztfbridge-backfill-YYYYMMDD-<time>.\nGive the group an interrupted backfill printed to resume it")
+	fs.DurationVar(&cfg.Poll, "backfill-poll", backfill.DefaultPoll, "how often the backfill group's committed offsets are compared with the end of the topic")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

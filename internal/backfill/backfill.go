@@ -50,9 +50,13 @@ type Config struct {
 	// backfilled again; give the group of an interrupted backfill to resume it.
 	Group string
 	// Poll is how often the group's committed offsets are compared with the
-	// end of the topic. Zero means Connector.PollInterval.
+	// end of the topic (default DefaultPoll).
 	Poll time.Duration
 }
+
+// DefaultPoll is Config.Poll's default: a backfill stops at most this long
+// after the group has committed its last message.
+const DefaultPoll = time.Second
 
 // Result says what a backfill did.
 type Result struct {
@@ -81,7 +85,7 @@ func Run(ctx context.Context, cfg Config, day time.Time) (Result, error) {
 	}
 	poll := cfg.Poll
 	if poll <= 0 {
-		poll = cc.PollInterval
+		poll = DefaultPoll
 	}
 
 	sc, err := cc.SaramaConfig()

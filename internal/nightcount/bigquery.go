@@ -4,18 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
-	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 )
 
 // countBigQuery counts the rows and distinct candids of the night in
-// cfg.Table; nil, nil when the table does not exist.
+// cfg.Table. A missing table is an error: a wrong --dataset or --table, or
+// a loader that never ran.
 func countBigQuery(ctx context.Context, cfg Config, day time.Time) (rows, candids *int64, err error) {
 	var opts []option.ClientOption
 	if cfg.BigQueryAPI != "" {
@@ -31,10 +30,6 @@ func countBigQuery(ctx context.Context, cfg Config, day time.Time) (rows, candid
 		cfg.Project, cfg.Dataset, cfg.Table))
 	q.Parameters = []bigquery.QueryParameter{{Name: "night", Value: civil.DateOf(day)}}
 	it, err := q.Read(ctx)
-	var gerr *googleapi.Error
-	if errors.As(err, &gerr) && gerr.Code == http.StatusNotFound {
-		return nil, nil, nil
-	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("query %s.%s: %w", cfg.Dataset, cfg.Table, err)
 	}
