@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +15,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/nightcount"
 	"github.com/ztfbridge/ztfbridge/internal/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/stack"
 	"github.com/ztfbridge/ztfbridge/internal/synth"
@@ -55,15 +57,14 @@ func DefaultConfig() Config {
 	}
 }
 
-// Report is the outcome of a demo: what was produced and what every stage
-// holds for the night.
+// Report is the outcome of a demo: what was produced, what every stage
+// holds for the night, and whether that is every alert exactly once.
 type Report struct {
-	Produced int64         `json:"produced"` // Kafka messages produced, replay included
-	Alerts   int64         `json:"alerts"`   // distinct alerts produced
-	Counts   Counts        `json:"counts"`
-	OK       bool          `json:"ok"`
-	Verdict  string        `json:"verdict"`
-	Elapsed  time.Duration `json:"elapsed_ns"`
+	Produced int64             `json:"produced"` // Kafka messages produced, replay included
+	Night    nightcount.Report `json:"night"`    // the night's counts, judged against the alerts produced
+	OK       bool              `json:"ok"`
+	Summary  string            `json:"summary"` // the verdict line
+	Elapsed  time.Duration     `json:"elapsed_ns"`
 }
 
 // StartStack starts the local stack the demo runs on: Kafka, the Pub/Sub
@@ -135,29 +136,43 @@ func logger(cfg Config) *slog.Logger {
 // Judge compares what every stage holds with the alerts produced: the
 // pipeline is OK when Kafka holds every message produced, Pub/Sub got at
 // least every alert, and GCS, BigQuery's analysts' view and its distinct
-// candids hold each alert exactly once.
-func Judge(alerts, produced int64, c Counts) Report {
-	r := Report{Produced: produced, Alerts: alerts, Counts: c}
-	r.OK = c.Kafka == produced && c.PubSub >= alerts && c.GCS == alerts && c.BigQueryRows == alerts && c.Distinct == alerts
+// candids hold each alert exactly once (nightcount's verdict). A stage
+// that could not be counted is not OK.
+func Judge(alerts, produced int64, c nightcount.Counts) Report {
+	v := c.Verdict(alerts)
+	r := Report{Produced: produced, Night: nightcount.Report{Counts: c, Expected: alerts, Verdict: v, OK: v.OK()}}
+	equal := func(n *int64, want int64) bool { return n != nil && *n == want }
+	r.OK = v.OK() && equal(c.KafkaMessages, produced) && c.PubSubPublished != nil && *c.PubSubPublished >= alerts &&
+		equal(c.GCSObjects, alerts) && equal(c.BigQueryRows, alerts) && equal(c.DistinctCandids, alerts)
 	verdict := "OK"
 	if !r.OK {
-		verdict = "LOST OR DUPLICATED"
+		verdict = "NOT OK (" + v.String() + ")"
 	}
 	replay := ""
 	if produced > alerts {
 		replay = " with the replay"
 	}
-	r.Verdict = fmt.Sprintf("%d alerts: Kafka %d%s, Pub/Sub %d, GCS %d, BigQuery %d rows and %d distinct: %s",
-		alerts, c.Kafka, replay, c.PubSub, c.GCS, c.BigQueryRows, c.Distinct, verdict)
+	r.Summary = fmt.Sprintf("%d alerts: Kafka %s%s, Pub/Sub %s, GCS %s, BigQuery %s rows and %s distinct: %s",
+		alerts, number(c.KafkaMessages), replay, number(c.PubSubPublished), number(c.GCSObjects),
+		number(c.BigQueryRows), number(c.DistinctCandids), verdict)
 	return r
 }
 
-// WriteTable writes the per-night table and the verdict line.
+// number prints a count, or n/a for a stage that was not counted.
+func number(n *int64) string {
+	if n == nil {
+		return "n/a"
+	}
+	return strconv.FormatInt(*n, 10)
+}
+
+// WriteTable writes the per-night table of package nightcount, then the
+// verdict line.
 func (r Report) WriteTable(w io.Writer) error {
-	c := r.Counts
-	_, err := fmt.Fprintf(w, "%-8s | %15s | %16s | %12s | %13s | %16s\n%-8s | %15d | %16d | %12d | %13d | %16d\n%s\n",
-		"night", "alerts in Kafka", "Pub/Sub messages", "Avros in GCS", "BigQuery rows", "distinct candids",
-		c.Night, c.Kafka, c.PubSub, c.GCS, c.BigQueryRows, c.Distinct, r.Verdict)
+	if err := nightcount.WriteTable(w, r.Night.Expected, r.Night.Counts); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, r.Summary)
 	return err
 }
 
