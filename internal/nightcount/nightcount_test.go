@@ -214,13 +214,20 @@ func TestScriptAgrees(t *testing.T) {
 	s := storeNight(t, n, 0)
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
+	s.assertScriptAgrees(t, ctx)
+}
 
+// assertScriptAgrees checks that scripts/count-night.sh, with gcloud
+// storage and with gsutil, prints what "ztfbridge count --json --expect n"
+// does (Count + WriteJSON), and that the verdict is OK.
+func (s storedNight) assertScriptAgrees(t *testing.T, ctx context.Context) {
+	t.Helper()
 	counts, err := nightcount.Count(ctx, s.cfg, testNight)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var js bytes.Buffer
-	if err := nightcount.WriteJSON(&js, n, counts); err != nil {
+	if err := nightcount.WriteJSON(&js, int64(s.n), counts); err != nil {
 		t.Fatal(err)
 	}
 	var report map[string]any
@@ -237,8 +244,8 @@ func TestScriptAgrees(t *testing.T) {
 	} {
 		fromCount[script] = strconv.FormatFloat(report[field].(float64), 'f', -1, 64)
 	}
-	if fromCount["avros_in_gcs"] != strconv.Itoa(n) || fromCount["alerts_in_kafka"] != strconv.Itoa(2*n) {
-		t.Errorf("ztfbridge count = %v, want %d objects and %d Kafka messages", fromCount, n, 2*n)
+	if fromCount["avros_in_gcs"] != strconv.Itoa(s.n) || fromCount["alerts_in_kafka"] != strconv.Itoa(2*s.n) {
+		t.Errorf("ztfbridge count = %v, want %d objects and %d Kafka messages", fromCount, s.n, 2*s.n)
 	}
 
 	script := filepath.Join(stacktest.RepoRoot(t), "scripts", "count-night.sh")
@@ -264,6 +271,8 @@ func TestScriptAgrees(t *testing.T) {
 			}
 			if g, w := jsonOf(t, fromScript), jsonOf(t, fromCount); g != w {
 				t.Errorf("count-night.sh says\n%s\nztfbridge count says\n%s\ncommands:\n%s", g, w, stderr.String())
+			} else {
+				t.Logf("count-night.sh (%s) and ztfbridge count agree: %s", ls, g)
 			}
 		})
 	}
