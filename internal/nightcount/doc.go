@@ -2,11 +2,11 @@
 // that an operator (ztfbridge count), the demo (ztfbridge demo) and the tests
 // can tell whether a night arrived whole and once:
 //
-//	stage             what is counted                                            Counts field
-//	Kafka             newest - oldest offset, summed over the night's partitions  KafkaMessages
-//	Pub/Sub           the connector's own record, _ztfbridge/connector/<topic>.json PubSubPublished
-//	Cloud Storage     objects ztf_YYYYMMDD_programid1_*.avro at the bucket root    GCSObjects
-//	BigQuery          COUNT(*), COUNT(DISTINCT candid) of Table WHERE night = DATE BigQueryRows, DistinctCandids
+//	stage          what is counted                                             Counts field
+//	Kafka          newest - oldest offset, summed over the night's partitions  KafkaMessages
+//	Pub/Sub        the connector's record _ztfbridge/connector/<topic>.json    PubSubPublished, PubSubDeadLetter
+//	Cloud Storage  objects ztf_YYYYMMDD_programid1_*.avro at the bucket root   GCSObjects
+//	BigQuery       COUNT(*), COUNT(DISTINCT candid) of Table WHERE night = D   BigQueryRows, DistinctCandids
 //
 // Kafka and Pub/Sub count messages, so the 10am replay and redeliveries count
 // twice there; Cloud Storage (written once per candid by package functions) and
@@ -20,7 +20,8 @@
 // is not counted: its field is nil, printed "n/a", and is not an error. So the
 // same command works from a laptop on GCP without access to ZTF's Kafka. A stage
 // that is configured but has nothing for the night (the topic no longer retained,
-// no connector record) is nil too. A stage that fails (unreachable, denied) is an
+// no connector record) is nil too. A stage that fails (unreachable, denied, a
+// BigQuery table that does not exist: a wrong --dataset) is an
 // error; Count still returns the stages that worked.
 //
 // # Same code for GCP and the local stack
