@@ -1,0 +1,355 @@
+// Package connectbench measures the connector against the raw clients it
+// is made of, on the local stack, in one run: "ztfbridge bench connect".
+//
+// Run starts an in-process Kafka (kfake) and gcloud's Pub/Sub emulator,
+// produces Alerts synthetic ZTF alerts (60-90 KB each, package synth) into
+// one topic, and then times three passes over the same data:
+//
+//  1. consumer: a bare sarama consumer group (the connector's Kafka
+//     settings and number of members) that reads every message and
+//     discards it;
+//  2. publisher: a bare Pub/Sub publisher (the connector's publish
+//     settings) publishing the same bytes, waiting for every result;
+//  3. connector: the connector, end to end, until Pub/Sub acknowledged
+//     every alert.
+//
+// The connector cannot be faster than the slower of its two halves; Ratio
+// is its rate over that bound. Each pass publishes to a freshly created
+// Pub/Sub topic, because the emulator keeps what it was sent.
+package connectbench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/simulate"
+	"github.com/ztfbridge/ztfbridge/internal/stack"
+	"github.com/ztfbridge/ztfbridge/internal/synth"
+)
+
+// Config is what to measure. The zero value of each field but Connector
+// has a default; Connector should start from connector.DefaultConfig(),
+// and its Kafka, Pub/Sub, topic and group fields are replaced by Run.
+type Config struct {
+	Alerts     int       // alerts produced and moved (default 20,000)
+	Partitions int32     // partitions of the Kafka topic (default 16, as ZTF)
+	Night      time.Time // night of the synthetic alerts (default 2024-06-01)
+	Seed       uint64    // of the synthetic alerts (default 1)
+	PubSubHeap string    // the emulator's -Xmx (default "6g")
+	Connector  connector.Config
+	Log        *slog.Logger // progress; nil discards
+}
+
+// Rate is one timed pass.
+type Rate struct {
+	Name    string
+	Alerts  int
+	Bytes   int64
+	Elapsed time.Duration
+}
+
+// AlertsPerSecond is the pass's throughput in alerts.
+func (r Rate) AlertsPerSecond() float64 { return float64(r.Alerts) / r.Elapsed.Seconds() }
+
+// MBPerSecond is the pass's throughput in 10^6 bytes of message data.
+func (r Rate) MBPerSecond() float64 { return float64(r.Bytes) / 1e6 / r.Elapsed.Seconds() }
+
+// Report holds the three passes of one run.
+type Report struct {
+	Consumer, Publisher, Connector Rate
+}
+
+// Ratio is the connector's rate over the slower raw client's.
+func (r Report) Ratio() float64 {
+	return r.Connector.AlertsPerSecond() / min(r.Consumer.AlertsPerSecond(), r.Publisher.AlertsPerSecond())
+}
+
+// Print writes the report as a table.
+func (r Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "%-42s %8s %10s %10s %9s\n", "pass", "alerts", "seconds", "alerts/s", "MB/s")
+	for _, p := range []Rate{r.Consumer, r.Publisher, r.Connector} {
+		fmt.Fprintf(w, "%-42s %8d %10.2f %10.0f %9.1f\n", p.Name, p.Alerts, p.Elapsed.Seconds(), p.AlertsPerSecond(), p.MBPerSecond())
+	}
+	fmt.Fprintf(w, "connector / min(consumer, publisher) = %.2f\n", r.Ratio())
+}
+
+func (c *Config) defaults() {
+	if c.Alerts <= 0 {
+		c.Alerts = 20_000
+	}
+	if c.Partitions <= 0 {
+		c.Partitions = 16
+	}
+	if c.Night.IsZero() {
+		c.Night = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.PubSubHeap == "" {
+		c.PubSubHeap = "6g"
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Run starts the local servers, produces the alerts and times the three
+// passes. It stops every server it started before returning.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	cfg.defaults()
+	k, err := stack.StartKafka(ctx, stack.KafkaOptions{Partitions: int(cfg.Partitions)})
+	if err != nil {
+		return Report{}, err
+	}
+	defer k.Close()
+	ps, err := stack.StartPubSub(ctx, cfg.Log, stack.PubSubOptions{Heap: cfg.PubSubHeap})
+	if err != nil {
+		return Report{}, err
+	}
+	defer ps.Close()
+
+	topic := night.Topic(cfg.Night)
+	packets, err := produce(ctx, cfg, k.Addrs(), topic)
+	if err != nil {
+		return Report{}, err
+	}
+	var total int64
+	for _, p := range packets {
+		total += int64(len(p))
+	}
+
+	cc := cfg.Connector
+	cc.Brokers = k.Addrs()
+	cc.Topic, cc.Topics, cc.TopicRegex = topic, nil, ""
+	cc.PubSubProject = ps.Project
+	cc.PubSubOptions = ps.ClientOptions()
+	cc.MetricsAddr, cc.CountsBucket = "", ""
+	cc.Logger = cfg.Log
+
+	var r Report
+	cfg.Log.Info("pass 1: bare sarama consumer group")
+	if r.Consumer, err = consume(ctx, cc, topic, len(packets), total); err != nil {
+		return r, err
+	}
+	cfg.Log.Info("pass 2: bare Pub/Sub publisher")
+	if r.Publisher, err = publish(ctx, cc, ps, packets, total); err != nil {
+		return r, err
+	}
+	cfg.Log.Info("pass 3: connector")
+	if r.Connector, err = bridge(ctx, cc, ps, len(packets), total); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// produce generates the alerts while writing them into topic, and returns
+// their bytes.
+func produce(ctx context.Context, cfg Config, brokers []string, topic string) ([][]byte, error) {
+	g, err := synth.New(synth.Config{Night: cfg.Night, Seed: cfg.Seed})
+	if err != nil {
+		return nil, err
+	}
+	packets := make([][]byte, 0, cfg.Alerts)
+	src := func() iter.Seq2[[]byte, error] {
+		return func(yield func([]byte, error) bool) {
+			for range cfg.Alerts {
+				p, err := g.Next()
+				if err == nil {
+					packets = append(packets, p.Data)
+				}
+				if !yield(p.Data, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+	start := time.Now()
+	prog, err := simulate.Run(ctx, simulate.Config{Brokers: brokers, Topic: topic, Partitions: cfg.Partitions}, src)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Log.Info("produced", "topic", topic, "alerts", prog.Produced, "bytes", prog.Bytes, "took", time.Since(start).Round(time.Millisecond).String())
+	return packets, nil
+}
+
+// consume reads want messages of topic with cc.Consumers bare group members.
+func consume(ctx context.Context, cc connector.Config, topic string, want int, total int64) (Rate, error) {
+	sc, err := cc.SaramaConfig()
+	if err != nil {
+		return Rate{}, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	h := &discard{want: int64(want), done: cancel}
+	group := fmt.Sprintf("bench-consumer-%d", time.Now().UnixNano())
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, cc.Consumers)
+	for range cc.Consumers {
+		wg.Go(func() {
+			cg, err := sarama.NewConsumerGroup(cc.Brokers, group, sc)
+			if err != nil {
+				errs <- err
+				cancel()
+				return
+			}
+			defer cg.Close()
+			for ctx.Err() == nil {
+				if err := cg.Consume(ctx, []string{topic}, h); err != nil && ctx.Err() == nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	if err := errors.Join(collect(errs)...); err != nil {
+		return Rate{}, fmt.Errorf("bare consumer: %w", err)
+	}
+	if n := h.n.Load(); n < int64(want) {
+		return Rate{}, fmt.Errorf("bare consumer: read %d of %d messages: %w", n, want, context.Cause(ctx))
+	}
+	return Rate{Name: fmt.Sprintf("bare sarama consumer group (%d members)", cc.Consumers), Alerts: want, Bytes: total, Elapsed: elapsed}, nil
+}
+
+// discard is a consumer-group handler that counts messages and drops them.
+type discard struct {
+	want int64
+	n    atomic.Int64
+	done context.CancelFunc
+}
+
+func (*discard) Setup(sarama.ConsumerGroupSession) error   { return nil }
+func (*discard) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+func (d *discard) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	for m := range claim.Messages() {
+		sess.MarkMessage(m, "")
+		if d.n.Add(1) == d.want {
+			d.done()
+		}
+	}
+	return nil
+}
+
+func collect(errs <-chan error) []error {
+	var out []error
+	for err := range errs {
+		out = append(out, err)
+	}
+	return out
+}
+
+// publish publishes packets to a fresh topic with the connector's publish
+// settings and waits for every result.
+func publish(ctx context.Context, cc connector.Config, ps *stack.PubSub, packets [][]byte, total int64) (Rate, error) {
+	topic := "bench-raw-publisher"
+	if _, err := ps.ResetTopic(ctx, topic); err != nil {
+		return Rate{}, err
+	}
+	client, err := ps.Client(ctx)
+	if err != nil {
+		return Rate{}, err
+	}
+	defer client.Close()
+	p := client.Publisher(topic)
+	p.PublishSettings = cc.PublishSettings()
+	defer p.Stop()
+
+	start := time.Now()
+	results := make(chan *pubsub.PublishResult, cc.MaxOutstandingMessages)
+	var failed error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for r := range results {
+			if _, err := r.Get(ctx); err != nil && failed == nil {
+				failed = err
+			}
+		}
+	})
+	for _, b := range packets {
+		results <- p.Publish(ctx, &pubsub.Message{Data: b})
+	}
+	close(results)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if failed != nil {
+		return Rate{}, fmt.Errorf("bare publisher: %w", failed)
+	}
+	return Rate{Name: "bare Pub/Sub publisher", Alerts: len(packets), Bytes: total, Elapsed: elapsed}, nil
+}
+
+// bridge runs the connector until Pub/Sub acknowledged want alerts.
+func bridge(ctx context.Context, cc connector.Config, ps *stack.PubSub, want int, total int64) (Rate, error) {
+	cc.PubSubTopic, cc.DeadLetterTopic = "bench-connector", "bench-connector-deadletter"
+	for _, t := range []string{cc.PubSubTopic, cc.DeadLetterTopic} {
+		if _, err := ps.ResetTopic(ctx, t); err != nil {
+			return Rate{}, err
+		}
+	}
+	cc.Group = fmt.Sprintf("bench-connector-%d", time.Now().UnixNano())
+	cc.Registry = prometheus.NewRegistry()
+	c, err := connector.New(ctx, cc)
+	if err != nil {
+		return Rate{}, err
+	}
+	defer c.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- c.Run(runCtx) }()
+
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return Rate{}, fmt.Errorf("connector stopped early: %v", err)
+		case <-tick.C:
+		}
+		published, err := counter(cc.Registry, "ztfbridge_connector_published_total")
+		if err != nil {
+			return Rate{}, err
+		}
+		if published >= float64(want) {
+			break
+		}
+	}
+	elapsed := time.Since(start)
+	stop()
+	if err := <-done; err != nil {
+		return Rate{}, err
+	}
+	return Rate{Name: fmt.Sprintf("connector (%d members, batch %d)", cc.Consumers, cc.BatchSize), Alerts: want, Bytes: total, Elapsed: elapsed}, nil
+}
+
+// counter reads the value of a counter without labels from reg.
+func counter(reg *prometheus.Registry, name string) (float64, error) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0, err
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetCounter().GetValue(), nil
+		}
+	}
+	return 0, fmt.Errorf("no metric %s", name)
+}
