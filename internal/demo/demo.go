@@ -120,7 +120,12 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	if err := p.stop(); err != nil {
 		log.Warn("stopping the pipeline", "err", err)
 	}
-	counts, err := Count(ctx, s, n, cfg.Night)
+	fmt.Fprintln(cfg.Progress, "demo: pipeline stopped; counting the night at every stage")
+	countStart := time.Now()
+	countCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	counts, err := Count(countCtx, s, n, cfg.Night)
+	fmt.Fprintf(cfg.Progress, "demo: counted in %s\n", time.Since(countStart).Round(time.Millisecond))
 	r := Judge(int64(cfg.Count), sp.Produced, counts)
 	r.Elapsed = time.Since(start)
 	return r, err

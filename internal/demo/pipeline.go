@@ -97,6 +97,8 @@ func (n Names) LoaderConfig(s *stack.Stack, log *slog.Logger) bqloader.Config {
 	cfg.PubSubOptions = s.PubSub.ClientOptions()
 	cfg.BigQueryAPI, cfg.StorageWriteAPI = s.BigQuery.Endpoint(), s.BigQuery.GRPCAddr
 	cfg.BatchDelay = 200 * time.Millisecond
+	// The emulator takes gRPC messages of at most 4 MB (BigQuery: 10 MB).
+	cfg.BatchBytes = 3 << 20
 	cfg.DedupRefresh = 24 * time.Hour
 	cfg.MetricsAddr = ""
 	cfg.Logger = log
