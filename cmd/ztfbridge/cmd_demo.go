@@ -46,7 +46,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	cfg.Logger = logging.New(e.stderr, level)
 	cfg.Progress = e.stderr
 
-	s, err := demo.StartStack(ctx, cfg)
+	s, err := demo.StartStack(ctx, e.log, cfg)
 	if err != nil {
 		return err
 	}

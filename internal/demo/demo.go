@@ -69,10 +69,11 @@ type Report struct {
 
 // StartStack starts the local stack the demo runs on: Kafka, the Pub/Sub
 // emulator, fake-gcs-server and the BigQuery emulator, holding cfg.Names'
-// topics and bucket. The caller must Close it.
-func StartStack(ctx context.Context, cfg Config) (*stack.Stack, error) {
+// topics and bucket, logging to log (the emulator's first build, each
+// server's start). The caller must Close it.
+func StartStack(ctx context.Context, log *slog.Logger, cfg Config) (*stack.Stack, error) {
 	fmt.Fprintln(cfg.Progress, "demo: starting Kafka, the Pub/Sub emulator, fake-gcs-server and the BigQuery emulator (the first run builds the emulator, ~5 min)")
-	s, err := stack.Start(ctx, logger(cfg), cfg.Names.StackConfig(cfg.Partitions))
+	s, err := stack.Start(ctx, log, cfg.Names.StackConfig(cfg.Partitions))
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func TestPipelineSurvivesKill(t *testing.T) {
 	cfg.Night = time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)
 	cfg.Partitions = 4
 	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := StartStack(ctx, cfg)
+	s, err := StartStack(ctx, cfg.Logger, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
