@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"cloud.google.com/go/bigquery/storage/managedwriter"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -168,8 +169,10 @@ func (c *Config) bigQueryOptions() []option.ClientOption {
 }
 
 // storageWriteOptions are the options of the Storage Write API client.
+// Multiplexing makes every append name its stream: the emulator sends an
+// append that does not to any stream it knows, of any table.
 func (c *Config) storageWriteOptions() []option.ClientOption {
-	var opts []option.ClientOption
+	opts := []option.ClientOption{managedwriter.WithMultiplexing()}
 	if c.StorageWriteAPI != "" {
 		opts = append(opts, option.WithEndpoint(c.StorageWriteAPI), option.WithoutAuthentication(),
 			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -58,7 +59,8 @@ type Loader struct {
 
 // New checks cfg, connects to Pub/Sub and BigQuery, creates what is
 // missing (the subscription, the dataset, the raw table and its new
-// columns, the views) and opens the write stream. It fails if the
+// columns, the views), opens the write stream and reads the candids
+// already written for the last DedupNights nights. It fails if the
 // dead-letter topic or BigQuery cannot be reached, so that a wrong
 // setting is seen at start. It receives nothing until Run.
 func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
@@ -108,8 +110,7 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	stream, err := l.storage.NewManagedStream(ctx,
 		managedwriter.WithType(managedwriter.DefaultStream),
 		managedwriter.WithDestinationTable(managedwriter.TableParentFromParts(cfg.Project, cfg.Dataset, RawTable)),
-		managedwriter.WithSchemaDescriptor(l.encoder.descriptor),
-		managedwriter.EnableWriteRetries(true))
+		managedwriter.WithSchemaDescriptor(l.encoder.descriptor))
 	if err != nil {
 		return nil, fmt.Errorf("bqloader: open write stream: %w", err)
 	}
@@ -122,8 +123,21 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 		pause:   backoff,
 	}
 	l.seen = newSeenSet(l.readCandids, cfg.DedupNights, cfg.Now, l.log)
+	l.seen.warm(ctx, recentNights(cfg.Now(), cfg.DedupNights)...)
+	l.metrics.seenCandids.Set(float64(l.seen.len()))
 	l.batches = newBatcher(cfg.BatchRows, cfg.BatchBytes, cfg.BatchDelay, cfg.WritesInFlight, l.writeBatch)
 	return l, nil
+}
+
+// recentNights returns the n UTC nights up to the one of now, oldest
+// first: tonight and the nights whose replay may still come.
+func recentNights(now time.Time, n int) []civil.Date {
+	today := civil.DateOf(now.UTC())
+	nights := make([]civil.Date, n)
+	for i := range nights {
+		nights[i] = today.AddDays(i - n + 1)
+	}
+	return nights
 }
 
 // ensureSubscription creates the loader's subscription on the alert topic
@@ -349,7 +363,10 @@ func (l *Loader) Close() error {
 		l.dead.Stop()
 	}
 	if l.writer != nil {
-		errs = append(errs, l.writer.stream.Close())
+		// Closing a stream whose connection the server ended says EOF.
+		if err := l.writer.stream.Close(); !errors.Is(err, io.EOF) {
+			errs = append(errs, err)
+		}
 	}
 	if l.storage != nil {
 		errs = append(errs, l.storage.Close())

@@ -15,8 +15,9 @@ const (
 // ztfbridge_bqloader_write_errors_total.
 const (
 	errorRows    = "row_errors" // BigQuery named rows it refuses
-	errorRefused = "refused"    // BigQuery refused an append as a whole
-	errorOutage  = "outage"     // BigQuery did not answer; retried
+	errorRetried = "retried"    // an append failed and was tried again
+	errorRefused = "refused"    // an append kept failing and was split
+	errorOutage  = "outage"     // BigQuery took no rows; retried after a backoff
 )
 
 // loaderMetrics are the Prometheus series of one loader.
@@ -46,7 +47,7 @@ func newMetrics(reg prometheus.Registerer) *loaderMetrics {
 		nacked: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "nacked_total",
 			Help: "Messages handed back to Pub/Sub for redelivery (shutdown, dead-letter topic unreachable)."}),
 		writeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "write_errors_total",
-			Help: "Failed appends, by kind: row_errors, refused (split to find the bad rows), outage (retried)."}, []string{"kind"}),
+			Help: "Failed appends, by kind: row_errors, retried, refused (split to find the bad rows), outage (BigQuery took nothing; retried)."}, []string{"kind"}),
 		writeLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "write_latency_seconds",
 			Help:    "Time from an append to BigQuery's answer.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
@@ -60,7 +61,7 @@ func newMetrics(reg prometheus.Registerer) *loaderMetrics {
 	for _, r := range []string{ReasonUndecodable, ReasonNotOneAlert, ReasonUnencodable, ReasonRejected} {
 		m.deadLettered.WithLabelValues(r)
 	}
-	for _, k := range []string{errorRows, errorRefused, errorOutage} {
+	for _, k := range []string{errorRows, errorRetried, errorRefused, errorOutage} {
 		m.writeErrors.WithLabelValues(k)
 	}
 	return m

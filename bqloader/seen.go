@@ -24,8 +24,9 @@ const refreshOverlap = 10 * time.Minute
 // acknowledged without writing it again. It is an optimisation: the alerts
 // view is what makes a candid appear once. It is safe for concurrent use.
 //
-// A night is seeded from the table the first time one of its alerts comes
-// (every candid of the night already written, by this loader or another),
+// A night is seeded from the table (every candid of the night already
+// written, by this loader or another) when the loader starts, for tonight
+// and the nights before it, or else the first time one of its alerts comes;
 // refreshed from the table every refresh interval (rows other loaders
 // wrote since), and extended with each row this loader writes. Memory is
 // about 40 bytes per candid: at most maxNights nights are kept, the least
@@ -58,6 +59,29 @@ func newSeenSet(load candidLoader, maxNights int, now func() time.Time, log *slo
 // other calls for it wait for that read; if the read fails, contains
 // answers false (the row is written, maybe twice) until a refresh succeeds.
 func (s *seenSet) contains(ctx context.Context, night civil.Date, candid int64) bool {
+	n := s.night(ctx, night)
+	select {
+	case <-n.ready:
+	case <-ctx.Done():
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, found := n.candids[candid]
+	return found
+}
+
+// warm reads the candids of nights from the table now, rather than when
+// their first alert comes.
+func (s *seenSet) warm(ctx context.Context, nights ...civil.Date) {
+	for _, d := range nights {
+		s.night(ctx, d)
+	}
+}
+
+// night returns the set of night, reading it from the table first when it
+// is new.
+func (s *seenSet) night(ctx context.Context, night civil.Date) *nightCandids {
 	s.mu.Lock()
 	n, ok := s.nights[night]
 	if !ok {
@@ -74,15 +98,7 @@ func (s *seenSet) contains(ctx context.Context, night civil.Date, candid int64) 
 		}
 		close(n.ready)
 	}
-	select {
-	case <-n.ready:
-	case <-ctx.Done():
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, found := n.candids[candid]
-	return found
+	return n
 }
 
 // add records candids of night as written. Nights not in the set (never

@@ -46,7 +46,13 @@ func EnsureTables(ctx context.Context, client *bigquery.Client, dataset, locatio
 		return nil, err
 	}
 	for i, sql := range stmts {
-		if err := runStatement(ctx, client, sql); err != nil {
+		err := runStatement(ctx, client, sql)
+		if isAlreadyExists(err) {
+			// BigQuery replaces the view; the emulator refuses to and
+			// keeps the one it has, made from the same file.
+			continue
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ViewFiles[i], err)
 		}
 	}

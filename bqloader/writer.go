@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/bigquery/storage/apiv1/storagepb"
@@ -19,16 +22,19 @@ import (
 type writer struct {
 	stream *managedwriter.ManagedStream
 	// healthy reports whether BigQuery answers at all (a metadata read of
-	// the table); it tells a batch BigQuery refuses from an outage.
+	// the table).
 	healthy func(ctx context.Context) bool
 	log     *slog.Logger
 	metrics *loaderMetrics
 	// pause is the wait before retrying after the n-th failed attempt.
 	pause func(n int) time.Duration
+	// lastSuccess is when an append last succeeded, in Unix nanoseconds.
+	lastSuccess atomic.Int64
 }
 
-// rowAttempts is how many times a lone row is appended, while BigQuery is
-// healthy, before it is declared rejected.
+// rowAttempts is how many times an append is tried before the rows it
+// holds are suspected: split in halves, or for a lone row, refused if
+// BigQuery takes other rows meanwhile.
 const rowAttempts = 3
 
 // write appends rows and returns the rows BigQuery refused, by index, with
@@ -36,73 +42,101 @@ const rowAttempts = 3
 // a nil error. The error is non-nil only when ctx ended first; some rows
 // may then be written, none is known to be.
 //
-// How rows BigQuery refuses are found without blocking the others:
+// How the rows BigQuery refuses are found without blocking the others:
 //   - an append failing with row errors (real BigQuery names the rows it
-//     refuses) is retried without those rows;
-//   - an append refused as a whole (InvalidArgument, or any failure while
-//     BigQuery otherwise answers, as the emulator does for a bad value) is
-//     split in halves, each written the same way, down to a lone row,
-//     which is refused after rowAttempts failures;
-//   - any other failure (BigQuery unreachable, quota) is an outage: the
-//     same append is retried with backoff until it succeeds or ctx ends.
-//     Nothing is dead-lettered during an outage; backpressure stops the
-//     intake instead.
+//     refuses) is retried at once without those rows;
+//   - an append failing with InvalidArgument is split in halves, each
+//     written the same way, down to lone rows, which are refused;
+//   - an append failing otherwise is tried rowAttempts times, then split
+//     the same way. The lone rows that still fail are refused only if
+//     BigQuery answers a metadata read and took other appends since the
+//     write began (the emulator refuses a bad value this way, or by
+//     dropping the connection). Otherwise it is an outage: they are
+//     retried with backoff until BigQuery takes them or ctx ends. Nothing
+//     is dead-lettered during an outage; the intake stops (backpressure).
 func (w *writer) write(ctx context.Context, rows [][]byte) (map[int]string, error) {
+	began := time.Now().UnixNano()
 	idx := make([]int, len(rows))
 	for i := range idx {
 		idx[i] = i
 	}
 	rejected := make(map[int]string)
-	return rejected, w.writeRows(ctx, rows, idx, rejected)
+	for outages := 1; ; outages++ {
+		suspects, err := w.writeRows(ctx, rows, idx, rejected)
+		if err != nil {
+			return nil, err
+		}
+		if len(suspects) == 0 {
+			return rejected, nil
+		}
+		if w.lastSuccess.Load() > began && w.healthy(ctx) {
+			maps.Copy(rejected, suspects)
+			return rejected, nil
+		}
+		w.metrics.writeErrors.WithLabelValues(errorOutage).Inc()
+		w.log.Warn("BigQuery takes no rows, retrying", "rows", len(suspects), "attempt", outages)
+		if err := sleep(ctx, w.pause(outages)); err != nil {
+			return nil, err
+		}
+		idx = slices.Sorted(maps.Keys(suspects))
+	}
 }
 
-func (w *writer) writeRows(ctx context.Context, rows [][]byte, idx []int, rejected map[int]string) error {
-	failures := 0
-	for len(idx) > 0 {
+// writeRows appends the rows idx, splitting an append that keeps failing,
+// and returns the lone rows that still fail (suspects) with their error.
+// Rows BigQuery refuses by name or with InvalidArgument go to rejected.
+func (w *writer) writeRows(ctx context.Context, rows [][]byte, idx []int, rejected map[int]string) (map[int]string, error) {
+	for attempt := 1; len(idx) > 0; attempt++ {
 		batch := make([][]byte, len(idx))
 		for i, ix := range idx {
 			batch[i] = rows[ix]
 		}
 		resp, err := w.append(ctx, batch)
 		if err == nil {
-			return nil
+			w.lastSuccess.Store(time.Now().UnixNano())
+			return nil, nil
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		failures++
 		if rowErrs := resp.GetRowErrors(); len(rowErrs) > 0 {
 			w.metrics.writeErrors.WithLabelValues(errorRows).Inc()
 			idx = dropRejected(idx, rowErrs, rejected)
 			continue
 		}
-		refused := status.Code(err) == codes.InvalidArgument
-		if !refused && !w.healthy(ctx) {
-			w.metrics.writeErrors.WithLabelValues(errorOutage).Inc()
-			w.log.Warn("BigQuery unreachable, retrying the append", "rows", len(idx), "attempt", failures, "err", err)
-			if err := sleep(ctx, w.pause(failures)); err != nil {
-				return err
+		invalid := status.Code(err) == codes.InvalidArgument
+		if !invalid && attempt < rowAttempts {
+			w.metrics.writeErrors.WithLabelValues(errorRetried).Inc()
+			if err := sleep(ctx, w.pause(attempt)); err != nil {
+				return nil, err
 			}
 			continue
 		}
 		w.metrics.writeErrors.WithLabelValues(errorRefused).Inc()
-		if len(idx) > 1 {
-			w.log.Warn("BigQuery refused an append, splitting it to find the rows", "rows", len(idx), "err", err)
-			mid := len(idx) / 2
-			if err := w.writeRows(ctx, rows, idx[:mid], rejected); err != nil {
-				return err
+		if len(idx) == 1 {
+			if invalid {
+				rejected[idx[0]] = err.Error()
+				return nil, nil
 			}
-			return w.writeRows(ctx, rows, idx[mid:], rejected)
+			return map[int]string{idx[0]: err.Error()}, nil
 		}
-		if refused || failures >= rowAttempts {
-			rejected[idx[0]] = err.Error()
-			return nil
+		w.log.Warn("BigQuery refused an append, splitting it to find the rows", "rows", len(idx), "err", err)
+		mid := len(idx) / 2
+		suspects, err := w.writeRows(ctx, rows, idx[:mid], rejected)
+		if err != nil {
+			return nil, err
 		}
-		if err := sleep(ctx, w.pause(failures)); err != nil {
-			return err
+		more, err := w.writeRows(ctx, rows, idx[mid:], rejected)
+		if err != nil {
+			return nil, err
 		}
+		if suspects == nil {
+			return more, nil
+		}
+		maps.Copy(suspects, more)
+		return suspects, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // dropRejected records the rows named by rowErrs (indexes into idx) and

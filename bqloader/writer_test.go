@@ -1,0 +1,123 @@
+package bqloader
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/bigquery"
+	"cloud.google.com/go/bigquery/storage/managedwriter"
+	"cloud.google.com/go/civil"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ztfbridge/ztfbridge/internal/stack"
+)
+
+// TestWriterFindsRefusedRows appends batches holding rows BigQuery refuses
+// (a night in year 5,000,000, beyond what a DATE holds) to the emulator:
+// exactly those rows come back refused, with a reason, and every other
+// row of the batch is written.
+func TestWriterFindsRefusedRows(t *testing.T) {
+	ctx := context.Background()
+	bq, err := stack.StartBigQuery(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), stack.BigQueryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bq.Close()
+	c, err := bq.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	schema := bigquery.Schema{
+		{Name: "candid", Type: bigquery.IntegerFieldType},
+		{Name: "night", Type: bigquery.DateFieldType},
+	}
+	if err := c.Dataset("w").Create(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := newRowEncoder(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Project: bq.Project, StorageWriteAPI: bq.GRPCAddr}
+	client, err := managedwriter.NewClient(ctx, bq.Project, cfg.storageWriteOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+
+	tests := []struct {
+		name string
+		rows int
+		bad  []int
+	}{
+		{"none refused", 8, nil},
+		{"first", 8, []int{0}},
+		{"middle", 9, []int{4}},
+		{"last and another", 16, []int{3, 15}},
+		{"lone row", 1, []int{0}},
+		{"all but one", 4, []int{0, 1, 3}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			table := c.Dataset("w").Table("t" + string(rune('a'+i)))
+			if err := table.Create(ctx, &bigquery.TableMetadata{Schema: schema}); err != nil {
+				t.Fatal(err)
+			}
+			stream, err := client.NewManagedStream(ctx, managedwriter.WithType(managedwriter.DefaultStream),
+				managedwriter.WithDestinationTable(managedwriter.TableParentFromParts(bq.Project, "w", table.TableID)),
+				managedwriter.WithSchemaDescriptor(enc.descriptor))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stream.Close()
+			w := &writer{
+				stream:  stream,
+				healthy: func(ctx context.Context) bool { _, err := table.Metadata(ctx); return err == nil },
+				log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+				metrics: newMetrics(prometheus.NewRegistry()),
+				pause:   func(int) time.Duration { return 10 * time.Millisecond },
+			}
+			// The evidence that BigQuery takes rows, when every row of the
+			// batch is refused: an earlier good append.
+			w.lastSuccess.Store(time.Now().Add(time.Hour).UnixNano())
+			isBad := map[int]bool{}
+			for _, b := range tt.bad {
+				isBad[b] = true
+			}
+			rows := make([][]byte, tt.rows)
+			for i := range rows {
+				night := civil.Date{Year: 2024, Month: 7, Day: 15}
+				if isBad[i] {
+					night.Year = 5_000_000
+				}
+				if rows[i], err = enc.encode(map[string]bigquery.Value{"candid": int64(i), "night": night}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rejected, err := w.write(ctx, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range rows {
+				if _, ok := rejected[i]; ok != isBad[i] {
+					t.Errorf("row %d: refused = %v, want %v (%q)", i, ok, isBad[i], rejected[i])
+				}
+			}
+			it, err := c.Query("SELECT COUNT(*) FROM w." + table.TableID).Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n []bigquery.Value
+			if err := it.Next(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n[0] != int64(tt.rows-len(tt.bad)) {
+				t.Errorf("table holds %v rows, want %d", n[0], tt.rows-len(tt.bad))
+			}
+		})
+	}
+}
