@@ -273,12 +273,26 @@ func start(ctx context.Context, c component) *running {
 	return r
 }
 
-// stop cancels the component's Run, waits for it and closes it.
+// closeTimeout bounds Close after Run returned. Run has drained by then,
+// so what Close still waits for is only the clients' goodbye; the
+// BigQuery emulator sometimes never answers the write stream's.
+const closeTimeout = 10 * time.Second
+
+// stop cancels the component's Run, waits for it and closes it, giving up
+// on Close after closeTimeout.
 func (r *running) stop() error {
 	if !r.once {
 		r.once = true
 		r.cancel()
-		r.err = errors.Join(<-r.done, r.c.Close())
+		runErr := <-r.done
+		closed := make(chan error, 1)
+		go func() { closed <- r.c.Close() }()
+		select {
+		case err := <-closed:
+			r.err = errors.Join(runErr, err)
+		case <-time.After(closeTimeout):
+			r.err = errors.Join(runErr, fmt.Errorf("demo: %T did not close within %s", r.c, closeTimeout))
+		}
 	}
 	return r.err
 }
