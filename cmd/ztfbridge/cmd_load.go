@@ -2,10 +2,33 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
+
+	"github.com/ztfbridge/ztfbridge/bqloader"
 )
 
-// TODO(owner of this command): replace this stub.
+// runLoad runs the BigQuery loader until SIGTERM or SIGINT, then drains:
+// what was received is written and acknowledged, or handed back to
+// Pub/Sub (see package bqloader).
 func runLoad(ctx context.Context, e env, args []string) error {
-	return errors.New("not implemented yet")
+	cfg := bqloader.DefaultConfig()
+	fs := newFlagSet(e, "load")
+	cfg.AddFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "ztfbridge load: unexpected arguments %q\n", fs.Args())
+		return errUsage
+	}
+	cfg.Logger = e.log
+	l, err := bqloader.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	runErr := l.Run(ctx)
+	if err := l.Close(); runErr == nil {
+		runErr = err
+	}
+	return runErr
 }
