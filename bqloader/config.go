@@ -82,7 +82,7 @@ func DefaultConfig() Config {
 		Location: "US",
 
 		BatchRows:      500,
-		BatchBytes:     8 << 20,
+		BatchBytes:     3_500_000, // the emulator takes 4 MB per request, BigQuery 10 MB
 		BatchDelay:     500 * time.Millisecond,
 		WritesInFlight: 3,
 
@@ -113,7 +113,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.StorageWriteAPI, "bigquery-storage-api", c.StorageWriteAPI, "BigQuery Storage Write API gRPC endpoint, e.g. 127.0.0.1:9060 for the local\nemulator (plaintext, no credentials); empty = Google's")
 
 	fs.IntVar(&c.BatchRows, "batch-rows", c.BatchRows, "rows per append to BigQuery")
-	fs.IntVar(&c.BatchBytes, "batch-bytes", c.BatchBytes, "encoded bytes per append to BigQuery (the API takes at most 10 MB)")
+	fs.IntVar(&c.BatchBytes, "batch-bytes", c.BatchBytes, "encoded bytes per append to BigQuery (BigQuery takes at most 10 MB,\nthe local emulator 4 MB)")
 	fs.DurationVar(&c.BatchDelay, "batch-delay", c.BatchDelay, "longest wait to fill a batch before it is written")
 	fs.IntVar(&c.WritesInFlight, "writes-in-flight", c.WritesInFlight, "batches being written at once")
 
@@ -168,10 +168,11 @@ func (c *Config) bigQueryOptions() []option.ClientOption {
 	return append(opts, c.BigQueryOptions...)
 }
 
-// storageWriteOptions are the options of the Storage Write API client.
-// Multiplexing makes every append name its stream: the emulator sends an
-// append that does not to any stream it knows, of any table.
-func (c *Config) storageWriteOptions() []option.ClientOption {
+// StorageWriteClientOptions are the options of the Storage Write API
+// client (managedwriter.NewClient) that c implies. Multiplexing makes
+// every append name its stream: the emulator sends an append that does
+// not to any stream it knows, of any table.
+func (c *Config) StorageWriteClientOptions() []option.ClientOption {
 	opts := []option.ClientOption{managedwriter.WithMultiplexing()}
 	if c.StorageWriteAPI != "" {
 		opts = append(opts, option.WithEndpoint(c.StorageWriteAPI), option.WithoutAuthentication(),

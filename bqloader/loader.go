@@ -44,7 +44,7 @@ type Loader struct {
 	metrics *loaderMetrics
 	decoder *alert.Decoder
 	rowOpts bqrow.Options
-	encoder *rowEncoder
+	encoder *RowEncoder
 
 	pubsub *pubsub.Client
 	sub    *pubsub.Subscriber
@@ -101,16 +101,16 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
 	}
-	if l.encoder, err = newRowEncoder(schema); err != nil {
+	if l.encoder, err = NewRowEncoder(schema); err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
 	}
-	if l.storage, err = managedwriter.NewClient(ctx, cfg.Project, cfg.storageWriteOptions()...); err != nil {
+	if l.storage, err = managedwriter.NewClient(ctx, cfg.Project, cfg.StorageWriteClientOptions()...); err != nil {
 		return nil, fmt.Errorf("bqloader: storage write api: %w", err)
 	}
 	stream, err := l.storage.NewManagedStream(ctx,
 		managedwriter.WithType(managedwriter.DefaultStream),
 		managedwriter.WithDestinationTable(managedwriter.TableParentFromParts(cfg.Project, cfg.Dataset, RawTable)),
-		managedwriter.WithSchemaDescriptor(l.encoder.descriptor))
+		managedwriter.WithSchemaDescriptor(l.encoder.Descriptor()))
 	if err != nil {
 		return nil, fmt.Errorf("bqloader: open write stream: %w", err)
 	}
@@ -250,7 +250,7 @@ func (l *Loader) encode(a *alert.Alert, m *pubsub.Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.encoder.encode(values)
+	return l.encoder.Encode(values)
 }
 
 // writeBatch writes one batch and tells each of its messages the outcome.

@@ -17,9 +17,10 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 )
 
-// rowEncoder turns rows as BigQuery's ValueSaver gives them
-// (map[string]bigquery.Value) into the protocol-buffer rows of the Storage
-// Write API, for one table schema. It is safe for concurrent use.
+// RowEncoder turns rows as BigQuery's ValueSaver gives them
+// (map[string]bigquery.Value, as bqrow.Row.Save returns) into the
+// protocol-buffer rows of the Storage Write API, for one table schema.
+// It is safe for concurrent use.
 //
 // The proto message is derived from the table's schema, so a row can only
 // carry columns the table has: a key the table lacks is an error, never a
@@ -27,13 +28,14 @@ import (
 // int64 all the way (candid reaches 3.4e18, beyond float64), BYTES stay
 // bytes, DATE is days since 1970-01-01 and TIMESTAMP microseconds since
 // the Unix epoch, as the API wants them.
-type rowEncoder struct {
+type RowEncoder struct {
 	message    protoreflect.MessageDescriptor
 	descriptor *descriptorpb.DescriptorProto // self-contained, for the stream
 }
 
-// newRowEncoder builds the proto message of schema.
-func newRowEncoder(schema bigquery.Schema) (*rowEncoder, error) {
+// NewRowEncoder builds the proto message of schema: each column a field
+// of the type the Storage Write API wants for it.
+func NewRowEncoder(schema bigquery.Schema) (*RowEncoder, error) {
 	ts, err := adapt.BQSchemaToStorageTableSchema(schema)
 	if err != nil {
 		return nil, fmt.Errorf("storage schema: %w", err)
@@ -50,11 +52,16 @@ func newRowEncoder(schema bigquery.Schema) (*rowEncoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("normalize descriptor: %w", err)
 	}
-	return &rowEncoder{message: md, descriptor: dp}, nil
+	return &RowEncoder{message: md, descriptor: dp}, nil
 }
 
-// encode returns the wire bytes of row.
-func (e *rowEncoder) encode(row map[string]bigquery.Value) ([]byte, error) {
+// Descriptor returns the self-contained message descriptor a managed
+// stream is opened with (managedwriter.WithSchemaDescriptor).
+func (e *RowEncoder) Descriptor() *descriptorpb.DescriptorProto { return e.descriptor }
+
+// Encode returns the wire bytes of row, an error naming the column when a
+// value does not fit it.
+func (e *RowEncoder) Encode(row map[string]bigquery.Value) ([]byte, error) {
 	m := dynamicpb.NewMessage(e.message)
 	if err := fillMessage(m, row); err != nil {
 		return nil, err

@@ -19,7 +19,9 @@ import (
 )
 
 func TestMergeSchema(t *testing.T) {
-	str := func(n string) *bigquery.FieldSchema { return &bigquery.FieldSchema{Name: n, Type: bigquery.StringFieldType} }
+	str := func(n string) *bigquery.FieldSchema {
+		return &bigquery.FieldSchema{Name: n, Type: bigquery.StringFieldType}
+	}
 	rec := func(n string, repeated bool, fs ...*bigquery.FieldSchema) *bigquery.FieldSchema {
 		return &bigquery.FieldSchema{Name: n, Type: bigquery.RecordFieldType, Repeated: repeated, Schema: fs}
 	}
@@ -93,7 +95,7 @@ func TestRowEncoder(t *testing.T) {
 		{Name: "candidate", Type: bigquery.RecordFieldType, Schema: bigquery.Schema{{Name: "fid", Type: bigquery.IntegerFieldType}}},
 		{Name: "prv", Type: bigquery.RecordFieldType, Repeated: true, Schema: bigquery.Schema{{Name: "candid", Type: bigquery.IntegerFieldType}}},
 	}
-	enc, err := newRowEncoder(schema)
+	enc, err := NewRowEncoder(schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func TestRowEncoder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := enc.encode(tt.row)
+			b, err := enc.Encode(tt.row)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to say %q", err, tt.wantErr)

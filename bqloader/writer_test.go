@@ -38,12 +38,12 @@ func TestWriterFindsRefusedRows(t *testing.T) {
 	if err := c.Dataset("w").Create(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	enc, err := newRowEncoder(schema)
+	enc, err := NewRowEncoder(schema)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := Config{Project: bq.Project, StorageWriteAPI: bq.GRPCAddr}
-	client, err := managedwriter.NewClient(ctx, bq.Project, cfg.storageWriteOptions()...)
+	client, err := managedwriter.NewClient(ctx, bq.Project, cfg.StorageWriteClientOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestWriterFindsRefusedRows(t *testing.T) {
 			}
 			stream, err := client.NewManagedStream(ctx, managedwriter.WithType(managedwriter.DefaultStream),
 				managedwriter.WithDestinationTable(managedwriter.TableParentFromParts(bq.Project, "w", table.TableID)),
-				managedwriter.WithSchemaDescriptor(enc.descriptor))
+				managedwriter.WithSchemaDescriptor(enc.Descriptor()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +94,7 @@ func TestWriterFindsRefusedRows(t *testing.T) {
 				if isBad[i] {
 					night.Year = 5_000_000
 				}
-				if rows[i], err = enc.encode(map[string]bigquery.Value{"candid": int64(i), "night": night}); err != nil {
+				if rows[i], err = enc.Encode(map[string]bigquery.Value{"candid": int64(i), "night": night}); err != nil {
 					t.Fatal(err)
 				}
 			}
