@@ -180,8 +180,7 @@ func (f listFlag) Set(s string) error {
 	return nil
 }
 
-// check reports the first setting that cannot work, and reads the SASL
-// password file into SASLPassword.
+// check reports every setting that cannot work.
 func (c *Config) check() error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -235,17 +234,29 @@ func (c *Config) check() error {
 	default:
 		fail("--sasl-mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.SASLMechanism)
 	}
-	if c.SASLPasswordFile != "" {
-		b, err := os.ReadFile(c.SASLPasswordFile)
+	if c.SASLMechanism != "" {
+		password, err := c.saslPassword()
 		if err != nil {
-			fail("--sasl-password-file: %w", err)
+			fail("%w", err)
 		}
-		c.SASLPassword = strings.TrimRight(string(b), "\r\n")
-	}
-	if c.SASLMechanism != "" && (c.SASLUser == "" || c.SASLPassword == "") {
-		fail("--sasl-mechanism %s needs --sasl-user and a password", c.SASLMechanism)
+		if c.SASLUser == "" || password == "" {
+			fail("--sasl-mechanism %s needs --sasl-user and a password", c.SASLMechanism)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// saslPassword is SASLPassword, or the first line of SASLPasswordFile.
+func (c *Config) saslPassword() (string, error) {
+	if c.SASLPasswordFile == "" {
+		return c.SASLPassword, nil
+	}
+	b, err := os.ReadFile(c.SASLPasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("--sasl-password-file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	return strings.TrimRight(line, "\r"), nil
 }
 
 // LogValue describes c for logs without its secrets.

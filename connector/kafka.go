@@ -51,7 +51,9 @@ func (c *Config) SaramaConfig() (*sarama.Config, error) {
 		sc.Net.SASL.Enable = true
 		sc.Net.SASL.Handshake = true
 		sc.Net.SASL.User = c.SASLUser
-		sc.Net.SASL.Password = c.SASLPassword
+		if sc.Net.SASL.Password, err = c.saslPassword(); err != nil {
+			return nil, err
+		}
 		sc.Net.SASL.Mechanism = sarama.SASLMechanism(c.SASLMechanism)
 		switch c.SASLMechanism {
 		case sarama.SASLTypeSCRAMSHA256:

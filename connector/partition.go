@@ -38,7 +38,8 @@ func (h handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 //     offset order, to the acknowledger;
 //   - the acknowledger waits for each message's result in offset order,
 //     and marks the offset after a batch once all of the batch is
-//     acknowledged. Waiting in order is what makes the marked offset the
+//     acknowledged (or, when it gives up inside a batch, the offset after
+//     the batch's acknowledged prefix). Waiting in order is what makes the marked offset the
 //     contiguous acknowledged watermark: results may arrive in any order,
 //     but offset n+1 is only marked after offsets ..n-1, n were acknowledged.
 //
@@ -74,7 +75,9 @@ read:
 			batch = append(batch, c.send(ctx, m))
 		}
 	fill:
-		for len(batch) < c.cfg.BatchSize {
+		// Once the session is over nothing more is published, so that the
+		// published messages are a prefix the acknowledger can mark.
+		for len(batch) < c.cfg.BatchSize && ctx.Err() == nil {
 			select {
 			case m, ok := <-claim.Messages():
 				if !ok {
@@ -140,8 +143,11 @@ func (c *Connector) publish(ctx context.Context, o *outgoing) {
 // done (DrainTimeout).
 func (c *Connector) acknowledge(sessCtx, waitCtx context.Context, sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim, batches <-chan []*outgoing) {
 	for batch := range batches {
-		for _, o := range batch {
+		for i, o := range batch {
 			if !c.await(sessCtx, waitCtx, o) {
+				if i > 0 { // keep the acknowledged part of the batch
+					sess.MarkOffset(claim.Topic(), claim.Partition(), o.offset, "")
+				}
 				return
 			}
 		}

@@ -1,0 +1,92 @@
+package connector
+
+import (
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigCheck(t *testing.T) {
+	passwordFile := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(passwordFile, []byte("pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	valid := func() Config {
+		c := DefaultConfig()
+		c.PubSubProject = "p"
+		return c
+	}
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string // substring of the error; "" for none
+	}{
+		{"defaults plus a project", func(*Config) {}, ""},
+		{"no project", func(c *Config) { c.PubSubProject = "" }, "--pubsub-project is required"},
+		{"two topic selectors", func(c *Config) { c.Topic, c.TopicRegex = "a", "b" }, "exclude each other"},
+		{"bad regex", func(c *Config) { c.TopicRegex = "(" }, "--topic-regex"},
+		{"no brokers", func(c *Config) { c.Brokers = nil }, "no Kafka brokers"},
+		{"zero consumers", func(c *Config) { c.Consumers = 0 }, "--consumers must be positive"},
+		{"flow control below one message", func(c *Config) { c.MaxOutstandingBytes = c.MaxMessageBytes - 1 }, "must hold one message"},
+		{"unknown SASL mechanism", func(c *Config) { c.SASLMechanism = "GSSAPI" }, "want PLAIN"},
+		{"SASL without password", func(c *Config) { c.SASLMechanism, c.SASLUser = "PLAIN", "u" }, "needs --sasl-user and a password"},
+		{"SASL password from a file", func(c *Config) {
+			c.SASLMechanism, c.SASLUser, c.SASLPasswordFile = "SCRAM-SHA-256", "u", passwordFile
+		}, ""},
+		{"missing password file", func(c *Config) {
+			c.SASLMechanism, c.SASLUser, c.SASLPasswordFile = "PLAIN", "u", passwordFile+".missing"
+		}, "--sasl-password-file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid()
+			tt.change(&c)
+			err := c.check()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestFlagsMapToConfig checks that every flag sets its Config field.
+func TestFlagsMapToConfig(t *testing.T) {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
+	c.AddFlags(fs)
+	err := fs.Parse([]string{
+		"--brokers", "a:1, b:2", "--group", "g", "--topics", "x,y", "--consumers", "4", "--batch-size", "8",
+		"--dedup-replay", "--dedup-max", "10", "--publish-delay", "5ms", "--counts-bucket", "bk",
+		"--sasl-password", "pw", "--max-outstanding-bytes", "99999999",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Brokers, ",") != "a:1,b:2" || c.Group != "g" || strings.Join(c.Topics, ",") != "x,y" ||
+		c.Consumers != 4 || c.BatchSize != 8 || !c.DedupReplay || c.DedupMax != 10 || c.PublishDelay != 5*time.Millisecond ||
+		c.CountsBucket != "bk" || c.SASLPassword != "pw" || c.MaxOutstandingBytes != 99999999 {
+		t.Errorf("flags not mapped: %+v", c)
+	}
+	if !strings.Contains(fs.Lookup("brokers").DefValue, "public.alerts.ztf.uw.edu:9092") {
+		t.Errorf("--brokers default %q", fs.Lookup("brokers").DefValue)
+	}
+	var n int
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	const notFlags = 5 // Now, Logger, Registry, PubSubOptions, StorageOptions
+	if fields := reflect.TypeFor[Config]().NumField() - notFlags; n != fields {
+		t.Errorf("%d flags for %d Config fields", n, fields)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c)
+	if strings.Contains(logged.String(), "pw") || !strings.Contains(logged.String(), `"group":"g"`) {
+		t.Errorf("logged config %s: want the group, not the password", logged.String())
+	}
+}
