@@ -97,8 +97,11 @@ func (n Names) LoaderConfig(s *stack.Stack, log *slog.Logger) bqloader.Config {
 	cfg.PubSubOptions = s.PubSub.ClientOptions()
 	cfg.BigQueryAPI, cfg.StorageWriteAPI = s.BigQuery.Endpoint(), s.BigQuery.GRPCAddr
 	cfg.BatchDelay = 200 * time.Millisecond
-	// The emulator takes gRPC messages of at most 4 MB (BigQuery: 10 MB).
+	// The emulator takes gRPC messages of at most 4 MB (BigQuery: 10 MB),
+	// and keeps its tables in an in-memory SQLite database that a second
+	// connection sees empty: one append at a time keeps it on one.
 	cfg.BatchBytes = 3 << 20
+	cfg.WritesInFlight = 1
 	cfg.DedupRefresh = 24 * time.Hour
 	cfg.MetricsAddr = ""
 	cfg.Logger = log

@@ -22,7 +22,9 @@ func newProgress(w io.Writer, p *pipeline) *progress { return &progress{w: w, p:
 
 // stages are the counters of one moment.
 type stages struct {
-	published, stored, loaded, duplicates int64
+	published, stored, duplicates int64
+	loaded                        int64 // rows written, a candid more than once at times
+	settled                       int64 // messages the loader is done with: loaded, dropped as duplicates or dead-lettered
 }
 
 func (pr *progress) read() stages {
@@ -32,6 +34,9 @@ func (pr *progress) read() stages {
 		stored:     c.Stored,
 		duplicates: c.Duplicates,
 		loaded:     counter(pr.p.regs["loader"], "ztfbridge_bqloader_rows_written_total"),
+		settled: counter(pr.p.regs["loader"], "ztfbridge_bqloader_rows_written_total") +
+			counter(pr.p.regs["loader"], "ztfbridge_bqloader_duplicates_dropped_total") +
+			counter(pr.p.regs["loader"], "ztfbridge_bqloader_dead_lettered_total"),
 	}
 }
 
@@ -43,9 +48,10 @@ func (pr *progress) print() stages {
 	return s
 }
 
-// waitQuiet waits until GCS and BigQuery hold at least alerts and no
-// counter has moved for quiet, printing progress every second. It reports
-// false when timeout passed first.
+// waitQuiet waits until GCS and BigQuery hold at least alerts, the loader
+// is done with every message the connector published (when the connector
+// runs in this process), and no counter has moved for quiet, printing
+// progress every second. It reports false when timeout passed first.
 func (pr *progress) waitQuiet(ctx context.Context, alerts int64, quiet, timeout time.Duration) bool {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -64,7 +70,7 @@ func (pr *progress) waitQuiet(ctx context.Context, alerts int64, quiet, timeout 
 			last, since = s, time.Now()
 			continue
 		}
-		if s.stored >= alerts && s.loaded >= alerts && time.Since(since) >= quiet {
+		if s.stored >= alerts && s.loaded >= alerts && s.settled >= s.published && time.Since(since) >= quiet {
 			return true
 		}
 	}
