@@ -105,7 +105,9 @@ func TestPipelineSurvivesKill(t *testing.T) {
 	if err := first.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("connector after SIGKILL: %v", err)
 	}
-	before, err := nightcount.Count(ctx, nightcount.Config{Brokers: s.Kafka.Addrs()}, cfg.Night)
+	kafkaOnly := nightcount.DefaultConfig()
+	kafkaOnly.Brokers = s.Kafka.Addrs()
+	before, err := nightcount.Count(ctx, kafkaOnly, cfg.Night)
 	if err != nil {
 		t.Fatal(err)
 	}
