@@ -137,13 +137,20 @@ func (c *Connector) Registry() *prometheus.Registry { return c.reg }
 // Run consumes until ctx is done, then drains: each partition waits up to
 // DrainTimeout for its in-flight publishes, marks what was acknowledged,
 // and the group commits it before leaving. The counts are written a last
-// time before Run returns. Run returns nil after a clean stop; call it
-// once.
+// time before Run returns. Run returns nil after a clean stop, and an
+// error (after the same drain) if the metrics server fails; call it once.
 func (c *Connector) Run(ctx context.Context) error {
 	c.log.Info("connector starting", "config", c.cfg)
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var wg sync.WaitGroup
 	var serveErr error
-	wg.Go(func() { serveErr = metrics.Serve(ctx, c.log, c.cfg.MetricsAddr, c.reg) })
+	wg.Go(func() {
+		if serveErr = metrics.Serve(ctx, c.log, c.cfg.MetricsAddr, c.reg); serveErr != nil {
+			c.log.Error("metrics server failed; stopping", "err", serveErr)
+			stop()
+		}
+	})
 	wg.Go(func() { c.topics.run(ctx) })
 	if c.counts != nil {
 		wg.Go(func() { c.counts.run(ctx, c.cfg.CountsInterval) })

@@ -78,7 +78,9 @@
 //     partition up to n. The acknowledger of a partition waits for the
 //     publish results in offset order, so whatever order Pub/Sub answers
 //     in, the marked offset is the contiguous acknowledged watermark. A
-//     dropped replay is "acknowledged" at once: its earlier copy was.
+//     replayed alert dropped by --dedup-replay counts as acknowledged only
+//     once its earlier copy is; if that copy's publish fails, the replayed
+//     one is published instead.
 //  3. A publish that fails is published again (with backoff) while the
 //     partition is owned; the acknowledger does not move past it, so a
 //     failing message blocks its partition's commits, never loses them.
@@ -102,8 +104,13 @@
 // partition stops reading at once, waits up to --drain-timeout for the
 // messages it already published, marks what was acknowledged, and sarama
 // commits the marks before the partitions are released. So after a clean
-// stop the committed offsets are the end of what was read. Kafka allows a
-// revoked partition --drain-timeout plus 15 s to be released.
+// stop the committed offsets are the end of what was read, and a clean
+// rebalance repeats nothing. Kafka allows a revoked partition
+// --drain-timeout plus 15 s to be released.
+//
+// After a kill -9 the group waits for the dead members' session to expire
+// (10 s with sarama's default) before their partitions are given out
+// again.
 //
 // # Dead letters
 //
@@ -125,7 +132,9 @@
 // connector remembers the candid of every alert it published for the two
 // most recent nights, at most --dedup-max per night (default 1,500,000; a
 // night is up to 1.2 million), and drops an alert whose candid it already
-// published for that night. Memory: at most 40 bytes per candid (a Go map
+// published for that night, or is publishing (then the drop waits for that
+// publish, and is undone if it fails: a backlog that holds both copies is
+// still published once). Memory: at most 40 bytes per candid (a Go map
 // of int64; 24-38 B measured), so at most 2 x --dedup-max x 40 B = 120 MB
 // at the default. A full night publishes
 // further alerts without the check. The sets are in memory only: after a

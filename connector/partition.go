@@ -39,9 +39,10 @@ func (h handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 //   - the acknowledger waits for each message's result in offset order,
 //     and marks the offset after a batch once all of the batch is
 //     acknowledged (or, when it gives up inside a batch, the offset after
-//     the batch's acknowledged prefix). Waiting in order is what makes the marked offset the
-//     contiguous acknowledged watermark: results may arrive in any order,
-//     but offset n+1 is only marked after offsets ..n-1, n were acknowledged.
+//     the batch's acknowledged prefix). Waiting in order is what makes the
+//     marked offset the contiguous acknowledged watermark: results may
+//     arrive in any order, but offset n+1 is only marked after offsets
+//     ..n-1, n were acknowledged.
 //
 // When the session ends (SIGTERM, rebalance, new topic list) reading stops
 // at once, and consumePartition returns when the acknowledger has waited

@@ -19,6 +19,7 @@ func runBenchConnect(ctx context.Context, e env, args []string) error {
 	partitions := fs.Int("partitions", 16, "partitions of the Kafka topic")
 	day := fs.String("night", "20240601", "night of the synthetic alerts, `YYYYMMDD`")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the synthetic alerts")
+	fs.IntVar(&cfg.Rounds, "rounds", 3, "times each pass runs; the fastest counts")
 	fs.StringVar(&cfg.PubSubHeap, "pubsub-heap", "6g", "maximum heap of the Pub/Sub emulator's JVM (java -Xmx)")
 	// The connector's own flags tune the pass under test (and the raw
 	// clients, which use the same Kafka and publish settings); the bench
