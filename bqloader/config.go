@@ -41,6 +41,7 @@ type Config struct {
 	BatchBytes     int           // --batch-bytes: encoded bytes per append
 	BatchDelay     time.Duration // --batch-delay: longest wait to fill a batch
 	WritesInFlight int           // --writes-in-flight: appends waiting for BigQuery at once
+	AppendTimeout  time.Duration // --append-timeout: an append not answered by then is retried
 
 	// Dedup.
 	DedupNights  int           // --dedup-nights: nights whose candids are remembered
@@ -85,6 +86,7 @@ func DefaultConfig() Config {
 		BatchBytes:     3_500_000, // the emulator takes 4 MB per request, BigQuery 10 MB
 		BatchDelay:     500 * time.Millisecond,
 		WritesInFlight: 3,
+		AppendTimeout:  2 * time.Minute,
 
 		DedupNights:  2,
 		DedupRefresh: time.Minute,
@@ -116,6 +118,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.BatchBytes, "batch-bytes", c.BatchBytes, "encoded bytes per append to BigQuery (BigQuery takes at most 10 MB,\nthe local emulator 4 MB)")
 	fs.DurationVar(&c.BatchDelay, "batch-delay", c.BatchDelay, "longest wait to fill a batch before it is written")
 	fs.IntVar(&c.WritesInFlight, "writes-in-flight", c.WritesInFlight, "batches being written at once")
+	fs.DurationVar(&c.AppendTimeout, "append-timeout", c.AppendTimeout, "an append BigQuery has not answered by then counts as failed and is retried\n(it may have landed: the alerts view hides a second copy)")
 
 	fs.IntVar(&c.DedupNights, "dedup-nights", c.DedupNights, "nights whose written candids are remembered to skip the replay\n(about 40 bytes per candid)")
 	fs.DurationVar(&c.DedupRefresh, "dedup-refresh", c.DedupRefresh, "how often the candids other loaders wrote are read back from BigQuery")
@@ -147,8 +150,8 @@ func (c *Config) check() error {
 	if c.BatchBytes < 1 || c.BatchBytes > maxAppend {
 		fail("--batch-bytes must be between 1 and %d", maxAppend)
 	}
-	if c.BatchDelay <= 0 || c.DedupRefresh <= 0 {
-		fail("--batch-delay and --dedup-refresh must be positive")
+	if c.BatchDelay <= 0 || c.DedupRefresh <= 0 || c.AppendTimeout <= 0 {
+		fail("--batch-delay, --dedup-refresh and --append-timeout must be positive")
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -121,6 +121,7 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 		log:     l.log,
 		metrics: l.metrics,
 		pause:   backoff,
+		timeout: cfg.AppendTimeout,
 	}
 	l.seen = newSeenSet(l.readCandids, cfg.DedupNights, cfg.Now, l.log)
 	l.seen.warm(ctx, recentNights(cfg.Now(), cfg.DedupNights)...)

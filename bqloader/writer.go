@@ -28,6 +28,8 @@ type writer struct {
 	metrics *loaderMetrics
 	// pause is the wait before retrying after the n-th failed attempt.
 	pause func(n int) time.Duration
+	// timeout bounds the wait for BigQuery's answer to one append.
+	timeout time.Duration
 	// lastSuccess is when an append last succeeded, in Unix nanoseconds.
 	lastSuccess atomic.Int64
 }
@@ -157,10 +159,12 @@ func dropRejected(idx []int, rowErrs []*storagepb.RowError, rejected map[int]str
 	return keep
 }
 
-// append sends one append and waits for BigQuery's answer. The response
-// is returned with the error when there is one.
+// append sends one append and waits for BigQuery's answer, at most
+// timeout. The response is returned with the error when there is one.
 func (w *writer) append(ctx context.Context, rows [][]byte) (*storagepb.AppendRowsResponse, error) {
 	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, w.timeout)
+	defer cancel()
 	res, err := w.stream.AppendRows(ctx, rows)
 	if err != nil {
 		return nil, fmt.Errorf("append %d rows: %w", len(rows), err)

@@ -80,6 +80,7 @@ func TestWriterFindsRefusedRows(t *testing.T) {
 				log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 				metrics: newMetrics(prometheus.NewRegistry()),
 				pause:   func(int) time.Duration { return 10 * time.Millisecond },
+				timeout: time.Minute,
 			}
 			// The evidence that BigQuery takes rows, when every row of the
 			// batch is refused: an earlier good append.
