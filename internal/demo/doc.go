@@ -16,12 +16,16 @@
 //     loader and the connector in this process, configured as the
 //     commands would be (Names.LoaderConfig, Names.ConnectorConfig).
 //  3. It produces Config.Count generated alerts (package synth through
-//     simulate.Generated) at Config.Rate, then the "10am" full replay of
-//     the same night (Config.Replay).
-//  4. It waits until GCS and BigQuery hold at least every alert and no
+//     simulate.Generated) at Config.Rate and waits until the pipeline is
+//     done with them: GCS and BigQuery hold at least every alert, the
+//     loader has settled every message the connector published, and no
 //     component's counter has moved for Config.Quiet (at most
-//     Config.Timeout), printing one progress line a second: produced,
-//     published, stored, loaded.
+//     Config.Timeout). A progress line a second says how many alerts were
+//     produced, published, stored and loaded.
+//  4. Then, with Config.Replay, the "10am" full replay of the same night,
+//     and the same wait. ZTF replays hours after the night, so the
+//     replayed alerts find the night stored: the function finds every
+//     object there and the loader knows every candid.
 //  5. It stops the connector, the loader and the function, each draining
 //     what it holds, and counts the night at every stage with package
 //     nightcount (Count): messages in Kafka, messages the connector
