@@ -98,8 +98,8 @@ func DefaultConfig() Config {
 
 		PubSubTopic:            "ztf-alerts",
 		DeadLetterTopic:        "ztf-alerts-deadletter",
-		PublishBatchCount:      100,
-		PublishBatchBytes:      4 << 20,
+		PublishBatchCount:      1000,
+		PublishBatchBytes:      8 << 20,
 		PublishDelay:           20 * time.Millisecond,
 		PublishTimeout:         60 * time.Second,
 		MaxOutstandingBytes:    128 << 20,

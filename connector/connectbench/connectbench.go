@@ -27,6 +27,7 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,9 @@ type Rate struct {
 	Alerts  int
 	Bytes   int64
 	Elapsed time.Duration
+	// CPU is the CPU time the pass took on this machine: this process
+	// (the clients and the in-process Kafka) and the Pub/Sub emulator.
+	CPU time.Duration
 }
 
 // AlertsPerSecond is the pass's throughput in alerts.
@@ -80,13 +84,24 @@ func (r Report) Ratio() float64 {
 	return r.Connector.AlertsPerSecond() / min(r.Consumer.AlertsPerSecond(), r.Publisher.AlertsPerSecond())
 }
 
+// CPURatio is the connector's CPU time over the raw clients' together:
+// near 1 when the connector costs little beyond its two halves. When the
+// clients, Kafka and the emulator share few cores, Ratio cannot exceed
+// about min/(consumer+publisher) time, whatever the connector does.
+func (r Report) CPURatio() float64 {
+	return r.Connector.CPU.Seconds() / (r.Consumer.CPU.Seconds() + r.Publisher.CPU.Seconds())
+}
+
 // Print writes the report as a table.
 func (r Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "%-42s %8s %10s %10s %9s\n", "pass", "alerts", "seconds", "alerts/s", "MB/s")
+	fmt.Fprintf(w, "%-42s %8s %9s %9s %8s %8s\n", "pass", "alerts", "seconds", "alerts/s", "MB/s", "CPU s")
 	for _, p := range []Rate{r.Consumer, r.Publisher, r.Connector} {
-		fmt.Fprintf(w, "%-42s %8d %10.2f %10.0f %9.1f\n", p.Name, p.Alerts, p.Elapsed.Seconds(), p.AlertsPerSecond(), p.MBPerSecond())
+		fmt.Fprintf(w, "%-42s %8d %9.2f %9.0f %8.1f %8.2f\n", p.Name, p.Alerts, p.Elapsed.Seconds(), p.AlertsPerSecond(), p.MBPerSecond(), p.CPU.Seconds())
 	}
 	fmt.Fprintf(w, "connector / min(consumer, publisher) = %.2f\n", r.Ratio())
+	if r.Connector.CPU > 0 {
+		fmt.Fprintf(w, "connector CPU / (consumer CPU + publisher CPU) = %.2f (%d CPUs)\n", r.CPURatio(), runtime.NumCPU())
+	}
 }
 
 func (c *Config) defaults() {
@@ -114,7 +129,9 @@ func (c *Config) defaults() {
 }
 
 // Run starts the local servers, produces the alerts and times the three
-// passes. It stops every server it started before returning.
+// passes. A pass is timed from its first message to its last, so that
+// joining the consumer group (a few seconds, once a night in production)
+// does not count as throughput. It stops every server it started before returning.
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	cfg.defaults()
 	k, err := stack.StartKafka(ctx, stack.KafkaOptions{Partitions: int(cfg.Partitions)})
@@ -148,18 +165,25 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 
 	var r Report
 	for round := 1; round <= cfg.Rounds; round++ {
+		timed := func(pass func() (Rate, error)) (Rate, error) {
+			runtime.GC() // not charged to the next pass
+			before := cpuTime(ps.PID())
+			rate, err := pass()
+			rate.CPU = cpuTime(ps.PID()) - before
+			return rate, err
+		}
 		cfg.Log.Info("pass 1: bare sarama consumer group", "round", round)
-		consumer, err := consume(ctx, cc, topic, len(packets), total)
+		consumer, err := timed(func() (Rate, error) { return consume(ctx, cc, topic, len(packets), total) })
 		if err != nil {
 			return r, err
 		}
 		cfg.Log.Info("pass 2: bare Pub/Sub publisher", "round", round)
-		publisher, err := publish(ctx, cc, ps, packets, total)
+		publisher, err := timed(func() (Rate, error) { return publish(ctx, cc, ps, packets, total) })
 		if err != nil {
 			return r, err
 		}
 		cfg.Log.Info("pass 3: connector", "round", round)
-		conn, err := bridge(ctx, cc, ps, len(packets), total)
+		conn, err := timed(func() (Rate, error) { return bridge(ctx, cc, ps, len(packets), total) })
 		if err != nil {
 			return r, err
 		}
@@ -216,7 +240,6 @@ func consume(ctx context.Context, cc connector.Config, topic string, want int, t
 	defer cancel()
 	h := &discard{want: int64(want), done: cancel}
 	group := fmt.Sprintf("bench-consumer-%d", time.Now().UnixNano())
-	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, cc.Consumers)
 	for range cc.Consumers {
@@ -238,7 +261,7 @@ func consume(ctx context.Context, cc connector.Config, topic string, want int, t
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := time.Duration(h.last.Load() - h.first.Load())
 	close(errs)
 	if err := errors.Join(collect(errs)...); err != nil {
 		return Rate{}, fmt.Errorf("bare consumer: %w", err)
@@ -251,9 +274,11 @@ func consume(ctx context.Context, cc connector.Config, topic string, want int, t
 
 // discard is a consumer-group handler that counts messages and drops them.
 type discard struct {
-	want int64
-	n    atomic.Int64
-	done context.CancelFunc
+	want  int64
+	n     atomic.Int64
+	first atomic.Int64 // Unix nanoseconds of the first message
+	last  atomic.Int64 // Unix nanoseconds of the last message
+	done  context.CancelFunc
 }
 
 func (*discard) Setup(sarama.ConsumerGroupSession) error   { return nil }
@@ -261,7 +286,11 @@ func (*discard) Cleanup(sarama.ConsumerGroupSession) error { return nil }
 func (d *discard) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	for m := range claim.Messages() {
 		sess.MarkMessage(m, "")
-		if d.n.Add(1) == d.want {
+		switch d.n.Add(1) {
+		case 1:
+			d.first.Store(time.Now().UnixNano())
+		case d.want:
+			d.last.Store(time.Now().UnixNano())
 			d.done()
 		}
 	}
@@ -332,17 +361,27 @@ func bridge(ctx context.Context, cc connector.Config, ps *stack.PubSub, want int
 	defer c.Close()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	start := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- c.Run(runCtx) }()
 
-	tick := time.NewTicker(10 * time.Millisecond)
+	var start time.Time
+	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-done:
 			return Rate{}, fmt.Errorf("connector stopped early: %v", err)
 		case <-tick.C:
+		}
+		if start.IsZero() {
+			consumed, err := counter(cc.Registry, "ztfbridge_connector_consumed_total")
+			if err != nil {
+				return Rate{}, err
+			}
+			if consumed > 0 {
+				start = time.Now()
+			}
+			continue
 		}
 		published, err := counter(cc.Registry, "ztfbridge_connector_published_total")
 		if err != nil {
