@@ -84,6 +84,14 @@ func (r Report) Ratio() float64 {
 	return r.Connector.AlertsPerSecond() / min(r.Consumer.AlertsPerSecond(), r.Publisher.AlertsPerSecond())
 }
 
+// SharedCPUCeiling is the connector's best possible rate when the two raw
+// passes each keep every CPU busy (as they do here: the clients, Kafka and
+// the emulator all run on this machine): the connector must do the work
+// of both on the same CPUs, so at best it takes the sum of their times.
+func (r Report) SharedCPUCeiling() float64 {
+	return 1 / (1/r.Consumer.AlertsPerSecond() + 1/r.Publisher.AlertsPerSecond())
+}
+
 // CPURatio is the connector's CPU time over the raw clients' together:
 // near 1 when the connector costs little beyond its two halves. When the
 // clients, Kafka and the emulator share few cores, Ratio cannot exceed
@@ -101,6 +109,10 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "connector / min(consumer, publisher) = %.2f\n", r.Ratio())
 	if r.Connector.CPU > 0 {
 		fmt.Fprintf(w, "connector CPU / (consumer CPU + publisher CPU) = %.2f (%d CPUs)\n", r.CPURatio(), runtime.NumCPU())
+		fmt.Fprintf(w, "CPU use of the raw passes: consumer %.1f, publisher %.1f of %d CPUs\n",
+			r.Consumer.CPU.Seconds()/r.Consumer.Elapsed.Seconds(), r.Publisher.CPU.Seconds()/r.Publisher.Elapsed.Seconds(), runtime.NumCPU())
+		fmt.Fprintf(w, "shared-CPU ceiling 1/(1/consumer + 1/publisher) = %.0f alerts/s; connector / ceiling = %.2f\n",
+			r.SharedCPUCeiling(), r.Connector.AlertsPerSecond()/r.SharedCPUCeiling())
 	}
 }
 
