@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/attr"
 	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/synth"
 )
 
 // receivedFrom counts the deliveries whose kafka.topic is topic.
@@ -158,5 +160,52 @@ func TestLagMetric(t *testing.T) {
 	}
 	if lag := lagAtStart(); lag[0]+lag[1]+lag[2] != 0 {
 		t.Errorf("lag after a clean stop %v, want 0", lag)
+	}
+}
+
+// TestTopicRegexAndList consumes exactly the topics a --topic-regex or a
+// --topics list names, among three nights in Kafka.
+func TestTopicRegexAndList(t *testing.T) {
+	nights := []time.Time{
+		time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC),
+		time.Date(2025, 1, 3, 0, 0, 0, 0, time.UTC),
+	}
+	tests := []struct {
+		name  string
+		set   func(*connector.Config)
+		wants []bool // per night: consumed?
+	}{
+		{"regex", func(c *connector.Config) { c.TopicRegex = `ztf_2025010[12]_programid1` }, []bool{true, true, false}},
+		{"list", func(c *connector.Config) { c.Topics = []string{night.Topic(nights[0]), night.Topic(nights[2])} }, []bool{true, false, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBridge(t)
+			var want []synth.Packet
+			for i, d := range nights {
+				ps := nightPackets(t, d, 10, uint64(30+i))
+				b.produce(night.Topic(d), 2, data(ps))
+				if tt.wants[i] {
+					want = append(want, ps...)
+				}
+			}
+			cfg := b.cfg
+			tt.set(&cfg)
+			reg, stop := b.run(cfg)
+			b.alerts.waitCandids(t, want, time.Minute)
+			time.Sleep(5 * cfg.PollInterval)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			if n := metric(t, reg, "ztfbridge_connector_consumed_total", nil); n != float64(len(want)) {
+				t.Errorf("consumed %v messages, want %d", n, len(want))
+			}
+			for i, d := range nights {
+				if got := receivedFrom(b.alerts, night.Topic(d)) > 0; got != tt.wants[i] {
+					t.Errorf("%s consumed: %v, want %v", night.Topic(d), got, tt.wants[i])
+				}
+			}
+		})
 	}
 }
