@@ -158,9 +158,12 @@ func (c *Connector) acknowledge(sessCtx, waitCtx context.Context, sess sarama.Co
 
 // await returns true once o is acknowledged (or dropped in favour of an
 // acknowledged copy), publishing it again after each failure while the
-// session lasts.
+// session lasts. The first retry of a message is immediate: its failure
+// may be old (the messages behind a failing one all failed during the same
+// outage), and once Pub/Sub is back they should not each wait. Further
+// retries back off from 1 s to 1 min.
 func (c *Connector) await(sessCtx, waitCtx context.Context, o *outgoing) bool {
-	backoff := time.Second
+	var backoff time.Duration
 	for {
 		res := o.res
 		if o.fate == dropped {
@@ -201,7 +204,7 @@ func (c *Connector) await(sessCtx, waitCtx context.Context, o *outgoing) bool {
 			return false
 		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, time.Minute)
+		backoff = min(max(2*backoff, time.Second), time.Minute)
 		c.publish(sessCtx, o)
 	}
 }
