@@ -116,8 +116,13 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	}
 	raw := l.bq.Dataset(cfg.Dataset).Table(RawTable)
 	l.writer = &writer{
-		stream:  stream,
-		healthy: func(ctx context.Context) bool { _, err := raw.Metadata(ctx); return err == nil },
+		stream: stream,
+		healthy: func(ctx context.Context) bool {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			_, err := raw.Metadata(ctx)
+			return err == nil
+		},
 		log:     l.log,
 		metrics: l.metrics,
 		pause:   backoff,
@@ -357,20 +362,28 @@ func (l *Loader) refreshSeen(ctx context.Context) {
 }
 
 // Close closes the write stream and every client. Call it after Run has
-// returned, or instead of Run.
+// returned, or instead of Run. While BigQuery is unreachable the Storage
+// Write API client can block in its own retries of the connection; Close
+// then gives up waiting for it after closeTimeout.
 func (l *Loader) Close() error {
 	var errs []error
 	if l.dead != nil {
 		l.dead.Stop()
 	}
-	if l.writer != nil {
-		// Closing a stream whose connection the server ended says EOF.
-		if err := l.writer.stream.Close(); !errors.Is(err, io.EOF) {
-			errs = append(errs, err)
-		}
-	}
-	if l.storage != nil {
-		errs = append(errs, l.storage.Close())
+	if l.writer != nil || l.storage != nil {
+		errs = append(errs, closeWithin(closeTimeout, func() error {
+			var errs []error
+			if l.writer != nil {
+				// Closing a stream whose connection the server ended says EOF.
+				if err := l.writer.stream.Close(); !errors.Is(err, io.EOF) {
+					errs = append(errs, err)
+				}
+			}
+			if l.storage != nil {
+				errs = append(errs, l.storage.Close())
+			}
+			return errors.Join(errs...)
+		}))
 	}
 	if l.bq != nil {
 		errs = append(errs, l.bq.Close())
@@ -379,4 +392,19 @@ func (l *Loader) Close() error {
 		errs = append(errs, l.pubsub.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// closeTimeout bounds the wait for the Storage Write API client to close.
+const closeTimeout = 10 * time.Second
+
+// closeWithin runs close and waits for it at most d.
+func closeWithin(d time.Duration, close func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		return fmt.Errorf("storage write api: not closed after %v (BigQuery unreachable?)", d)
+	}
 }

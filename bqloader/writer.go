@@ -2,6 +2,7 @@ package bqloader
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -49,13 +50,16 @@ const rowAttempts = 3
 //     refuses) is retried at once without those rows;
 //   - an append failing with InvalidArgument is split in halves, each
 //     written the same way, down to lone rows, which are refused;
+//   - an append that BigQuery does not answer in time, or answers with
+//     Unavailable, ResourceExhausted (quota) or Aborted, is retried as it
+//     is with backoff until it succeeds or ctx ends: an outage. Nothing is
+//     dead-lettered during an outage; the intake stops (backpressure);
 //   - an append failing otherwise is tried rowAttempts times, then split
 //     the same way. The lone rows that still fail are refused only if
 //     BigQuery answers a metadata read and took other appends since the
-//     write began (the emulator refuses a bad value this way, or by
-//     dropping the connection). Otherwise it is an outage: they are
-//     retried with backoff until BigQuery takes them or ctx ends. Nothing
-//     is dead-lettered during an outage; the intake stops (backpressure).
+//     write began (the emulator refuses a bad value this way: an internal
+//     error, then EOF on the connection). Otherwise they are retried with
+//     backoff too.
 func (w *writer) write(ctx context.Context, rows [][]byte) (map[int]string, error) {
 	began := time.Now().UnixNano()
 	idx := make([]int, len(rows))
@@ -88,7 +92,8 @@ func (w *writer) write(ctx context.Context, rows [][]byte) (map[int]string, erro
 // and returns the lone rows that still fail (suspects) with their error.
 // Rows BigQuery refuses by name or with InvalidArgument go to rejected.
 func (w *writer) writeRows(ctx context.Context, rows [][]byte, idx []int, rejected map[int]string) (map[int]string, error) {
-	for attempt := 1; len(idx) > 0; attempt++ {
+	attempt, outages := 0, 0
+	for len(idx) > 0 {
 		batch := make([][]byte, len(idx))
 		for i, ix := range idx {
 			batch[i] = rows[ix]
@@ -106,6 +111,16 @@ func (w *writer) writeRows(ctx context.Context, rows [][]byte, idx []int, reject
 			idx = dropRejected(idx, rowErrs, rejected)
 			continue
 		}
+		if isUnavailable(err) {
+			outages++
+			w.metrics.writeErrors.WithLabelValues(errorOutage).Inc()
+			w.log.Warn("BigQuery unavailable, retrying the append", "rows", len(idx), "attempt", outages, "err", err)
+			if err := sleep(ctx, w.pause(outages)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		attempt++
 		invalid := status.Code(err) == codes.InvalidArgument
 		if !invalid && attempt < rowAttempts {
 			w.metrics.writeErrors.WithLabelValues(errorRetried).Inc()
@@ -139,6 +154,20 @@ func (w *writer) writeRows(ctx context.Context, rows [][]byte, idx []int, reject
 		return suspects, nil
 	}
 	return nil, nil
+}
+
+// isUnavailable reports the errors that say BigQuery did not answer or
+// cannot take load now, and nothing about the rows: the append is retried
+// as it is, however long it takes.
+func isUnavailable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true // no answer within --append-timeout
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted:
+		return true
+	}
+	return false
 }
 
 // dropRejected records the rows named by rowErrs (indexes into idx) and

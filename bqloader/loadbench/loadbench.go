@@ -1,9 +1,12 @@
 // Package loadbench measures the BigQuery loader's throughput on the local
 // stack against the Storage Write API client alone.
 //
-// Run starts gcloud's Pub/Sub emulator and the BigQuery emulator, generates
-// synthetic alerts of one night, and times three runs against the same
-// BigQuery emulator, each into a dataset of its own:
+// Run starts gcloud's Pub/Sub emulator, generates synthetic alerts of one
+// night, and times three runs against the BigQuery emulator, the raw one
+// and the loader's each on a fresh emulator process (same binary, same
+// empty start: the emulator's inserts slow down as it fills, and it holds
+// only a few thousand alert rows before its WebAssembly SQLite runs out of
+// memory):
 //
 //   - raw: the managedwriter client appending the alerts' rows, encoded
 //     beforehand, to the table's default stream in batches of BatchRows
@@ -108,27 +111,31 @@ func Run(ctx context.Context, log *slog.Logger, opts Options) (Report, error) {
 		return rep, err
 	}
 	defer ps.Close()
-	bq, err := stack.StartBigQuery(ctx, log, stack.BigQueryOptions{})
-	if err != nil {
-		return rep, err
-	}
-	defer bq.Close()
 
 	packets, err := synth.Generate(synth.Config{Night: night, Seed: 1}, opts.Alerts)
 	if err != nil {
 		return rep, err
 	}
+	bq, err := stack.StartBigQuery(ctx, log, stack.BigQueryOptions{})
+	if err != nil {
+		return rep, err
+	}
 	raw, meanBytes, err := measureRaw(ctx, bq, packets, opts)
+	bq.Close()
 	if err != nil {
 		return rep, fmt.Errorf("raw client: %w", err)
 	}
 	rep.MeanRowBytes = meanBytes
 	rep.Rates = append(rep.Rates, raw)
 
+	if bq, err = stack.StartBigQuery(ctx, log, stack.BigQueryOptions{}); err != nil {
+		return rep, err
+	}
+	defer bq.Close()
+
 	cfg.Project, cfg.PubSubProject = bq.Project, ps.Project
 	cfg.PubSubOptions = ps.ClientOptions()
 	cfg.BigQueryAPI, cfg.StorageWriteAPI = bq.Endpoint(), bq.GRPCAddr
-	cfg.Dataset = "bench_loader"
 	cfg.BatchRows, cfg.BatchBytes, cfg.WritesInFlight = opts.BatchRows, opts.BatchBytes, opts.WritesInFlight
 	cfg.MetricsAddr = ""
 	cfg.Logger = log
@@ -151,7 +158,7 @@ func measureRaw(ctx context.Context, bq *stack.BigQuery, packets []synth.Packet,
 	}
 	defer client.Close()
 	schema := bqrow.Schema(bqrow.Options{})
-	ds := client.Dataset("bench_raw")
+	ds := client.Dataset(bqloader.DefaultConfig().Dataset)
 	if err := ds.Create(ctx, nil); err != nil {
 		return Rate{}, 0, err
 	}
@@ -184,7 +191,7 @@ func measureRaw(ctx context.Context, bq *stack.BigQuery, packets []synth.Packet,
 	}
 	defer mw.Close()
 	stream, err := mw.NewManagedStream(ctx, managedwriter.WithType(managedwriter.DefaultStream),
-		managedwriter.WithDestinationTable(managedwriter.TableParentFromParts(bq.Project, "bench_raw", bqloader.RawTable)),
+		managedwriter.WithDestinationTable(managedwriter.TableParentFromParts(bq.Project, ds.DatasetID, bqloader.RawTable)),
 		managedwriter.WithSchemaDescriptor(enc.Descriptor()))
 	if err != nil {
 		return Rate{}, 0, err
