@@ -98,7 +98,7 @@
 //   - More nights in flight than --dedup-nights (a backfill of old nights):
 //     the least recently used night is forgotten and read again when it
 //     comes back; one query per switch.
-//   - An append BigQuery never answers (seen once on the emulator): after
+//   - An append BigQuery never answers (the emulator, once full): after
 //     --append-timeout it counts as failed and is retried; if it had
 //     landed, the view hides the second copy.
 //   - BigQuery down: appends are retried with backoff until it answers,
@@ -177,9 +177,12 @@
 //   - a schema update changes the table's metadata but not its storage:
 //     the added columns cannot be written or queried there;
 //   - a request above 4 MB is refused (--batch-bytes defaults to 3.5 MB);
-//   - a query running while an append is in flight can leave the emulator
-//     unable to find its own tables: the tests never overlap them and give
-//     each test its own emulator;
+//   - its own in-memory storage gives each SQLite connection a private,
+//     empty database, so a query running beside an append answered "no
+//     such table" and good rows were refused: tools/bqemulator runs it on
+//     the memdb VFS (one database shared by every connection) with
+//     immediate transactions and a busy timeout, which also keeps two
+//     loaders' appends from failing with "database is locked";
 //   - a refused value fails the whole append with an internal error, and
 //     the next append on the connection with EOF, instead of naming the
 //     rows.

@@ -21,6 +21,11 @@ import (
 // tools/bqemulator pins; the cached binary's name carries it.
 const BigQueryEmulatorVersion = "v0.8.1"
 
+// bigQueryEmulatorBuild names the cached binary: the release and the
+// revision of tools/bqemulator's storage (the memdb VFS), so that a binary
+// cached by an older tools/bqemulator is not reused.
+const bigQueryEmulatorBuild = "bqemulator-" + BigQueryEmulatorVersion + "-memdb"
+
 // BigQueryOptions configures StartBigQuery. The zero value runs the
 // emulator for project DefaultProject on free loopback ports.
 type BigQueryOptions struct {
@@ -132,7 +137,7 @@ func bigQueryEmulator(ctx context.Context, log *slog.Logger, opts BigQueryOption
 	if err != nil {
 		return "", fmt.Errorf("bigquery emulator: no binary given and no Go toolchain to build one (go env GOCACHE: %w)", err)
 	}
-	bin := filepath.Join(strings.TrimSpace(string(cache)), "ztfbridge", "bqemulator-"+BigQueryEmulatorVersion)
+	bin := filepath.Join(strings.TrimSpace(string(cache)), "ztfbridge", bigQueryEmulatorBuild)
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}

@@ -55,7 +55,7 @@
 // StartBigQuery runs goccy/bigquery-emulator v0.8.1, built from the
 // separate module tools/bqemulator so that its dependencies stay out of
 // ztfbridge's go.mod. The binary is BigQueryOptions.Binary, else
-// $ZTFBRIDGE_BQ_EMULATOR, else $(go env GOCACHE)/ztfbridge/bqemulator-v0.8.1,
+// $ZTFBRIDGE_BQ_EMULATOR, else $(go env GOCACHE)/ztfbridge/bqemulator-v0.8.1-memdb,
 // built there with CGO_ENABLED=0 on first use (logged; about 5 minutes
 // cold, 8 s when the Go build cache is warm). It uses ~155 MB resident.
 //

@@ -2,7 +2,10 @@ module github.com/ztfbridge/ztfbridge/tools/bqemulator
 
 go 1.25.0
 
-require github.com/goccy/bigquery-emulator v0.8.1
+require (
+	github.com/goccy/bigquery-emulator v0.8.1
+	github.com/ncruces/go-sqlite3 v0.34.1
+)
 
 require (
 	cel.dev/expr v0.25.2 // indirect
@@ -57,7 +60,6 @@ require (
 	github.com/leodido/go-urn v1.4.0 // indirect
 	github.com/linkedin/goavro/v2 v2.15.0 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
-	github.com/ncruces/go-sqlite3 v0.34.1 // indirect
 	github.com/ncruces/go-sqlite3-wasm/v2 v2.2.35301 // indirect
 	github.com/ncruces/go-strftime v1.0.0 // indirect
 	github.com/ncruces/julianday v1.0.0 // indirect

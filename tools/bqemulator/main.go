@@ -14,7 +14,19 @@ import (
 
 	"github.com/goccy/bigquery-emulator/server"
 	"github.com/goccy/bigquery-emulator/types"
+	_ "github.com/ncruces/go-sqlite3/vfs/memdb" // registers the memdb VFS
 )
+
+// storage is the emulator's SQLite database: in memory, but in the memdb
+// VFS, whose one database every connection shares. The emulator's own
+// MemoryStorage ("file::memory:?cache=shared") gives each connection of
+// ncruces/go-sqlite3 a private, empty database (shared cache does not
+// cross WebAssembly instances), so an append and a query at the same time
+// made the second connection answer "no such table". Transactions take the
+// write lock when they begin (_txlock=immediate), and busy_timeout makes a
+// connection wait for it: two writers never deadlock into "database is
+// locked".
+const storage = server.Storage("file:/bqemulator.db?vfs=memdb&_pragma=busy_timeout(30000)&_txlock=immediate")
 
 func main() {
 	project := flag.String("project", "ztfbridge-local", "BigQuery project id to create")
@@ -29,7 +41,7 @@ func main() {
 }
 
 func run(project, host string, port, grpcPort int) error {
-	srv, err := server.New(server.MemoryStorage)
+	srv, err := server.New(storage)
 	if err != nil {
 		return fmt.Errorf("new server: %w", err)
 	}
