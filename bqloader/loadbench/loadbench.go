@@ -4,9 +4,8 @@
 // Run starts gcloud's Pub/Sub emulator, generates synthetic alerts of one
 // night, and times three runs against the BigQuery emulator, the raw one
 // and the loader's each on a fresh emulator process (same binary, same
-// empty start: the emulator's inserts slow down as it fills, and it holds
-// only a few thousand alert rows before its WebAssembly SQLite runs out of
-// memory):
+// empty start: the emulator's inserts slow down as it fills, from about
+// 38 rows/s for 2,000 alert rows to 30 for 5,000):
 //
 //   - raw: the managedwriter client appending the alerts' rows, encoded
 //     beforehand, to the table's default stream in batches of BatchRows
