@@ -11,6 +11,8 @@ STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 # The BigQuery emulator is a separate module (tools/bqemulator) so its large
 # dependency tree stays out of ztfbridge's. Built once, reused from the cache.
+# The name is internal/stack's bigQueryEmulatorBuild, so that "go test" run
+# without make finds the same binary.
 BQ_EMULATOR := $(shell $(GO) env GOCACHE)/ztfbridge/bqemulator-v0.8.1-memdb
 export ZTFBRIDGE_BQ_EMULATOR := $(BQ_EMULATOR)
 

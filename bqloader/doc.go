@@ -98,7 +98,7 @@
 //   - More nights in flight than --dedup-nights (a backfill of old nights):
 //     the least recently used night is forgotten and read again when it
 //     comes back; one query per switch.
-//   - An append BigQuery never answers (the emulator, once full): after
+//   - An append BigQuery never answers (seen on the emulator): after
 //     --append-timeout it counts as failed and is retried; if it had
 //     landed, the view hides the second copy.
 //   - BigQuery down: appends are retried with backoff until it answers,

@@ -119,7 +119,7 @@ func Run(ctx context.Context, log *slog.Logger, opts Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	raw, meanBytes, err := measureRaw(ctx, bq, packets, opts)
+	raw, meanBytes, err := measureRaw(ctx, bq, cfg.Dataset, packets, opts)
 	bq.Close()
 	if err != nil {
 		return rep, fmt.Errorf("raw client: %w", err)
@@ -139,7 +139,7 @@ func Run(ctx context.Context, log *slog.Logger, opts Options) (Report, error) {
 	cfg.MetricsAddr = ""
 	cfg.Logger = log
 	cfg.Now = func() time.Time { return night.Add(10 * time.Hour) }
-	cfg.DedupRefresh = time.Hour // a query during appends breaks the emulator
+	cfg.DedupRefresh = time.Hour // time the appends alone, as in the raw pass
 	loaded, replay, err := measureLoader(ctx, ps, cfg, packets)
 	if err != nil {
 		return rep, fmt.Errorf("loader: %w", err)
@@ -148,16 +148,16 @@ func Run(ctx context.Context, log *slog.Logger, opts Options) (Report, error) {
 	return rep, nil
 }
 
-// measureRaw appends the packets' rows with managedwriter alone, in
-// batches cut as the loader's batcher cuts them.
-func measureRaw(ctx context.Context, bq *stack.BigQuery, packets []synth.Packet, opts Options) (Rate, int, error) {
+// measureRaw appends the packets' rows with managedwriter alone to the
+// raw table of dataset, in batches cut as the loader's batcher cuts them.
+func measureRaw(ctx context.Context, bq *stack.BigQuery, dataset string, packets []synth.Packet, opts Options) (Rate, int, error) {
 	client, err := bq.Client(ctx)
 	if err != nil {
 		return Rate{}, 0, err
 	}
 	defer client.Close()
 	schema := bqrow.Schema(bqrow.Options{})
-	ds := client.Dataset(bqloader.DefaultConfig().Dataset)
+	ds := client.Dataset(dataset)
 	if err := ds.Create(ctx, nil); err != nil {
 		return Rate{}, 0, err
 	}
