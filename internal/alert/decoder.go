@@ -90,12 +90,15 @@ func (d *Decoder) Decode(b []byte) ([]*Alert, error) {
 // Summary is what the pipeline reads from a packet without decoding it
 // whole: the ids, versions, night and position of an alert.
 type Summary struct {
-	Candid        int64
-	ObjectID      string
-	SchemaVsn     string
-	SchemaVersion string
-	Night         time.Time
-	JD, RA, Dec   float64
+	Candid int64
+	// CandidateCandid is candidate.candid, which ZTF writes equal to
+	// Candid.
+	CandidateCandid int64
+	ObjectID        string
+	SchemaVsn       string
+	SchemaVersion   string
+	Night           time.Time
+	JD, RA, Dec     float64
 }
 
 // summaryRecord is the part of an alert record that Summarize decodes;
@@ -105,10 +108,11 @@ type summaryRecord struct {
 	ObjectID  string `avro:"objectId"`
 	Candid    int64  `avro:"candid"`
 	Candidate struct {
-		JD  float64 `avro:"jd"`
-		RA  float64 `avro:"ra"`
-		Dec float64 `avro:"dec"`
-		NID *int32  `avro:"nid"`
+		JD     float64 `avro:"jd"`
+		RA     float64 `avro:"ra"`
+		Dec    float64 `avro:"dec"`
+		NID    *int32  `avro:"nid"`
+		Candid int64   `avro:"candid"`
 	} `avro:"candidate"`
 }
 
@@ -126,14 +130,15 @@ func (d *Decoder) Summarize(b []byte) ([]Summary, error) {
 	out := make([]Summary, len(recs))
 	for i, r := range recs {
 		out[i] = Summary{
-			Candid:        r.Candid,
-			ObjectID:      r.ObjectID,
-			SchemaVsn:     r.SchemaVsn,
-			SchemaVersion: w.version,
-			Night:         nightOf(r.Candidate.NID, r.Candidate.JD),
-			JD:            r.Candidate.JD,
-			RA:            r.Candidate.RA,
-			Dec:           r.Candidate.Dec,
+			Candid:          r.Candid,
+			CandidateCandid: r.Candidate.Candid,
+			ObjectID:        r.ObjectID,
+			SchemaVsn:       r.SchemaVsn,
+			SchemaVersion:   w.version,
+			Night:           nightOf(r.Candidate.NID, r.Candidate.JD),
+			JD:              r.Candidate.JD,
+			RA:              r.Candidate.RA,
+			Dec:             r.Candidate.Dec,
 		}
 	}
 	return out, nil

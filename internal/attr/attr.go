@@ -25,8 +25,11 @@ const (
 	SchemaVsn = "schemavsn" // the alert's schemavsn field
 	Night     = "night"     // UTC night, YYYYMMDD
 
-	// Error is set on dead letters only: why the message was set aside.
-	Error = "error"
+	// Reason and Error are set on dead letters (and quarantined objects)
+	// only: Reason is one word from internal/message's list, Error the
+	// reason with its detail, for people.
+	Reason = "reason"
+	Error  = "error"
 )
 
 // Kafka is the position of a message in Kafka.

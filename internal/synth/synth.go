@@ -129,14 +129,18 @@ func (g *Generator) Next() (Packet, error) {
 	return Packet{Candid: a.Candid, Data: data, Alert: a}, nil
 }
 
-// container encodes a as ZTF does: an object container file with the
+// container encodes alerts as ZTF does: an object container file with the
 // header keys avro.codec and avro.schema in that order (hamba's ocf
 // encoder writes them in map order, which would make the bytes vary from
 // run to run), and one uncompressed block.
-func (g *Generator) container(a *alert.Alert) ([]byte, error) {
-	rec, err := g.api.Marshal(g.schema, a)
-	if err != nil {
-		return nil, err
+func (g *Generator) container(alerts ...*alert.Alert) ([]byte, error) {
+	var rec []byte
+	for _, a := range alerts {
+		r, err := g.api.Marshal(g.schema, a)
+		if err != nil {
+			return nil, err
+		}
+		rec = append(rec, r...)
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(schema402) + len(rec) + 100)
@@ -149,7 +153,7 @@ func (g *Generator) container(a *alert.Alert) ([]byte, error) {
 	w.WriteBytes(schema402)
 	w.WriteLong(0)
 	w.Write(g.sync[:])
-	w.WriteLong(1) // one block of one record
+	w.WriteLong(int64(len(alerts))) // one block of every record
 	w.WriteBytes(rec)
 	w.Write(g.sync[:])
 	if err := w.Flush(); err != nil {
