@@ -55,6 +55,7 @@ type Config struct {
 	MaxOutstandingBytes    int           // --max-outstanding-bytes: bytes published and not yet acknowledged
 	MaxOutstandingMessages int           // --max-outstanding-messages: messages published and not yet acknowledged
 	MaxMessageBytes        int           // --max-message-bytes: larger messages are dead letters
+	MaxHeldBytes           int           // --max-held-bytes: bytes read from Kafka and not yet acknowledged, whole process
 
 	// Replay dedup.
 	DedupReplay bool // --dedup-replay
@@ -105,6 +106,7 @@ func DefaultConfig() Config {
 		MaxOutstandingBytes:    128 << 20,
 		MaxOutstandingMessages: 2000,
 		MaxMessageBytes:        9_500_000,
+		MaxHeldBytes:           256 << 20,
 
 		DedupMax: 1_500_000,
 
@@ -149,6 +151,9 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.PublishTimeout, "publish-timeout", c.PublishTimeout, "a Publish request not answered by then fails and is retried")
 	fs.IntVar(&c.MaxOutstandingBytes, "max-outstanding-bytes", c.MaxOutstandingBytes, "bytes published but not yet acknowledged; reading Kafka waits above it")
 	fs.IntVar(&c.MaxOutstandingMessages, "max-outstanding-messages", c.MaxOutstandingMessages, "messages published but not yet acknowledged; reading Kafka waits above it")
+	fs.IntVar(&c.MaxHeldBytes, "max-held-bytes", c.MaxHeldBytes, "bytes of Kafka messages the whole process holds from reading to Pub/Sub's\n"+
+		"acknowledgement, whatever the partition count; reading waits above it. Memory is about\n"+
+		"this plus, per partition, sarama's buffer of --batch-size messages and one --fetch-bytes fetch")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", c.MaxMessageBytes, "larger Kafka messages go to the dead-letter topic without their data\n(Pub/Sub accepts at most 10 MB)")
 
 	fs.BoolVar(&c.DedupReplay, "dedup-replay", c.DedupReplay, "drop alerts whose candid this process already published for the night\n(the 10am replay); memory: at most 2 nights x --dedup-max candids x 40 bytes (120 MB at the default)")
@@ -213,12 +218,16 @@ func (c *Config) check() error {
 		{"publish-batch-count", int64(c.PublishBatchCount)}, {"publish-batch-bytes", int64(c.PublishBatchBytes)},
 		{"publish-timeout", int64(c.PublishTimeout)}, {"max-outstanding-bytes", int64(c.MaxOutstandingBytes)},
 		{"max-outstanding-messages", int64(c.MaxOutstandingMessages)}, {"max-message-bytes", int64(c.MaxMessageBytes)},
+		{"max-held-bytes", int64(c.MaxHeldBytes)},
 		{"dedup-max", int64(c.DedupMax)}, {"counts-interval", int64(c.CountsInterval)},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {
 			fail("--%s must be positive", p.name)
 		}
+	}
+	if c.MaxHeldBytes < c.MaxMessageBytes {
+		fail("--max-held-bytes (%d) must hold one message of --max-message-bytes (%d)", c.MaxHeldBytes, c.MaxMessageBytes)
 	}
 	if c.MaxOutstandingBytes < c.MaxMessageBytes {
 		fail("--max-outstanding-bytes (%d) must hold one message of --max-message-bytes (%d)", c.MaxOutstandingBytes, c.MaxMessageBytes)

@@ -36,6 +36,11 @@ type Connector struct {
 	pubsub *pubsub.Client
 	alerts *pubsub.Publisher
 	dead   *pubsub.Publisher
+	// alertsAlone and deadAlone publish one message per request: a
+	// message whose request Pub/Sub refused is sent again through them.
+	alertsAlone *pubsub.Publisher
+	deadAlone   *pubsub.Publisher
+	budget      *budget
 
 	replay *replaySet      // nil without --dedup-replay
 	gcs    *storage.Client // nil without --counts-bucket
@@ -89,10 +94,13 @@ func New(ctx context.Context, cfg Config) (_ *Connector, err error) {
 		}
 	}
 	settings := cfg.PublishSettings()
-	c.alerts = c.pubsub.Publisher(cfg.PubSubTopic)
-	c.alerts.PublishSettings = settings
-	c.dead = c.pubsub.Publisher(cfg.DeadLetterTopic)
-	c.dead.PublishSettings = settings
+	alone := settings
+	alone.CountThreshold = 1
+	c.alerts, c.alertsAlone = c.pubsub.Publisher(cfg.PubSubTopic), c.pubsub.Publisher(cfg.PubSubTopic)
+	c.dead, c.deadAlone = c.pubsub.Publisher(cfg.DeadLetterTopic), c.pubsub.Publisher(cfg.DeadLetterTopic)
+	c.alerts.PublishSettings, c.dead.PublishSettings = settings, settings
+	c.alertsAlone.PublishSettings, c.deadAlone.PublishSettings = alone, alone
+	c.budget = newBudget(int64(cfg.MaxHeldBytes), c.metrics.heldBytes)
 
 	if cfg.DedupReplay {
 		c.replay = newReplaySet(cfg.DedupMax, c.log)
@@ -203,7 +211,15 @@ func (c *Connector) member(ctx context.Context, id int) {
 	if group == nil {
 		return
 	}
-	defer group.Close()
+	errorsDone := make(chan struct{})
+	go func() {
+		defer close(errorsDone)
+		c.kafkaErrors(log, group.Errors())
+	}()
+	defer func() {
+		group.Close() // closes the Errors channel
+		<-errorsDone
+	}()
 
 	for ctx.Err() == nil {
 		topics, changed := c.topics.subscription()
@@ -232,11 +248,24 @@ func (c *Connector) member(ctx context.Context, id int) {
 	}
 }
 
+// kafkaErrors logs (rate-limited) and counts the errors sarama reports
+// while a member consumes, until errs is closed.
+func (c *Connector) kafkaErrors(log *slog.Logger, errs <-chan error) {
+	for err := range errs {
+		kind := kafkaErrorGroup
+		if ce := (*sarama.ConsumerError)(nil); errors.As(err, &ce) {
+			kind = kafkaErrorFetch
+		}
+		c.metrics.kafkaErrors.WithLabelValues(kind).Inc()
+		c.limited.warnWith(log, "kafka-"+kind, "Kafka error", "kind", kind, "err", err)
+	}
+}
+
 // Close stops the publishers (sending what they still hold) and closes
 // every client. Call it after Run has returned, or instead of Run.
 func (c *Connector) Close() error {
 	var errs []error
-	for _, p := range []*pubsub.Publisher{c.alerts, c.dead} {
+	for _, p := range []*pubsub.Publisher{c.alerts, c.dead, c.alertsAlone, c.deadAlone} {
 		if p != nil {
 			p.Stop()
 		}

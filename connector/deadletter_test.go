@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/message"
 	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/synth"
 )
 
 // TestDeadLetters puts bad messages between good alerts of one partition:
@@ -41,17 +42,31 @@ func TestDeadLetters(t *testing.T) {
 		data   []byte
 		reason string
 	}{
-		{corrupt, connector.ReasonUndecodable},
-		{[]byte("not an alert at all"), connector.ReasonUndecodable},
-		{good[1].Data[:len(good[1].Data)/2], connector.ReasonUndecodable}, // truncated
-		{multi, connector.ReasonNotOneAlert},
-		{huge, connector.ReasonTooLarge},
+		{corrupt, string(message.Undecodable)},
+		{[]byte("not an alert at all"), string(message.Undecodable)},
+		{good[1].Data[:len(good[1].Data)/2], string(message.Undecodable)}, // truncated
+		{multi, string(message.NotOneAlert)},
+		{huge, string(message.TooLarge)},
+	}
+	g, err := synth.New(synth.Config{Night: d, Seed: 99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poison, err := g.Poison()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range poison {
+		bad = append(bad, struct {
+			data   []byte
+			reason string
+		}{p.Data, p.Reason})
 	}
 	var msgs [][]byte
 	for i, p := range good {
 		msgs = append(msgs, p.Data)
-		if i%10 == 5 && len(bad) > (i/10) {
-			msgs = append(msgs, bad[i/10].data)
+		if i%3 == 1 && len(bad) > (i/3) {
+			msgs = append(msgs, bad[i/3].data)
 		}
 	}
 	b.produce(topic, 1, msgs)
@@ -90,11 +105,11 @@ func TestDeadLetters(t *testing.T) {
 		if want == nil {
 			t.Fatalf("dead letter for offset %d, which holds no bad message", k.Offset)
 		}
-		if !strings.HasPrefix(m.attrs[attr.Error], want.reason+": ") {
+		if !strings.HasPrefix(m.attrs[attr.Error], want.reason+": ") || m.attrs[attr.Reason] != want.reason {
 			t.Errorf("offset %d: error %q, want reason %s", k.Offset, m.attrs[attr.Error], want.reason)
 		}
 		wantSize := len(want.data)
-		if want.reason == connector.ReasonTooLarge {
+		if want.reason == string(message.TooLarge) {
 			wantSize = 0
 		} else if m.sum != sha256.Sum256(want.data) {
 			t.Errorf("offset %d: dead letter data differs from the Kafka message", k.Offset)
@@ -103,12 +118,16 @@ func TestDeadLetters(t *testing.T) {
 			t.Errorf("offset %d: dead letter of %d bytes, want %d", k.Offset, m.size, wantSize)
 		}
 	}
-	for reason, n := range map[string]float64{connector.ReasonUndecodable: 3, connector.ReasonNotOneAlert: 1, connector.ReasonTooLarge: 1} {
+	wantCounts := map[string]float64{}
+	for _, b := range bad {
+		wantCounts[b.reason]++
+	}
+	for reason, n := range wantCounts {
 		if got := metric(t, reg, "ztfbridge_connector_dead_lettered_total", map[string]string{"reason": reason}); got != n {
 			t.Errorf("dead_lettered_total{reason=%q} = %v, want %v", reason, got, n)
 		}
 	}
-	if n := b.logs.count("message sent to the dead-letter topic"); n != 3 {
-		t.Errorf("%d dead-letter log lines, want 3 (once per reason within a minute)", n)
+	if n := b.logs.count("message sent to the dead-letter topic"); n != len(wantCounts) {
+		t.Errorf("%d dead-letter log lines, want %d (once per reason within a minute)", n, len(wantCounts))
 	}
 }

@@ -32,7 +32,9 @@ func (c *Config) SaramaConfig() (*sarama.Config, error) {
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	sc.Consumer.Offsets.AutoCommit.Enable = true
 	sc.Consumer.Offsets.AutoCommit.Interval = c.CommitEvery
-	sc.Consumer.Return.Errors = false
+	// Fetch and group errors (commits among them) come on the group's
+	// Errors channel: the connector logs and counts them.
+	sc.Consumer.Return.Errors = true
 	sc.Consumer.Fetch.Default = int32(c.FetchBytes)
 	sc.ChannelBufferSize = c.BatchSize
 	// A revoked partition drains its in-flight publishes before it is

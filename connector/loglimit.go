@@ -25,7 +25,10 @@ func newLimitedLog(log *slog.Logger) *limitedLog {
 
 // warn logs msg with args unless an event of the same kind was logged
 // less than a minute ago.
-func (l *limitedLog) warn(kind, msg string, args ...any) {
+func (l *limitedLog) warn(kind, msg string, args ...any) { l.warnWith(l.log, kind, msg, args...) }
+
+// warnWith is warn, logging to log.
+func (l *limitedLog) warnWith(log *slog.Logger, kind, msg string, args ...any) {
 	l.mu.Lock()
 	now := time.Now()
 	if last, ok := l.last[kind]; ok && now.Sub(last) < l.every {
@@ -39,5 +42,5 @@ func (l *limitedLog) warn(kind, msg string, args ...any) {
 	if quiet > 0 {
 		args = append(args, "similar_since_last_log", quiet)
 	}
-	l.log.Warn(msg, args...)
+	log.Warn(msg, args...)
 }

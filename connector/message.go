@@ -1,8 +1,6 @@
 package connector
 
 import (
-	"fmt"
-	"strconv"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/alert"
 	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/message"
 	"github.com/ztfbridge/ztfbridge/internal/night"
 )
 
@@ -18,12 +17,9 @@ type fate int
 
 const (
 	toAlerts     fate = iota // published unchanged to the alert topic
-	toDeadLetter             // published to the dead-letter topic with attr.Error
+	toDeadLetter             // published to the dead-letter topic with its refusal
 	dropped                  // a replayed candid already published (--dedup-replay)
 )
-
-// maxErrorAttr is Pub/Sub's limit on an attribute value, in bytes.
-const maxErrorAttr = 1024
 
 // outgoing is one Kafka message on its way to Pub/Sub. It keeps the
 // message until Pub/Sub acknowledges it, so that a failed publish can be
@@ -32,52 +28,43 @@ type outgoing struct {
 	topic     string // Kafka coordinates
 	partition int32
 	offset    int64
+	timestamp time.Time
 	fate      fate
-	reason    string // dead-letter reason label (Reason*)
-	candid    int64  // for --dedup-replay
-	night     string // YYYYMMDD, for --dedup-replay
+	reason    message.Reason // why it is a dead letter
+	candid    int64          // for --dedup-replay
+	night     string         // YYYYMMDD, for --dedup-replay
+	held      int64          // bytes of the budget it holds; 0 once released
 
 	msg      *pubsub.Message
 	res      *pubsub.PublishResult // nil until sent; stays nil when dropped
 	sent     time.Time
+	alone    bool                  // sent in a request of its own (after a permanent failure)
+	stripped bool                  // a dead letter without data (see strip)
 	original *pubsub.PublishResult // when dropped: the copy in flight, if not yet acknowledged
 }
 
-// classify reads the attributes of m from its packet and decides its fate.
-// The data of a message bound for the alert topic is m.Value itself.
+// classify reads the attributes of m from its packet and decides its fate
+// by the message contract (internal/message). The data of a message bound
+// for the alert topic is m.Value itself.
 func classify(m *sarama.ConsumerMessage, dec *alert.Decoder, maxBytes int, replay *replaySet) *outgoing {
-	o := &outgoing{topic: m.Topic, partition: m.Partition, offset: m.Offset, msg: &pubsub.Message{Attributes: make(map[string]string, 9)}}
-	attr.Kafka{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Timestamp: m.Timestamp}.Set(o.msg.Attributes)
-	dead := func(reason string, err error) *outgoing {
-		o.fate, o.reason = toDeadLetter, reason
-		msg := reason + ": " + err.Error()
-		if len(msg) > maxErrorAttr {
-			msg = msg[:maxErrorAttr]
-		}
-		o.msg.Attributes[attr.Error] = msg
-		return o
-	}
-
+	o := &outgoing{topic: m.Topic, partition: m.Partition, offset: m.Offset, timestamp: m.Timestamp,
+		msg: &pubsub.Message{Attributes: make(map[string]string, 9)}}
 	if len(m.Value) > maxBytes {
 		// Pub/Sub would refuse the data; the coordinates say where it is.
-		return dead(ReasonTooLarge, fmt.Errorf("message of %d bytes is above --max-message-bytes %d", len(m.Value), maxBytes))
+		o.strip(message.Refuse(message.TooLarge, "message of %d bytes is above --max-message-bytes %d", len(m.Value), maxBytes))
+		return o
 	}
+	o.kafka().Set(o.msg.Attributes)
 	o.msg.Data = m.Value
-	alerts, err := dec.Summarize(m.Value)
-	if err != nil {
-		return dead(ReasonUndecodable, err)
+	a, refusal := message.Check(dec, m.Value)
+	if refusal != nil {
+		o.refuse(refusal)
+		return o
 	}
-	if len(alerts) != 1 {
-		return dead(ReasonNotOneAlert, fmt.Errorf("container holds %d alerts, want 1", len(alerts)))
-	}
-	a := alerts[0]
+	a.SetAttributes(o.msg.Attributes)
 	o.candid = a.Candid
-	o.msg.Attributes[attr.Candid] = strconv.FormatInt(a.Candid, 10)
-	o.msg.Attributes[attr.ObjectID] = a.ObjectID
-	o.msg.Attributes[attr.SchemaVsn] = a.SchemaVsn
-	if !a.Night.IsZero() { // pre-survey simulations have no night
+	if !a.Night.IsZero() {
 		o.night = a.Night.Format(night.Layout)
-		o.msg.Attributes[attr.Night] = o.night
 	}
 	if replay != nil {
 		if dup, original := replay.lookup(o.night, o.candid); dup {
@@ -85,4 +72,23 @@ func classify(m *sarama.ConsumerMessage, dec *alert.Decoder, maxBytes int, repla
 		}
 	}
 	return o
+}
+
+func (o *outgoing) kafka() attr.Kafka {
+	return attr.Kafka{Topic: o.topic, Partition: o.partition, Offset: o.offset, Timestamp: o.timestamp}
+}
+
+// refuse makes o a dead letter for r, keeping its data.
+func (o *outgoing) refuse(r *message.Refusal) {
+	o.fate, o.reason = toDeadLetter, r.Reason
+	r.SetAttributes(o.msg.Attributes)
+}
+
+// strip makes o a dead letter for r that carries what any dead letter can:
+// its Kafka coordinates and its refusal, no data.
+func (o *outgoing) strip(r *message.Refusal) {
+	o.msg = &pubsub.Message{Attributes: make(map[string]string, 6)}
+	o.kafka().Set(o.msg.Attributes)
+	o.refuse(r)
+	o.stripped = true
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/alert"
 	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/message"
 )
 
 // TestClassify runs every shared ZTF packet through classify: real
@@ -31,12 +32,14 @@ func TestClassify(t *testing.T) {
 		o := classify(m, dec, 10<<20, nil)
 		seen[o.fate]++
 
-		want := toAlerts
+		want, reason := toAlerts, message.Reason("")
 		switch {
 		case e.Broken():
-			want = toDeadLetter
+			want, reason = toDeadLetter, message.Undecodable
 		case e.Records != 1:
-			want = toDeadLetter
+			want, reason = toDeadLetter, message.NotOneAlert
+		case e.Candids[0] <= 0 || len(e.ObjectIDs) == 0: // pre-survey simulations
+			want, reason = toDeadLetter, message.InvalidIDs
 		}
 		if o.fate != want {
 			t.Errorf("%s (%s, %d records): fate %d, want %d (error %q)", e.Path, e.Class, e.Records, o.fate, want, o.msg.Attributes[attr.Error])
@@ -52,10 +55,7 @@ func TestClassify(t *testing.T) {
 		switch want {
 		case toAlerts:
 			a := o.msg.Attributes
-			objectID := "" // pre-survey simulations have none
-			if len(e.ObjectIDs) > 0 {
-				objectID = e.ObjectIDs[0]
-			}
+			objectID := e.ObjectIDs[0]
 			if a[attr.Candid] != strconv.FormatInt(e.Candids[0], 10) || a[attr.ObjectID] != objectID ||
 				a[attr.SchemaVsn] != e.SchemaVsn || (e.Night != "" && a[attr.Night] != strings.ReplaceAll(e.Night, "-", "")) {
 				t.Errorf("%s: attributes %v, want candid %d objectId %q schemavsn %q night %s",
@@ -65,11 +65,7 @@ func TestClassify(t *testing.T) {
 				t.Errorf("%s: alert has an error attribute", e.Path)
 			}
 		case toDeadLetter:
-			reason := ReasonUndecodable
-			if !e.Broken() {
-				reason = ReasonNotOneAlert
-			}
-			if o.reason != reason || !strings.HasPrefix(o.msg.Attributes[attr.Error], reason+": ") {
+			if o.reason != reason || o.msg.Attributes[attr.Reason] != string(reason) || !strings.HasPrefix(o.msg.Attributes[attr.Error], string(reason)+": ") {
 				t.Errorf("%s: reason %q, error attribute %q, want reason %s", e.Path, o.reason, o.msg.Attributes[attr.Error], reason)
 			}
 		}
@@ -94,12 +90,12 @@ func TestClassifyLimits(t *testing.T) {
 		value  []byte
 		max    int
 		fate   fate
-		reason string
+		reason message.Reason
 	}{
 		{"exactly at the limit", real, len(real), dropped, ""},
-		{"one byte above the limit", real, len(real) - 1, toDeadLetter, ReasonTooLarge},
-		{"empty message", nil, len(real), toDeadLetter, ReasonUndecodable},
-		{"long error is cut to 1024 bytes", bytes.Repeat([]byte("x"), 5000), 1 << 20, toDeadLetter, ReasonUndecodable},
+		{"one byte above the limit", real, len(real) - 1, toDeadLetter, message.TooLarge},
+		{"empty message", nil, len(real), toDeadLetter, message.Undecodable},
+		{"long error is cut to 1024 bytes", bytes.Repeat([]byte("x"), 5000), 1 << 20, toDeadLetter, message.Undecodable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,10 +103,10 @@ func TestClassifyLimits(t *testing.T) {
 			if o.fate != tt.fate || o.reason != tt.reason {
 				t.Fatalf("fate %d reason %q, want %d %q", o.fate, o.reason, tt.fate, tt.reason)
 			}
-			if e := o.msg.Attributes[attr.Error]; len(e) > maxErrorAttr {
+			if e := o.msg.Attributes[attr.Error]; len(e) > message.MaxValueBytes {
 				t.Errorf("error attribute of %d bytes", len(e))
 			}
-			if tt.reason == ReasonTooLarge && o.msg.Data != nil {
+			if tt.reason == message.TooLarge && o.msg.Data != nil {
 				t.Errorf("too large dead letter carries %d bytes of data", len(o.msg.Data))
 			}
 		})

@@ -4,14 +4,14 @@ import (
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ztfbridge/ztfbridge/internal/message"
 )
 
-// Dead-letter reasons, the values of the reason label of
-// ztfbridge_connector_dead_lettered_total.
+// The kind label of ztfbridge_connector_kafka_errors_total.
 const (
-	ReasonUndecodable = "undecodable" // not an Avro alert container the decoder can read
-	ReasonNotOneAlert = "not_one_alert"
-	ReasonTooLarge    = "too_large" // above --max-message-bytes; dead letter has no data
+	kafkaErrorFetch = "fetch"
+	kafkaErrorGroup = "group"
 )
 
 // connectorMetrics are the Prometheus series of one connector.
@@ -24,6 +24,8 @@ type connectorMetrics struct {
 	lag            *prometheus.GaugeVec
 	publishLatency prometheus.Histogram
 	dedupCandids   prometheus.Gauge
+	heldBytes      prometheus.Gauge
+	kafkaErrors    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *connectorMetrics {
@@ -46,10 +48,18 @@ func newMetrics(reg prometheus.Registerer) *connectorMetrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12)}),
 		dedupCandids: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "dedup_candids",
 			Help: "Candids held by --dedup-replay, all nights together."}),
+		heldBytes: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "held_bytes",
+			Help: "Bytes of Kafka messages read and not yet acknowledged by Pub/Sub (at most --max-held-bytes)."}),
+		kafkaErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "kafka_errors_total",
+			Help: "Errors sarama reported while consuming: fetch (per partition) or group (joins, heartbeats, commits)."}, []string{"kind"}),
 	}
-	reg.MustRegister(m.consumed, m.published, m.failed, m.deadLettered, m.replayDropped, m.lag, m.publishLatency, m.dedupCandids)
-	for _, r := range []string{ReasonUndecodable, ReasonNotOneAlert, ReasonTooLarge} {
-		m.deadLettered.WithLabelValues(r)
+	reg.MustRegister(m.consumed, m.published, m.failed, m.deadLettered, m.replayDropped, m.lag, m.publishLatency, m.dedupCandids,
+		m.heldBytes, m.kafkaErrors)
+	for _, r := range []message.Reason{message.Undecodable, message.NotOneAlert, message.InvalidIDs, message.TooLarge, message.PublishRefused} {
+		m.deadLettered.WithLabelValues(string(r))
+	}
+	for _, k := range []string{kafkaErrorFetch, kafkaErrorGroup} {
+		m.kafkaErrors.WithLabelValues(k)
 	}
 	return m
 }

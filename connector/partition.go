@@ -2,11 +2,17 @@ package connector
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
+	"cloud.google.com/go/pubsub/v2"
 	"github.com/IBM/sarama"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/message"
 )
 
 // handler is the sarama.ConsumerGroupHandler of every member. Sarama runs
@@ -63,17 +69,42 @@ func (c *Connector) consumePartition(sess sarama.ConsumerGroupSession, claim sar
 		c.acknowledge(ctx, waitCtx, sess, claim, batches)
 	}()
 
+	// take holds m's bytes in the process-wide budget and publishes it.
+	// With wait, it waits for room (the batch is empty: everything held
+	// belongs to batches the acknowledgers have); else it reports false
+	// when there is none, so that the batch goes to the acknowledger first.
+	var batch []*outgoing
+	take := func(m *sarama.ConsumerMessage, wait bool) bool {
+		n := int64(len(m.Value))
+		if wait {
+			if c.budget.acquire(ctx, n) != nil {
+				return false
+			}
+		} else if !c.budget.tryAcquire(n) {
+			return false
+		}
+		batch = append(batch, c.send(ctx, m, n))
+		return true
+	}
+	var pending *sarama.ConsumerMessage // read, not taken: no room in the budget
+
 read:
 	for {
-		var batch []*outgoing
-		select {
-		case <-ctx.Done():
-			break read
-		case m, ok := <-claim.Messages():
-			if !ok {
+		batch = nil
+		m := pending
+		if m == nil {
+			select {
+			case <-ctx.Done():
 				break read
+			case msg, ok := <-claim.Messages():
+				if !ok {
+					break read
+				}
+				m = msg
 			}
-			batch = append(batch, c.send(ctx, m))
+		}
+		if pending = nil; !take(m, true) {
+			break read
 		}
 	fill:
 		// Once the session is over nothing more is published, so that the
@@ -84,16 +115,15 @@ read:
 				if !ok {
 					break fill
 				}
-				batch = append(batch, c.send(ctx, m))
+				if !take(m, false) {
+					pending = m
+					break fill
+				}
 			default:
 				break fill
 			}
 		}
-		select {
-		case batches <- batch:
-		case <-ackerDone:
-			break read
-		}
+		batches <- batch
 	}
 	close(batches)
 
@@ -113,10 +143,12 @@ func (c *Connector) queuedBatches() int {
 	return max(1, c.cfg.MaxOutstandingMessages/c.cfg.BatchSize)
 }
 
-// send classifies m and publishes it to its topic.
-func (c *Connector) send(ctx context.Context, m *sarama.ConsumerMessage) *outgoing {
+// send classifies m, which holds held bytes of the budget, and publishes
+// it to its topic.
+func (c *Connector) send(ctx context.Context, m *sarama.ConsumerMessage, held int64) *outgoing {
 	c.metrics.consumed.Inc()
 	o := classify(m, c.decoder, c.cfg.MaxMessageBytes, c.replay)
+	o.held = held
 	c.publish(ctx, o)
 	return o
 }
@@ -124,12 +156,12 @@ func (c *Connector) send(ctx context.Context, m *sarama.ConsumerMessage) *outgoi
 func (c *Connector) publish(ctx context.Context, o *outgoing) {
 	switch o.fate {
 	case toAlerts:
-		o.res = c.alerts.Publish(ctx, o.msg)
+		o.res = c.publisher(c.alerts, o).Publish(ctx, o.msg)
 		if c.replay != nil {
 			c.replay.sending(o.night, o.candid, o.res)
 		}
 	case toDeadLetter:
-		o.res = c.dead.Publish(ctx, o.msg)
+		o.res = c.publisher(c.dead, o).Publish(ctx, o.msg)
 	case dropped:
 		return
 	}
@@ -138,30 +170,47 @@ func (c *Connector) publish(ctx context.Context, o *outgoing) {
 
 // acknowledge waits, in offset order, for the result of every message
 // handed over in batches, and marks the offset after each fully
-// acknowledged batch. It returns when batches is closed and consumed, or
-// at the first message it gives up on: the session is over (so a failed
-// message is left to the next owner instead of retried) or waitCtx is
-// done (DrainTimeout).
+// acknowledged batch. At the first message it gives up on (the session is
+// over, so a failed message is left to the next owner instead of retried,
+// or waitCtx is done: DrainTimeout) it marks the acknowledged prefix and
+// stops waiting; it still takes every batch until batches is closed, to
+// give their bytes back to the budget.
 func (c *Connector) acknowledge(sessCtx, waitCtx context.Context, sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim, batches <-chan []*outgoing) {
+	gaveUp := false
 	for batch := range batches {
 		for i, o := range batch {
+			if gaveUp {
+				c.budget.release(o)
+				continue
+			}
 			if !c.await(sessCtx, waitCtx, o) {
 				if i > 0 { // keep the acknowledged part of the batch
 					sess.MarkOffset(claim.Topic(), claim.Partition(), o.offset, "")
 				}
-				return
+				gaveUp = true
+				c.budget.release(o)
 			}
 		}
-		sess.MarkOffset(claim.Topic(), claim.Partition(), batch[len(batch)-1].offset+1, "")
+		if !gaveUp {
+			sess.MarkOffset(claim.Topic(), claim.Partition(), batch[len(batch)-1].offset+1, "")
+		}
 	}
 }
 
 // await returns true once o is acknowledged (or dropped in favour of an
 // acknowledged copy), publishing it again after each failure while the
-// session lasts. The first retry of a message is immediate: its failure
-// may be old (the messages behind a failing one all failed during the same
-// outage), and once Pub/Sub is back they should not each wait. Further
-// retries back off from 1 s to 1 min.
+// session lasts.
+//
+// A failure that retrying cannot fix (see refusedForGood) is not an
+// outage: the message is sent again at once in a request of its own, so
+// that the messages that shared its request are not held back; refused on
+// its own too, an alert becomes a dead letter, and a dead letter is
+// stripped to its Kafka coordinates and reason. Any other failure is an
+// outage: the first retry is immediate (its failure may be old: the
+// messages behind a failing one all failed during the same outage, and
+// once Pub/Sub is back they should not each wait), further retries back
+// off from 1 s to 1 min. A dead letter is never skipped: a dead-letter
+// topic that cannot take it is waited for like the alert topic.
 func (c *Connector) await(sessCtx, waitCtx context.Context, o *outgoing) bool {
 	var backoff time.Duration
 	for {
@@ -197,6 +246,10 @@ func (c *Connector) await(sessCtx, waitCtx context.Context, o *outgoing) bool {
 			return false
 		}
 		c.metrics.failed.Inc()
+		if refusedForGood(err) && c.refused(o, err) {
+			c.publish(sessCtx, o)
+			continue
+		}
 		c.limited.warn("publish-failed", "publish failed; retrying", "topic", o.topic, "partition", o.partition, "offset", o.offset,
 			"err", err, "retry_in", backoff.String())
 		select {
@@ -209,6 +262,55 @@ func (c *Connector) await(sessCtx, waitCtx context.Context, o *outgoing) bool {
 	}
 }
 
+// refused takes the next step for o, which Pub/Sub refused with an error
+// retrying cannot fix: send it alone, then as a dead letter, then as a
+// stripped dead letter. It returns false when o is already a stripped dead letter
+// sent alone: then nothing is left to change and o is retried as in an
+// outage.
+func (c *Connector) refused(o *outgoing, err error) bool {
+	log := []any{"topic", o.topic, "partition", o.partition, "offset", o.offset, "err", err}
+	switch {
+	case !o.alone:
+		o.alone = true
+		c.limited.warn("publish-refused", "Pub/Sub refused a publish request; sending its messages one by one", log...)
+	case o.fate == toAlerts:
+		o.refuse(message.Refuse(message.PublishRefused, "Pub/Sub refused the alert: %v", err))
+	case !o.stripped:
+		o.strip(message.Refuse(message.PublishRefused, "Pub/Sub refused the dead letter (%s): %v", o.reason, err))
+	default:
+		return false
+	}
+	return true
+}
+
+// refusedForGood reports the publish errors that say the message itself is
+// wrong, so that sending it again as it is cannot succeed: the request was
+// invalid, or the client could not encode it or would not send it.
+func refusedForGood(err error) bool {
+	if errors.Is(err, pubsub.ErrOversizedMessage) {
+		return true
+	}
+	switch s, _ := status.FromError(err); s.Code() {
+	case codes.InvalidArgument:
+		return true
+	case codes.Internal:
+		return strings.Contains(s.Message(), "invalid UTF-8") || strings.Contains(s.Message(), "error while marshaling")
+	}
+	return false
+}
+
+// publisher returns the publisher o goes through: p, or for a message
+// sent alone, p's twin that sends every message in a request of its own.
+func (c *Connector) publisher(p *pubsub.Publisher, o *outgoing) *pubsub.Publisher {
+	if !o.alone {
+		return p
+	}
+	if p == c.alerts {
+		return c.alertsAlone
+	}
+	return c.deadAlone
+}
+
 // done accounts for an acknowledged (or dropped) message.
 func (c *Connector) done(o *outgoing) {
 	switch o.fate {
@@ -218,8 +320,8 @@ func (c *Connector) done(o *outgoing) {
 			c.metrics.dedupCandids.Set(float64(c.replay.published(o.night, o.candid, o.res)))
 		}
 	case toDeadLetter:
-		c.metrics.deadLettered.WithLabelValues(o.reason).Inc()
-		c.limited.warn("dead-letter-"+o.reason, "message sent to the dead-letter topic",
+		c.metrics.deadLettered.WithLabelValues(string(o.reason)).Inc()
+		c.limited.warn("dead-letter-"+string(o.reason), "message sent to the dead-letter topic",
 			"topic", o.topic, "partition", o.partition, "offset", o.offset, "reason", o.msg.Attributes[attr.Error])
 	case dropped:
 		c.metrics.replayDropped.Inc()
@@ -228,4 +330,5 @@ func (c *Connector) done(o *outgoing) {
 		c.counts.add(o.topic, o.fate)
 	}
 	o.msg = nil // let the bytes go
+	c.budget.release(o)
 }

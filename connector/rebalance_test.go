@@ -4,13 +4,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
+	"google.golang.org/api/option"
+
 	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
 )
 
 // TestRebalanceDrainsAndCommits starts a second connector of the same
 // group while the first is mid-stream. The rebalance moves partitions from
 // the first to the second; the first drains and commits them before it
 // lets go, so no message is published twice and all are committed.
+//
+// The first reaches Pub/Sub through a proxy that holds its traffic from
+// the moment the second starts until the group is rebalancing: the first
+// cannot finish the topic alone, whatever the speed of the machine.
 func TestRebalanceDrainsAndCommits(t *testing.T) {
 	b := newBridge(t)
 	d := time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC)
@@ -21,11 +29,18 @@ func TestRebalanceDrainsAndCommits(t *testing.T) {
 	cfg := b.cfg
 	cfg.Topic = topic
 	cfg.Consumers = 1
-	cfg.MaxOutstandingMessages = 20 // slow enough for the second to join mid-stream
-	first, stopFirst := b.run(cfg)
+	cfg.MaxOutstandingMessages = 20
+	proxy := stacktest.NewProxy(t, b.pubsub.Addr)
+	firstCfg := cfg
+	firstCfg.PubSubOptions = append(b.pubsub.ClientOptions(), option.WithEndpoint(proxy.Addr))
+	first, stopFirst := b.run(firstCfg)
 	waitFor(t, time.Minute, func() bool { return metric(t, first, "ztfbridge_connector_published_total", nil) >= 100 },
 		func() string { return "the first connector published nothing" })
+	proxy.Pause()
 	second, stopSecond := b.run(cfg)
+	waitFor(t, time.Minute, func() bool { return groupState(t, b.kafka.Addrs(), cfg.Group) == "PreparingRebalance" },
+		func() string { return "the group never began to rebalance" })
+	proxy.Resume()
 	b.alerts.waitCandids(t, packets, 3*time.Minute)
 	for _, stop := range []func() error{stopFirst, stopSecond} {
 		if err := stop(); err != nil {
@@ -44,4 +59,22 @@ func TestRebalanceDrainsAndCommits(t *testing.T) {
 	if n := b.logs.count("partitions assigned"); n < 3 {
 		t.Errorf("%d assignments logged, want a rebalance", n)
 	}
+}
+
+// groupState returns the state of a consumer group as the brokers
+// describe it (Stable, PreparingRebalance, ...).
+func groupState(t *testing.T, brokers []string, group string) string {
+	t.Helper()
+	sc := sarama.NewConfig()
+	sc.Version = sarama.V2_8_0_0
+	admin, err := sarama.NewClusterAdmin(brokers, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	gs, err := admin.DescribeConsumerGroups([]string{group})
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("describe group %s: %v", group, err)
+	}
+	return gs[0].State
 }
