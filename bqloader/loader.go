@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/alert"
 	"github.com/ztfbridge/ztfbridge/internal/attr"
 	"github.com/ztfbridge/ztfbridge/internal/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/message"
 	"github.com/ztfbridge/ztfbridge/internal/metrics"
 )
 
@@ -114,15 +114,8 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bqloader: open write stream: %w", err)
 	}
-	raw := l.bq.Dataset(cfg.Dataset).Table(RawTable)
 	l.writer = &writer{
-		stream: stream,
-		healthy: func(ctx context.Context) bool {
-			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			_, err := raw.Metadata(ctx)
-			return err == nil
-		},
+		stream:  stream,
 		log:     l.log,
 		metrics: l.metrics,
 		pause:   backoff,
@@ -207,27 +200,33 @@ func (l *Loader) Run(ctx context.Context) error {
 // could not be written before the drain ended. It returns when the
 // message is settled, so that Pub/Sub's flow control (MaxOutstanding*)
 // bounds what the loader holds: backpressure, not growth.
+//
+// It reads only the packet's ids first (the message contract,
+// internal/message): a message the contract refuses is dead-lettered for
+// the same reason the connector and the function refuse it, and a candid
+// already written (the replay) is acked without decoding the rest.
 func (l *Loader) handle(ctx context.Context, m *pubsub.Message) {
 	l.metrics.received.Inc()
-	alerts, err := l.decoder.Decode(m.Data)
-	if err != nil {
-		l.deadLetter(ctx, m, ReasonUndecodable, err.Error(), nil)
+	ids, refusal := message.Check(l.decoder, m.Data)
+	if refusal != nil {
+		l.deadLetter(ctx, m, refusal)
 		return
 	}
-	if len(alerts) != 1 {
-		l.deadLetter(ctx, m, ReasonNotOneAlert, fmt.Sprintf("the container holds %d alerts, want 1", len(alerts)), nil)
-		return
-	}
-	a := alerts[0]
-	night := civil.DateOf(a.Night)
-	if l.seen.contains(ctx, night, a.Candid) {
+	night := civil.DateOf(ids.Night)
+	if l.seen.contains(ctx, night, ids.Candid) {
 		l.metrics.duplicates.Inc()
 		m.Ack()
 		return
 	}
+	alerts, err := l.decoder.Decode(m.Data)
+	if err != nil { // damage in the histories or cutouts, which Check skips
+		l.deadLetter(ctx, m, &message.Refusal{Reason: message.Undecodable, Detail: err.Error()})
+		return
+	}
+	a := alerts[0]
 	row, err := l.encode(a, m)
 	if err != nil {
-		l.deadLetter(ctx, m, ReasonUnencodable, err.Error(), a)
+		l.deadLetter(ctx, m, &message.Refusal{Reason: message.Unencodable, Detail: err.Error()})
 		return
 	}
 	p := &pending{night: night, candid: a.Candid, row: row, done: make(chan outcome, 1)}
@@ -237,7 +236,7 @@ func (l *Loader) handle(ctx context.Context, m *pubsub.Message) {
 		l.metrics.nacked.Inc()
 		m.Nack()
 	case o.rejected != "":
-		l.deadLetter(ctx, m, ReasonRejected, o.rejected, a)
+		l.deadLetter(ctx, m, &message.Refusal{Reason: message.Rejected, Detail: o.rejected})
 	default:
 		m.Ack()
 	}
@@ -259,56 +258,39 @@ func (l *Loader) encode(a *alert.Alert, m *pubsub.Message) ([]byte, error) {
 	return l.encoder.Encode(values)
 }
 
-// writeBatch writes one batch and tells each of its messages the outcome.
-// A row's candid is remembered before its message is acked, so that a
-// redelivery of it is recognised.
+// writeBatch writes one batch and tells each of its messages the outcome
+// as soon as it is known. A row's candid is remembered before its message
+// is acked, so that a redelivery of it is recognised.
 func (l *Loader) writeBatch(ctx context.Context, batch []*pending) {
 	rows := make([][]byte, len(batch))
 	for i, p := range batch {
 		rows[i] = p.row
 	}
 	l.metrics.batchRows.Observe(float64(len(rows)))
-	rejected, err := l.writer.write(ctx, rows)
-	written := 0
-	for i, p := range batch {
-		switch reason, refused := rejected[i]; {
+	l.writer.write(ctx, rows, func(i int, refused string, err error) {
+		p := batch[i]
+		switch {
 		case err != nil:
 			p.done <- outcome{err: err}
-		case refused:
-			p.done <- outcome{rejected: reason}
+		case refused != "":
+			p.done <- outcome{rejected: refused}
 		default:
-			written++
 			l.seen.add(p.night, p.candid)
+			l.metrics.rowsWritten.Inc()
+			l.metrics.seenCandids.Set(float64(l.seen.len()))
 			p.done <- outcome{}
 		}
-	}
-	l.metrics.rowsWritten.Add(float64(written))
-	l.metrics.seenCandids.Set(float64(l.seen.len()))
+	})
 }
 
-// maxAttribute is Pub/Sub's limit on an attribute value, in bytes.
-const maxAttribute = 1024
-
-// deadLetter publishes m unchanged to the dead-letter topic, with why in
-// the error attribute (and the candid when known), and acks m once the
-// dead letter is stored. If the dead-letter topic cannot take it, m is
-// nacked and will come again: nothing is dropped.
-func (l *Loader) deadLetter(ctx context.Context, m *pubsub.Message, reason, detail string, a *alert.Alert) {
-	attrs := make(map[string]string, len(m.Attributes)+2)
-	for k, v := range m.Attributes {
-		attrs[k] = v
-	}
-	why := reason + ": " + detail
-	if len(why) > maxAttribute {
-		why = why[:maxAttribute]
-	}
-	attrs[attr.Error] = why
-	log := l.log.With("reason", reason, "detail", detail, "message_id", m.ID)
-	if a != nil {
-		attrs[attr.Candid] = strconv.FormatInt(a.Candid, 10)
-		attrs[attr.ObjectID] = a.ObjectID
-		log = log.With("candid", a.Candid, "objectId", a.ObjectID)
-	}
+// deadLetter publishes m's data unchanged to the dead-letter topic with
+// the refusal's attributes (and m's Kafka coordinates and ids), and acks m
+// once the dead letter is stored. If the dead-letter topic cannot take it,
+// m is nacked and will come again: nothing is dropped.
+func (l *Loader) deadLetter(ctx context.Context, m *pubsub.Message, r *message.Refusal) {
+	attrs := r.Attributes(m.Attributes)
+	log := l.log.With("reason", r.Reason, "detail", r.Detail, "message_id", m.ID,
+		"candid", attrs[attr.Candid], "objectId", attrs[attr.ObjectID])
 	if _, err := l.dead.Publish(ctx, &pubsub.Message{Data: m.Data, Attributes: attrs}).Get(ctx); err != nil {
 		log.Error("cannot publish dead letter; message handed back to Pub/Sub", "err", err)
 		l.metrics.nacked.Inc()
@@ -316,7 +298,7 @@ func (l *Loader) deadLetter(ctx context.Context, m *pubsub.Message, reason, deta
 		return
 	}
 	log.Warn("message dead-lettered")
-	l.metrics.deadLettered.WithLabelValues(reason).Inc()
+	l.metrics.deadLettered.WithLabelValues(string(r.Reason)).Inc()
 	m.Ack()
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/message"
 	"github.com/ztfbridge/ztfbridge/internal/stack"
 	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/synth"
@@ -148,11 +150,11 @@ func (s *testStack) start(cfg Config) *runningLoader {
 // settled is how many messages the loader has acked or dead-lettered.
 func (r *runningLoader) settled() int {
 	m := r.l.metrics
-	return int(testutil.ToFloat64(m.rowsWritten) + testutil.ToFloat64(m.duplicates) +
-		testutil.ToFloat64(m.deadLettered.WithLabelValues(ReasonUndecodable)) +
-		testutil.ToFloat64(m.deadLettered.WithLabelValues(ReasonNotOneAlert)) +
-		testutil.ToFloat64(m.deadLettered.WithLabelValues(ReasonUnencodable)) +
-		testutil.ToFloat64(m.deadLettered.WithLabelValues(ReasonRejected)))
+	n := testutil.ToFloat64(m.rowsWritten) + testutil.ToFloat64(m.duplicates)
+	for _, r := range message.Reasons() {
+		n += testutil.ToFloat64(m.deadLettered.WithLabelValues(string(r)))
+	}
+	return int(n)
 }
 
 // waitSettled waits until the loaders together have settled n messages.
@@ -315,7 +317,7 @@ func TestReplayOneRowPerCandid(t *testing.T) {
 				}
 				written += testutil.ToFloat64(r.l.metrics.rowsWritten)
 				dropped += testutil.ToFloat64(r.l.metrics.duplicates)
-				refused += testutil.ToFloat64(r.l.metrics.deadLettered.WithLabelValues(ReasonRejected))
+				refused += testutil.ToFloat64(r.l.metrics.deadLettered.WithLabelValues(string(message.Rejected)))
 			}
 			if refused != 0 {
 				t.Errorf("%.0f good rows were dead-lettered as refused by BigQuery, want 0", refused)
@@ -357,18 +359,42 @@ func TestDeadLetters(t *testing.T) {
 	if multi == nil {
 		t.Fatal("no 3-alert packet in the manifest")
 	}
+	g, err := synth.New(synth.Config{Night: testNight, Seed: 77})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poison, err := g.Poison()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		reason, offset string
+		data           []byte
+	}{
+		{string(message.Undecodable), "7", []byte("not an avro container")},
+		{string(message.NotOneAlert), "8", multi},
+	}
+	for i, p := range poison {
+		tests = append(tests, struct {
+			reason, offset string
+			data           []byte
+		}{p.Reason, strconv.Itoa(100 + i), p.Data})
+	}
+	wantDead := map[string]float64{string(message.Rejected): 0, string(message.Unencodable): 0}
 	r := s.start(s.cfg)
 	s.publish(good[:10])
-	s.publishRaw([]byte("not an avro container"), map[string]string{attr.KafkaTopic: "ztf_20240715_programid1", attr.KafkaOffset: "7"})
-	s.publishRaw(multi, map[string]string{attr.KafkaOffset: "8"})
+	for _, tt := range tests {
+		s.publishRaw(tt.data, map[string]string{attr.KafkaTopic: "ztf_20240715_programid1", attr.KafkaOffset: tt.offset})
+		wantDead[tt.reason]++
+	}
 	s.publish(good[10:])
-	s.waitSettled(len(good)+2, r)
+	s.waitSettled(len(good)+len(tests), r)
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
 
 	m := r.l.metrics
-	for reason, want := range map[string]float64{ReasonUndecodable: 1, ReasonNotOneAlert: 1, ReasonRejected: 0, ReasonUnencodable: 0} {
+	for reason, want := range wantDead {
 		if got := testutil.ToFloat64(m.deadLettered.WithLabelValues(reason)); got != want {
 			t.Errorf("dead letters %s = %v, want %v", reason, got, want)
 		}
@@ -376,18 +402,12 @@ func TestDeadLetters(t *testing.T) {
 	if got := testutil.ToFloat64(m.rowsWritten); got != float64(len(good)) {
 		t.Errorf("rows written = %v, want %d", got, len(good))
 	}
-	tests := []struct {
-		reason, offset string
-		data           []byte
-	}{
-		{ReasonUndecodable, "7", []byte("not an avro container")},
-		{ReasonNotOneAlert, "8", multi},
-	}
 	dead := s.deadLetters(len(tests))
 	for _, tt := range tests {
 		found := false
 		for _, d := range dead {
-			if strings.HasPrefix(d.Attributes[attr.Error], tt.reason+": ") && d.Attributes[attr.KafkaOffset] == tt.offset && bytes.Equal(d.Data, tt.data) {
+			if strings.HasPrefix(d.Attributes[attr.Error], tt.reason+": ") && d.Attributes[attr.Reason] == tt.reason &&
+				d.Attributes[attr.KafkaOffset] == tt.offset && bytes.Equal(d.Data, tt.data) {
 				found = true
 				t.Logf("dead letter: %s", d.Attributes[attr.Error])
 			}

@@ -1,22 +1,16 @@
 package bqloader
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
 
-// Dead-letter reasons, the values of the reason label of
-// ztfbridge_bqloader_dead_lettered_total.
-const (
-	ReasonUndecodable = "undecodable"   // not an Avro alert container the decoder can read
-	ReasonNotOneAlert = "not_one_alert" // a container holding zero or several alerts
-	ReasonUnencodable = "unencodable"   // the alert has a value the table cannot hold
-	ReasonRejected    = "rejected"      // BigQuery refused the row
+	"github.com/ztfbridge/ztfbridge/internal/message"
 )
 
 // Kinds of write errors, the values of the kind label of
 // ztfbridge_bqloader_write_errors_total.
 const (
 	errorRows    = "row_errors" // BigQuery named rows it refuses
-	errorRetried = "retried"    // an append failed and was tried again
-	errorRefused = "refused"    // an append kept failing and was split
+	errorUnnamed = "unnamed"    // BigQuery refused an append without naming a row; retried
 	errorOutage  = "outage"     // BigQuery took no rows; retried after a backoff
 )
 
@@ -58,10 +52,10 @@ func newMetrics(reg prometheus.Registerer) *loaderMetrics {
 			Help: "Candids remembered to skip the replay, all nights together."}),
 	}
 	reg.MustRegister(m.received, m.rowsWritten, m.duplicates, m.deadLettered, m.nacked, m.writeErrors, m.writeLatency, m.batchRows, m.seenCandids)
-	for _, r := range []string{ReasonUndecodable, ReasonNotOneAlert, ReasonUnencodable, ReasonRejected} {
-		m.deadLettered.WithLabelValues(r)
+	for _, r := range []message.Reason{message.Undecodable, message.NotOneAlert, message.InvalidIDs, message.Unencodable, message.Rejected} {
+		m.deadLettered.WithLabelValues(string(r))
 	}
-	for _, k := range []string{errorRows, errorRetried, errorRefused, errorOutage} {
+	for _, k := range []string{errorRows, errorUnnamed, errorOutage} {
 		m.writeErrors.WithLabelValues(k)
 	}
 	return m

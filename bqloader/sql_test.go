@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,9 +41,15 @@ func loadRealPackets(t *testing.T, s *testStack) []realPacket {
 	var loaded []realPacket
 	var rows [][]byte
 	flush := func() {
-		rejected, err := l.writer.write(ctx, rows)
-		if err != nil || len(rejected) > 0 {
-			t.Fatalf("write: %v %v", err, rejected)
+		var failed atomic.Int64
+		l.writer.write(ctx, rows, func(i int, refused string, err error) {
+			if refused != "" || err != nil {
+				t.Errorf("write row %d: refused %q, %v", i, refused, err)
+				failed.Add(1)
+			}
+		})
+		if failed.Load() > 0 {
+			t.FailNow()
 		}
 		rows = nil
 	}

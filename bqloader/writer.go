@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/bigquery/storage/apiv1/storagepb"
@@ -21,78 +19,51 @@ import (
 // BigQuery acknowledges it: a row whose append succeeded is durable and
 // visible to queries. Appends may run concurrently.
 type writer struct {
-	stream *managedwriter.ManagedStream
-	// healthy reports whether BigQuery answers at all (a metadata read of
-	// the table).
-	healthy func(ctx context.Context) bool
+	stream  *managedwriter.ManagedStream
 	log     *slog.Logger
 	metrics *loaderMetrics
 	// pause is the wait before retrying after the n-th failed attempt.
 	pause func(n int) time.Duration
 	// timeout bounds the wait for BigQuery's answer to one append.
 	timeout time.Duration
-	// lastSuccess is when an append last succeeded, in Unix nanoseconds.
-	lastSuccess atomic.Int64
 }
 
-// rowAttempts is how many times an append is tried before the rows it
-// holds are suspected: split in halves, or for a lone row, refused if
-// BigQuery takes other rows meanwhile.
+// rowAttempts is how many times an append that BigQuery refuses without
+// naming a row is tried before its halves are written apart.
 const rowAttempts = 3
 
-// write appends rows and returns the rows BigQuery refused, by index, with
-// its reason. Every other row is durably in the table when write returns
-// a nil error. The error is non-nil only when ctx ended first; some rows
-// may then be written, none is known to be.
+// settleFunc is told what became of row i of a write, once: written
+// (refused == "" and err == nil), refused by BigQuery with its reason, or
+// not known to be written because ctx ended (err).
+type settleFunc func(i int, refused string, err error)
+
+// write appends rows and settles each row as soon as its fate is known, so
+// that a row that keeps failing never holds back the others. It returns
+// when every row is settled.
 //
-// How the rows BigQuery refuses are found without blocking the others:
-//   - an append failing with row errors (real BigQuery names the rows it
-//     refuses) is retried at once without those rows;
-//   - an append failing with InvalidArgument is split in halves, each
-//     written the same way, down to lone rows, which are refused;
+// A row is refused only when BigQuery names it: an append failing with row
+// errors is retried at once without those rows. Every other failure is
+// retried with backoff until the rows are written or ctx ends:
 //   - an append that BigQuery does not answer in time, or answers with
-//     Unavailable, ResourceExhausted (quota) or Aborted, is retried as it
-//     is with backoff until it succeeds or ctx ends: an outage. Nothing is
-//     dead-lettered during an outage; the intake stops (backpressure);
-//   - an append failing otherwise is tried rowAttempts times, then split
-//     the same way. The lone rows that still fail are refused only if
-//     BigQuery answers a metadata read and took other appends since the
-//     write began (the emulator refuses a bad value this way: an internal
-//     error, then EOF on the connection). Otherwise they are retried with
-//     backoff too.
-func (w *writer) write(ctx context.Context, rows [][]byte) (map[int]string, error) {
-	began := time.Now().UnixNano()
+//     Unavailable, ResourceExhausted (quota) or Aborted, as it is: an
+//     outage, during which the intake stops (backpressure);
+//   - an append refused without a row named (InvalidArgument while a new
+//     column propagates, an internal error), rowAttempts times as it is,
+//     then as two halves written side by side, down to lone rows: the rows
+//     that can be written are, and a row that cannot is retried until
+//     ctx ends (then handed back to Pub/Sub, whose dead-letter policy
+//     takes it after its delivery attempts), never refused.
+func (w *writer) write(ctx context.Context, rows [][]byte, settle settleFunc) {
 	idx := make([]int, len(rows))
 	for i := range idx {
 		idx[i] = i
 	}
-	rejected := make(map[int]string)
-	for outages := 1; ; outages++ {
-		suspects, err := w.writeRows(ctx, rows, idx, rejected)
-		if err != nil {
-			return nil, err
-		}
-		if len(suspects) == 0 {
-			return rejected, nil
-		}
-		if w.lastSuccess.Load() > began && w.healthy(ctx) {
-			maps.Copy(rejected, suspects)
-			return rejected, nil
-		}
-		w.metrics.writeErrors.WithLabelValues(errorOutage).Inc()
-		w.log.Warn("BigQuery takes no rows, retrying", "rows", len(suspects), "attempt", outages)
-		if err := sleep(ctx, w.pause(outages)); err != nil {
-			return nil, err
-		}
-		idx = slices.Sorted(maps.Keys(suspects))
-	}
+	w.writeRows(ctx, rows, idx, settle)
 }
 
-// writeRows appends the rows idx, splitting an append that keeps failing,
-// and returns the lone rows that still fail (suspects) with their error.
-// Rows BigQuery refuses by name or with InvalidArgument go to rejected.
-func (w *writer) writeRows(ctx context.Context, rows [][]byte, idx []int, rejected map[int]string) (map[int]string, error) {
-	attempt, outages := 0, 0
+// writeRows writes the rows idx of rows, as write does.
+func (w *writer) writeRows(ctx context.Context, rows [][]byte, idx []int, settle settleFunc) {
+	failures := 0
 	for len(idx) > 0 {
 		batch := make([][]byte, len(idx))
 		for i, ix := range idx {
@@ -100,60 +71,46 @@ func (w *writer) writeRows(ctx context.Context, rows [][]byte, idx []int, reject
 		}
 		resp, err := w.append(ctx, batch)
 		if err == nil {
-			w.lastSuccess.Store(time.Now().UnixNano())
-			return nil, nil
+			for _, ix := range idx {
+				settle(ix, "", nil)
+			}
+			return
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			for _, ix := range idx {
+				settle(ix, "", ctx.Err())
+			}
+			return
 		}
 		if rowErrs := resp.GetRowErrors(); len(rowErrs) > 0 {
 			w.metrics.writeErrors.WithLabelValues(errorRows).Inc()
-			idx = dropRejected(idx, rowErrs, rejected)
+			idx = dropRejected(idx, rowErrs, settle)
 			continue
 		}
+		failures++
 		if isUnavailable(err) {
-			outages++
 			w.metrics.writeErrors.WithLabelValues(errorOutage).Inc()
-			w.log.Warn("BigQuery unavailable, retrying the append", "rows", len(idx), "attempt", outages, "err", err)
-			if err := sleep(ctx, w.pause(outages)); err != nil {
-				return nil, err
+			w.log.Warn("BigQuery unavailable, retrying the append", "rows", len(idx), "attempt", failures, "err", err)
+		} else {
+			w.metrics.writeErrors.WithLabelValues(errorUnnamed).Inc()
+			if failures >= rowAttempts && len(idx) > 1 {
+				w.log.Warn("BigQuery refused an append without naming a row; writing its halves apart", "rows", len(idx), "err", err)
+				mid := len(idx) / 2
+				var wg sync.WaitGroup
+				wg.Go(func() { w.writeRows(ctx, rows, idx[:mid], settle) })
+				w.writeRows(ctx, rows, idx[mid:], settle)
+				wg.Wait()
+				return
 			}
-			continue
+			w.log.Warn("BigQuery refused an append without naming a row; retrying", "rows", len(idx), "attempt", failures, "err", err)
 		}
-		attempt++
-		invalid := status.Code(err) == codes.InvalidArgument
-		if !invalid && attempt < rowAttempts {
-			w.metrics.writeErrors.WithLabelValues(errorRetried).Inc()
-			if err := sleep(ctx, w.pause(attempt)); err != nil {
-				return nil, err
+		if err := sleep(ctx, w.pause(failures)); err != nil {
+			for _, ix := range idx {
+				settle(ix, "", err)
 			}
-			continue
+			return
 		}
-		w.metrics.writeErrors.WithLabelValues(errorRefused).Inc()
-		if len(idx) == 1 {
-			if invalid {
-				rejected[idx[0]] = err.Error()
-				return nil, nil
-			}
-			return map[int]string{idx[0]: err.Error()}, nil
-		}
-		w.log.Warn("BigQuery refused an append, splitting it to find the rows", "rows", len(idx), "err", err)
-		mid := len(idx) / 2
-		suspects, err := w.writeRows(ctx, rows, idx[:mid], rejected)
-		if err != nil {
-			return nil, err
-		}
-		more, err := w.writeRows(ctx, rows, idx[mid:], rejected)
-		if err != nil {
-			return nil, err
-		}
-		if suspects == nil {
-			return more, nil
-		}
-		maps.Copy(suspects, more)
-		return suspects, nil
 	}
-	return nil, nil
 }
 
 // isUnavailable reports the errors that say BigQuery did not answer or
@@ -170,9 +127,9 @@ func isUnavailable(err error) bool {
 	return false
 }
 
-// dropRejected records the rows named by rowErrs (indexes into idx) and
-// returns idx without them.
-func dropRejected(idx []int, rowErrs []*storagepb.RowError, rejected map[int]string) []int {
+// dropRejected settles the rows named by rowErrs (indexes into idx) as
+// refused and returns idx without them.
+func dropRejected(idx []int, rowErrs []*storagepb.RowError, settle settleFunc) []int {
 	bad := make(map[int64]string, len(rowErrs))
 	for _, re := range rowErrs {
 		bad[re.GetIndex()] = fmt.Sprintf("%s: %s", re.GetCode(), re.GetMessage())
@@ -180,7 +137,7 @@ func dropRejected(idx []int, rowErrs []*storagepb.RowError, rejected map[int]str
 	keep := make([]int, 0, len(idx))
 	for i, ix := range idx {
 		if msg, ok := bad[int64(i)]; ok {
-			rejected[ix] = msg
+			settle(ix, msg, nil)
 		} else {
 			keep = append(keep, ix)
 		}

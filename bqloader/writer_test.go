@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,15 +12,19 @@ import (
 	"cloud.google.com/go/bigquery/storage/managedwriter"
 	"cloud.google.com/go/civil"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/ztfbridge/ztfbridge/internal/stack"
 )
 
-// TestWriterFindsRefusedRows appends batches holding rows BigQuery refuses
-// (a night in year 5,000,000, beyond what a DATE holds) to the emulator:
-// exactly those rows come back refused, with a reason, and every other
-// row of the batch is written.
-func TestWriterFindsRefusedRows(t *testing.T) {
+// TestWriterRefusesOnlyNamedRows appends batches holding rows BigQuery
+// cannot take (a night in year 5,000,000, beyond what a DATE holds) to the
+// emulator, which fails such an append without naming the row, as real
+// BigQuery does while a new column propagates. Every other row of the
+// batch is written and settled while the bad ones are still being
+// retried; the bad ones are never refused, and are handed back (ctx's
+// error) only when the write is stopped.
+func TestWriterRefusesOnlyNamedRows(t *testing.T) {
 	ctx := context.Background()
 	bq, err := stack.StartBigQuery(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), stack.BigQueryOptions{})
 	if err != nil {
@@ -76,15 +81,11 @@ func TestWriterFindsRefusedRows(t *testing.T) {
 			defer stream.Close()
 			w := &writer{
 				stream:  stream,
-				healthy: func(ctx context.Context) bool { _, err := table.Metadata(ctx); return err == nil },
 				log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 				metrics: newMetrics(prometheus.NewRegistry()),
 				pause:   func(int) time.Duration { return 10 * time.Millisecond },
 				timeout: time.Minute,
 			}
-			// The evidence that BigQuery takes rows, when every row of the
-			// batch is refused: an earlier good append.
-			w.lastSuccess.Store(time.Now().Add(time.Hour).UnixNano())
 			isBad := map[int]bool{}
 			for _, b := range tt.bad {
 				isBad[b] = true
@@ -99,13 +100,38 @@ func TestWriterFindsRefusedRows(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rejected, err := w.write(ctx, rows)
-			if err != nil {
-				t.Fatal(err)
-			}
+			wctx, stop := context.WithCancel(ctx)
+			defer stop()
+			var mu sync.Mutex
+			written, handedBack := map[int]bool{}, map[int]bool{}
+			// Once every good row is in and the bad ones have failed as
+			// often as it takes to split them off, stop retrying them.
+			go func() {
+				for wctx.Err() == nil {
+					mu.Lock()
+					good := len(written)
+					mu.Unlock()
+					if good == tt.rows-len(tt.bad) && testutil.ToFloat64(w.metrics.writeErrors.WithLabelValues(errorUnnamed)) >= rowAttempts {
+						stop()
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}()
+			w.write(wctx, rows, func(i int, refused string, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case refused != "":
+					t.Errorf("row %d refused (%s) though BigQuery named no row", i, refused)
+				case err != nil:
+					handedBack[i] = true
+				default:
+					written[i] = true
+				}
+			})
 			for i := range rows {
-				if _, ok := rejected[i]; ok != isBad[i] {
-					t.Errorf("row %d: refused = %v, want %v (%q)", i, ok, isBad[i], rejected[i])
+				if written[i] == isBad[i] || handedBack[i] != isBad[i] {
+					t.Errorf("row %d: written %v, handed back %v; bad %v", i, written[i], handedBack[i], isBad[i])
 				}
 			}
 			it, err := c.Query("SELECT COUNT(*) FROM w." + table.TableID).Read(ctx)

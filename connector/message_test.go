@@ -112,3 +112,34 @@ func TestClassifyLimits(t *testing.T) {
 		})
 	}
 }
+
+// FuzzClassify feeds the connector's classify random bytes and mutated
+// real packets: it never panics, and whatever the message, the attributes
+// it would publish are ones Pub/Sub accepts and its fate has a reason.
+func FuzzClassify(f *testing.F) {
+	for _, b := range alerttest.Real(f, "") {
+		f.Add(b)
+	}
+	f.Add([]byte{})
+	f.Add([]byte("Obj\x01"))
+	dec := alert.NewDecoder()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := &sarama.ConsumerMessage{Topic: "ztf_20240715_programid1", Partition: 15, Offset: 1 << 40, Timestamp: time.UnixMilli(1), Value: data}
+		o := classify(m, dec, 1<<20, nil)
+		if err := message.ValidAttributes(o.msg.Attributes); err != nil {
+			t.Fatalf("fate %d: %v", o.fate, err)
+		}
+		switch o.fate {
+		case toAlerts:
+			if o.candid <= 0 || o.msg.Attributes[attr.ObjectID] == "" || !bytes.Equal(o.msg.Data, data) {
+				t.Fatalf("alert with candid %d, objectId %q", o.candid, o.msg.Attributes[attr.ObjectID])
+			}
+		case toDeadLetter:
+			if message.ReasonOf(o.msg.Attributes) != o.reason || o.reason == "" {
+				t.Fatalf("dead letter reason %q, attributes %v", o.reason, o.msg.Attributes)
+			}
+		default:
+			t.Fatalf("fate %d without --dedup-replay", o.fate)
+		}
+	})
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"strconv"
 	"sync"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/alert"
 	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/message"
 	"github.com/ztfbridge/ztfbridge/internal/night"
 )
 
@@ -34,16 +34,12 @@ const (
 	MetaRA        = "ra"               // candidate.ra, degrees
 	MetaDec       = "dec"              // candidate.dec, degrees
 	MetaMessageID = "pubsub.messageId" // Pub/Sub message id of the delivery that wrote the object
-	MetaReason    = attr.Error         // quarantine only: why the message is not stored as an alert
+	MetaReason    = attr.Error         // quarantine only: why the message is not stored as an alert (attr.Reason holds the reason alone)
 )
 
 // uploadChunkSize makes an alert (at most ~100 KB) one upload request while
 // keeping it in a buffer the client can resend on a transient error.
 const uploadChunkSize = 256 << 10
-
-// maxReasonLen keeps the quarantine reason well inside GCS's 8 KiB of
-// custom metadata.
-const maxReasonLen = 1024
 
 // ErrClosed is returned by Store after Close: the message is not stored and
 // Pub/Sub delivers it again later.
@@ -83,7 +79,7 @@ func (o Outcome) String() string {
 type Result struct {
 	Outcome Outcome
 	Object  string // name of the object written, or found already written
-	Reason  string // why the message was quarantined; empty otherwise
+	Reason  string // why the message was quarantined ("reason: detail", see internal/message); empty otherwise
 }
 
 // Counts are the outcomes of every Store call of an Archiver so far.
@@ -159,19 +155,22 @@ func (a *Archiver) Counts() Counts {
 // alert object or under the quarantine prefix, written now or by an earlier
 // delivery. An error means nothing is known to be stored (GCS failed, ctx
 // ended, or the Archiver is closed): the message must be delivered again.
+//
+// Whether m is an alert is the message contract's call (internal/message):
+// the function refuses exactly what the connector and the loader refuse.
 func (a *Archiver) Store(ctx context.Context, m Message) (Result, error) {
-	name, meta, reason := a.alertObject(m)
-	if reason != "" {
-		return a.quarantine(ctx, m, reason)
+	name, meta, refusal := a.alertObject(m)
+	if refusal != nil {
+		return a.quarantine(ctx, m, refusal)
 	}
 	return a.write(ctx, m, Result{Outcome: Stored, Object: name}, meta)
 }
 
-// quarantine keeps m under the quarantine prefix with reason in the
+// quarantine keeps m under the quarantine prefix with the refusal in the
 // object's metadata.
-func (a *Archiver) quarantine(ctx context.Context, m Message, reason string) (Result, error) {
-	name, meta := a.quarantineObject(m, reason)
-	return a.write(ctx, m, Result{Outcome: Quarantined, Object: name, Reason: reason}, meta)
+func (a *Archiver) quarantine(ctx context.Context, m Message, r *message.Refusal) (Result, error) {
+	name, meta := a.quarantineObject(m, r)
+	return a.write(ctx, m, Result{Outcome: Quarantined, Object: name, Reason: meta[MetaReason]}, meta)
 }
 
 // write creates res.Object from m's data unless it exists, counts and logs
@@ -199,53 +198,36 @@ func (a *Archiver) write(ctx context.Context, m Message, res Result, meta map[st
 	return res, nil
 }
 
-// alertObject returns the name and metadata of m's alert object, or the
-// reason why m is not an alert.
-func (a *Archiver) alertObject(m Message) (name string, meta map[string]string, reason string) {
-	kafka, err := attr.ParseKafka(m.Attributes)
-	if err != nil {
-		return "", nil, "bad Kafka attributes: " + err.Error()
+// alertObject returns the name and metadata of m's alert object, or why m
+// is not an alert. It reads only the ids of the packet, and names the
+// object from validated values only: the candid, and the night of a
+// kafka.topic attribute that is a night's topic, else of the packet.
+func (a *Archiver) alertObject(m Message) (name string, meta map[string]string, refusal *message.Refusal) {
+	al, refusal := message.Check(a.decoder, m.Data)
+	if refusal != nil {
+		return "", nil, refusal
 	}
-	alerts, err := a.decoder.Decode(m.Data)
-	if err != nil {
-		return "", nil, "not an alert packet: " + err.Error()
-	}
-	if len(alerts) != 1 {
-		return "", nil, fmt.Sprintf("packet holds %d alerts, want 1", len(alerts))
-	}
-	al := alerts[0]
-	topic := kafka.Topic
-	if topic == "" {
-		topic = al.Topic()
-	}
-	t, err := night.FromTopic(topic)
-	if err != nil {
-		t = al.Night
-	}
+	topic, t := al.NightTopic(m.Attributes)
 	meta = a.messageMetadata(m)
-	meta[attr.ObjectID] = al.ObjectID
-	meta[attr.Candid] = strconv.FormatInt(al.Candid, 10)
-	meta[attr.SchemaVsn] = al.SchemaVsn
-	meta[MetaRA] = strconv.FormatFloat(al.Candidate.RA, 'f', -1, 64)
-	meta[MetaDec] = strconv.FormatFloat(al.Candidate.Dec, 'f', -1, 64)
-	return prefixFields(t, topic).Replace(a.cfg.Prefix) + night.ObjectName(topic, al.Candid), meta, ""
+	al.SetAttributes(meta)
+	meta[MetaRA] = strconv.FormatFloat(al.RA, 'f', -1, 64)
+	meta[MetaDec] = strconv.FormatFloat(al.Dec, 'f', -1, 64)
+	return prefixFields(t, topic).Replace(a.cfg.Prefix) + night.ObjectName(topic, al.Candid), meta, nil
 }
 
 // quarantineObject returns the name and metadata under which m is kept
 // when it is not an alert. The name is derived from the bytes, so a
-// redelivery or a replay of the same message finds its earlier copy.
-func (a *Archiver) quarantineObject(m Message, reason string) (name string, meta map[string]string) {
+// redelivery or a replay of the same message finds its earlier copy; its
+// folder is the kafka.topic attribute when that is a legal Kafka topic
+// name, else no-topic.
+func (a *Archiver) quarantineObject(m Message, r *message.Refusal) (name string, meta map[string]string) {
 	folder := m.Attributes[attr.KafkaTopic]
-	if folder == "" {
+	if !message.IsKafkaTopic(folder) {
 		folder = "no-topic"
 	}
 	sum := sha256.Sum256(m.Data)
-	meta = a.messageMetadata(m)
-	maps.Copy(meta, m.Attributes)
-	if len(reason) > maxReasonLen {
-		reason = reason[:maxReasonLen]
-	}
-	meta[MetaReason] = reason
+	meta = r.Attributes(m.Attributes)
+	meta[MetaMessageID] = m.ID
 	return a.cfg.QuarantinePrefix + folder + "/" + hex.EncodeToString(sum[:]) + ".bin", meta
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/message"
 	"github.com/ztfbridge/ztfbridge/internal/night"
 	"github.com/ztfbridge/ztfbridge/internal/stack"
 	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
@@ -144,6 +145,7 @@ func TestStoreAndReplay(t *testing.T) {
 			"ra":               strconv.FormatFloat(p.Alert.Candidate.RA, 'f', -1, 64),
 			"dec":              strconv.FormatFloat(p.Alert.Candidate.Dec, 'f', -1, 64),
 			"schemavsn":        p.Alert.SchemaVsn,
+			"night":            testNight.Format(night.Layout),
 			"kafka.topic":      night.Topic(testNight),
 			"kafka.partition":  strconv.Itoa(i % 3),
 			"kafka.offset":     strconv.Itoa(i),
@@ -324,18 +326,16 @@ func TestQuarantine(t *testing.T) {
 		}
 	}
 	good, _ := synthetic(t, 1)
-	badAttrs := map[string]string{attr.KafkaTopic: "ztf_20240101_programid1", attr.KafkaOffset: "seven"}
 	tests := []struct {
 		name   string
 		data   []byte
 		attrs  map[string]string
 		reason string // substring of the recorded reason
 	}{
-		{"not Avro", []byte("hello, not an alert"), good[0].Attributes, "not an alert packet"},
-		{"empty", nil, nil, "not an alert packet"},
-		{"truncated packet", good[0].Data[:len(good[0].Data)/2], good[0].Attributes, "not an alert packet"},
+		{"not Avro", []byte("hello, not an alert"), good[0].Attributes, "undecodable"},
+		{"empty", nil, nil, "undecodable"},
+		{"truncated packet", good[0].Data[:len(good[0].Data)/2], good[0].Attributes, "undecodable"},
 		{"container of several alerts", multi, nil, "want 1"},
-		{"bad Kafka attributes", good[0].Data, badAttrs, "bad Kafka attributes"},
 	}
 	for kind, data := range broken {
 		tests = append(tests, struct {
@@ -343,7 +343,23 @@ func TestQuarantine(t *testing.T) {
 			data   []byte
 			attrs  map[string]string
 			reason string
-		}{"shared set " + kind, data, nil, "not an alert packet"})
+		}{"shared set " + kind, data, nil, "undecodable"})
+	}
+	g, err := synth.New(synth.Config{Night: testNight, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poison, err := g.Poison()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range poison {
+		tests = append(tests, struct {
+			name   string
+			data   []byte
+			attrs  map[string]string
+			reason string
+		}{p.Name, p.Data, good[0].Attributes, p.Reason + ": "})
 	}
 	a, c, _ := newArchiver(t, functions.DefaultConfig())
 	for i, tt := range tests {
@@ -362,6 +378,9 @@ func TestQuarantine(t *testing.T) {
 			}
 			if r := o.Metadata[attr.Error]; !strings.Contains(r, tt.reason) || r != res.Reason {
 				t.Errorf("recorded reason %q, want it to contain %q and equal %q", r, tt.reason, res.Reason)
+			}
+			if r := o.Metadata[attr.Reason]; !strings.HasPrefix(res.Reason, r+": ") || !slices.Contains(message.Reasons(), message.Reason(r)) {
+				t.Errorf("recorded reason code %q for %q", r, res.Reason)
 			}
 			if o.Metadata["pubsub.messageId"] != m.ID {
 				t.Errorf("message id %q, want %q", o.Metadata["pubsub.messageId"], m.ID)
@@ -430,5 +449,45 @@ func TestClose(t *testing.T) {
 	}
 	if _, err := a.Store(t.Context(), msgs[0]); !errors.Is(err, functions.ErrClosed) {
 		t.Errorf("Store after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestNamesFromValidatedValues delivers a good alert with attributes that
+// are not the connector's: the object is named from the packet's candid
+// and night, never from a raw attribute, and the quarantine folder of a bad
+// message is never a path a raw attribute chose.
+func TestNamesFromValidatedValues(t *testing.T) {
+	msgs, pkts := synthetic(t, 1)
+	want := night.ObjectName(night.Topic(testNight), pkts[0].Candid)
+	tests := []struct {
+		name   string
+		attrs  map[string]string
+		object string
+	}{
+		{"path in kafka.topic", map[string]string{attr.KafkaTopic: "../../etc/passwd"}, want},
+		{"night topic with a slash", map[string]string{attr.KafkaTopic: "ztf_2024/../_programid1"}, want},
+		{"another night's topic", map[string]string{attr.KafkaTopic: "ztf_20240102_programid1"}, night.ObjectName("ztf_20240102_programid1", pkts[0].Candid)},
+		{"malformed offset", map[string]string{attr.KafkaTopic: night.Topic(testNight), attr.KafkaOffset: "seven"}, want},
+		{"no attributes", nil, want},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, _, _ := newArchiver(t, functions.Config{Bucket: bucket, Prefix: "{topic}/", QuarantinePrefix: "quarantine/"})
+			res, err := a.Store(t.Context(), functions.Message{ID: strconv.Itoa(i), Data: msgs[0].Data, Attributes: tt.attrs})
+			if err != nil || res.Outcome != functions.Stored {
+				t.Fatalf("Store = %+v, %v", res, err)
+			}
+			topic, _, _ := strings.Cut(tt.object, "_"+strconv.FormatInt(pkts[0].Candid, 10))
+			if res.Object != topic+"/"+tt.object {
+				t.Errorf("object %q, want %q", res.Object, topic+"/"+tt.object)
+			}
+			q, err := a.Store(t.Context(), functions.Message{ID: "q" + strconv.Itoa(i), Data: []byte("junk"), Attributes: tt.attrs})
+			if err != nil || q.Outcome != functions.Quarantined {
+				t.Fatalf("Store(junk) = %+v, %v", q, err)
+			}
+			if dir := strings.TrimPrefix(q.Object, "quarantine/"); strings.Count(dir, "/") != 1 || strings.Contains(dir, "..") {
+				t.Errorf("quarantine object %q", q.Object)
+			}
+		})
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
+
+	"github.com/ztfbridge/ztfbridge/internal/message"
 )
 
 // messagePublished is the data of the CloudEvent
@@ -31,7 +33,7 @@ func (a *Archiver) ReceiveEvent(ctx context.Context, e cloudevents.Event) error 
 	m, err := messageOf(e)
 	if err != nil {
 		m = Message{ID: e.ID(), Data: e.Data(), PublishTime: e.Time()}
-		_, err = a.quarantine(ctx, m, err.Error())
+		_, err = a.quarantine(ctx, m, &message.Refusal{Reason: message.Undecodable, Detail: err.Error()})
 		return err
 	}
 	_, err = a.Store(ctx, m)

@@ -235,7 +235,7 @@ func TestPushFromEmulator(t *testing.T) {
 		}
 	}
 	for _, q := range objects(t, storage, "quarantine/") {
-		if !strings.Contains(q.Metadata["error"], "not an alert packet") {
+		if q.Metadata["reason"] != "undecodable" || !strings.HasPrefix(q.Metadata["error"], "undecodable: ") {
 			t.Errorf("quarantined %s with reason %q", q.Name, q.Metadata["error"])
 		}
 	}

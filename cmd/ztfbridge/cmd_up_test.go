@@ -19,10 +19,7 @@ import (
 // started is left running.
 func TestUpStopsEverythingOnCtrlC(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "ztfbridge")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := ztfbridgeBinary(t)
 	envFile := filepath.Join(dir, "stack.env")
 	up := exec.Command(bin, "up", "--env-file", envFile, "--kafka-port=0", "--pubsub-port=0",
 		"--gcs-port=0", "--gcs-https-port=0", "--bigquery-port=0", "--bigquery-grpc-port=0")

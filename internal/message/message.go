@@ -91,6 +91,27 @@ func (r *Refusal) SetAttributes(m map[string]string) {
 	m[attr.Error] = Truncate(r.Error(), MaxValueBytes)
 }
 
+// carried are the attributes of a message that its dead letter keeps:
+// where it came from in Kafka and the ids the contract set on it.
+var carried = []string{attr.KafkaTopic, attr.KafkaPartition, attr.KafkaOffset, attr.KafkaTimestamp,
+	attr.Candid, attr.ObjectID, attr.SchemaVsn, attr.Night}
+
+// Attributes returns the attributes of the dead letter of a message whose
+// attributes were orig: the Kafka coordinates and ids of orig, and r's.
+// Other attributes of orig are left out, so that the dead letter stays
+// within Pub/Sub's limits (and GCS's 8 KiB of object metadata) whatever
+// orig held.
+func (r *Refusal) Attributes(orig map[string]string) map[string]string {
+	m := make(map[string]string, len(carried)+2)
+	for _, k := range carried {
+		if v, ok := orig[k]; ok {
+			m[k] = Truncate(v, MaxValueBytes)
+		}
+	}
+	r.SetAttributes(m)
+	return m
+}
+
 // ReasonOf returns the reason of a dead letter from its attributes: the
 // attr.Reason attribute, or for a dead letter written before it existed,
 // the word before the first ':' of attr.Error. It returns "" for a message
@@ -154,6 +175,25 @@ func Check(dec *alert.Decoder, data []byte) (Alert, *Refusal) {
 	return Alert{Candid: s.Candid, ObjectID: s.ObjectID, SchemaVsn: s.SchemaVsn, Night: s.Night, RA: s.RA, Dec: s.Dec}, nil
 }
 
+// ValidAttributes reports why Pub/Sub would refuse m as a message's
+// attributes, or nil: more than MaxAttributes, an empty key or one longer
+// than MaxKeyBytes, a value longer than MaxValueBytes, or a key or value
+// that is not valid UTF-8.
+func ValidAttributes(m map[string]string) error {
+	if len(m) > MaxAttributes {
+		return fmt.Errorf("%d attributes, more than %d", len(m), MaxAttributes)
+	}
+	for k, v := range m {
+		switch {
+		case k == "" || len(k) > MaxKeyBytes || !utf8.ValidString(k):
+			return fmt.Errorf("attribute key %q: empty, longer than %d bytes or not UTF-8", k, MaxKeyBytes)
+		case len(v) > MaxValueBytes || !utf8.ValidString(v):
+			return fmt.Errorf("attribute %s: value of %d bytes longer than %d or not UTF-8", k, len(v), MaxValueBytes)
+		}
+	}
+	return nil
+}
+
 // fitsAttribute says why s cannot be an attribute value unchanged.
 func fitsAttribute(s string) error {
 	switch {
@@ -199,4 +239,21 @@ func Truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// IsKafkaTopic reports whether s is a legal Kafka topic name: 1 to 249 of
+// the characters a-z A-Z 0-9 . _ -, and neither "." nor "..". Such a name
+// is safe as one segment of an object name.
+func IsKafkaTopic(s string) bool {
+	if s == "" || len(s) > 249 || s == "." || s == ".." {
+		return false
+	}
+	for _, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }

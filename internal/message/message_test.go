@@ -4,8 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
-
+	
 	"github.com/ztfbridge/ztfbridge/internal/alert"
 	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/attr"
@@ -163,12 +162,31 @@ func FuzzCheck(f *testing.F) {
 // checkAttributes fails t unless Pub/Sub would take attrs.
 func checkAttributes(t *testing.T, attrs map[string]string) {
 	t.Helper()
-	if len(attrs) > message.MaxAttributes {
-		t.Errorf("%d attributes", len(attrs))
+	if err := message.ValidAttributes(attrs); err != nil {
+		t.Error(err)
 	}
-	for k, v := range attrs {
-		if len(k) > message.MaxKeyBytes || len(v) > message.MaxValueBytes || !utf8.ValidString(k) || !utf8.ValidString(v) {
-			t.Errorf("attribute %q (%d bytes) = %q (%d bytes) is not one Pub/Sub takes", k, len(k), v, len(v))
+}
+
+func TestValidAttributes(t *testing.T) {
+	many := map[string]string{}
+	for i := range 101 {
+		many[strings.Repeat("k", i+1)] = "v"
+	}
+	for _, tc := range []struct {
+		name  string
+		attrs map[string]string
+		ok    bool
+	}{
+		{"contract attributes", map[string]string{attr.Candid: "1", attr.ObjectID: "ZTF24aaaaaaa"}, true},
+		{"value at the limit", map[string]string{"k": strings.Repeat("v", 1024)}, true},
+		{"value over the limit", map[string]string{"k": strings.Repeat("v", 1025)}, false},
+		{"key over the limit", map[string]string{strings.Repeat("k", 257): "v"}, false},
+		{"empty key", map[string]string{"": "v"}, false},
+		{"invalid UTF-8 value", map[string]string{"k": "\xff"}, false},
+		{"101 attributes", many, false},
+	} {
+		if err := message.ValidAttributes(tc.attrs); (err == nil) != tc.ok {
+			t.Errorf("%s: ValidAttributes = %v, want ok=%v", tc.name, err, tc.ok)
 		}
 	}
 }

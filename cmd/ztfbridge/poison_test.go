@@ -1,0 +1,368 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/bigquery"
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"cloud.google.com/go/storage"
+	"github.com/IBM/sarama"
+	"google.golang.org/api/iterator"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
+	"github.com/ztfbridge/ztfbridge/internal/attr"
+	"github.com/ztfbridge/ztfbridge/internal/message"
+	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/simulate"
+	"github.com/ztfbridge/ztfbridge/internal/synth"
+)
+
+// TestPoisonThroughRealProcesses runs the pipeline as an operator does:
+// "ztfbridge up", then "connect", "serve-function" behind a push
+// subscription and "load", each its own process. Into one partition go
+// good alerts (synthetic, and the real packets of every version) with
+// every kind of bad message between them. Every good alert must reach GCS
+// and BigQuery once, every bad one the dead-letter topic with its reason,
+// and the group's committed offset the end of the partition.
+func TestPoisonThroughRealProcesses(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	tonight := time.Date(2024, 7, 16, 0, 0, 0, 0, time.UTC)
+	topic := night.Topic(tonight)
+	msgs, good, bad := poisonedNight(t, tonight)
+
+	bin := ztfbridgeBinary(t)
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "stack.env")
+	up := startProcess(t, bin, nil, "up", "--env-file", envFile, "--kafka-port=0", "--pubsub-port=0", "--gcs-port=0",
+		"--gcs-https-port=0", "--bigquery-port=0", "--bigquery-grpc-port=0", "--kafka-partitions=1", "--kafka-topics="+topic)
+	var exports string
+	waitUntil(t, ctx, "the stack's export lines", func() bool {
+		b, err := os.ReadFile(envFile)
+		exports = string(b)
+		return err == nil && strings.Contains(exports, "# With these exported")
+	})
+	var env []string
+	for _, name := range []string{"ZTFBRIDGE_BROKERS", "PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "ZTFBRIDGE_BIGQUERY_API",
+		"ZTFBRIDGE_BIGQUERY_STORAGE_API", "ZTFBRIDGE_PROJECT", "ZTFBRIDGE_PUBSUB_PROJECT", "PUBSUB_PROJECT_ID"} {
+		env = append(env, name+"="+exportValue(exports, name))
+	}
+	get := func(name string) string { return exportValue(exports, name) }
+	project := get("ZTFBRIDGE_PROJECT")
+
+	// The operator's subscriptions: a hold on the dead letters, and the
+	// function's push subscription.
+	psc, err := pubsub.NewClient(ctx, project, option.WithEndpoint(get("PUBSUB_EMULATOR_HOST")), option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer psc.Close()
+	fnPort := freePort(t)
+	function := startProcess(t, bin, env, "serve-function", "--bucket", "ztf-alerts", "--port", strconv.Itoa(fnPort))
+	waitUntil(t, ctx, "the function listening", func() bool { return listening(fmt.Sprintf("127.0.0.1:%d", fnPort)) })
+	topicName := func(id string) string { return "projects/" + project + "/topics/" + id }
+	for _, s := range []*pubsubpb.Subscription{
+		{Name: "projects/" + project + "/subscriptions/hold", Topic: topicName("ztf-alerts-deadletter")},
+		{Name: "projects/" + project + "/subscriptions/function", Topic: topicName("ztf-alerts"),
+			PushConfig: &pubsubpb.PushConfig{PushEndpoint: fmt.Sprintf("http://127.0.0.1:%d/%s", fnPort, topicName("ztf-alerts"))}},
+	} {
+		if _, err := psc.SubscriptionAdminClient.CreateSubscription(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loadMetrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	load := startProcess(t, bin, env, "load", "--metrics-addr", loadMetrics)
+	waitUntil(t, ctx, "the loader ready", func() bool { return listening(loadMetrics) })
+	connect := startProcess(t, bin, env, "connect", "--topic", topic, "--group", "poison", "--metrics-addr", "", "--commit-interval", "200ms")
+
+	brokers := strings.Split(get("ZTFBRIDGE_BROKERS"), ",")
+	if _, err := simulate.Run(ctx, simulate.Config{Brokers: brokers, Topic: topic}, simulate.Packets(msgs)); err != nil {
+		t.Fatal(err)
+	}
+
+	dead := &heldMessages{}
+	go func() {
+		_ = psc.Subscriber("hold").Receive(ctx, func(_ context.Context, m *pubsub.Message) {
+			dead.add(m.Attributes)
+			m.Ack()
+		})
+	}()
+	gcs, err := storage.NewClient(ctx, option.WithEndpoint(get("STORAGE_EMULATOR_HOST")+"/storage/v1/"), option.WithoutAuthentication())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gcs.Close()
+	bq, err := bigquery.NewClient(ctx, project, option.WithEndpoint(get("ZTFBRIDGE_BIGQUERY_API")), option.WithoutAuthentication())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bq.Close()
+
+	var stored, loaded []int64
+	waitUntil(t, ctx, "every alert stored and loaded, every bad message dead-lettered, the partition committed", func() bool {
+		stored, loaded = objectCandids(ctx, t, gcs, topic), rowCandids(ctx, t, bq, project)
+		return len(stored) >= len(good) && len(loaded) >= len(good) && dead.len() >= len(bad) &&
+			committed(t, brokers, "poison", topic) == int64(len(msgs))
+	})
+	t.Logf("%d messages in one partition: %d good alerts (%d distinct) in GCS and BigQuery, %d dead letters; committed to %d",
+		len(msgs), len(msgs)-len(bad), len(good), dead.len(), len(msgs))
+	if !slices.Equal(stored, good) {
+		t.Errorf("GCS holds %d alert objects, want the %d good candids once each", len(stored), len(good))
+	}
+	if !slices.Equal(loaded, good) {
+		t.Errorf("BigQuery's alerts view holds %d rows, want the %d good candids once each", len(loaded), len(good))
+	}
+	for offset, reason := range bad {
+		if got := dead.reasonAt(offset); got != reason {
+			t.Errorf("offset %d: dead letter reason %q, want %q", offset, got, reason)
+		}
+	}
+	if dead.len() != len(bad) {
+		t.Errorf("%d dead letters, want %d", dead.len(), len(bad))
+	}
+	for _, p := range []*exec.Cmd{connect, load, function, up} {
+		if err := p.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Wait(); err != nil {
+			t.Errorf("%s after SIGTERM: %v", p.Args[1], err)
+		}
+	}
+}
+
+// poisonedNight returns a night's messages in order: good alerts with
+// every kind of bad message between them, the good candids (sorted,
+// distinct) and the reason each bad message's offset must be refused for.
+func poisonedNight(t *testing.T, tonight time.Time) (msgs [][]byte, good []int64, bad map[int64]message.Reason) {
+	t.Helper()
+	g, err := synth.New(synth.Config{Night: tonight, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alerts [][]byte
+	for range 40 {
+		p, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		alerts = append(alerts, p.Data)
+		good = append(good, p.Candid)
+	}
+	poison, err := g.Poison()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type refused struct {
+		data   []byte
+		reason message.Reason
+	}
+	var bads []refused
+	for _, p := range poison {
+		bads = append(bads, refused{p.Data, message.Reason(p.Reason)})
+	}
+	for _, e := range alerttest.Manifest(t) {
+		switch {
+		case e.Broken():
+			bads = append(bads, refused{e.Read(t), message.Undecodable})
+		case e.Records == 1 && e.Candids[0] > 0 && len(e.ObjectIDs) > 0:
+			alerts = append(alerts, e.Read(t))
+			good = append(good, e.Candids[0])
+		}
+	}
+	bad = map[int64]message.Reason{}
+	for i, a := range alerts {
+		msgs = append(msgs, a)
+		if i < len(bads) {
+			bad[int64(len(msgs))] = bads[i].reason
+			msgs = append(msgs, bads[i].data)
+		}
+	}
+	slices.Sort(good)
+	return msgs, slices.Compact(good), bad
+}
+
+// heldMessages are the attributes of the dead letters received.
+type heldMessages struct {
+	mu    sync.Mutex
+	attrs []map[string]string
+}
+
+func (h *heldMessages) add(a map[string]string) { h.mu.Lock(); h.attrs = append(h.attrs, a); h.mu.Unlock() }
+func (h *heldMessages) len() int                { h.mu.Lock(); defer h.mu.Unlock(); return len(h.attrs) }
+
+// reasonAt returns the reason of the dead letter of Kafka offset o.
+func (h *heldMessages) reasonAt(o int64) message.Reason {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, a := range h.attrs {
+		if a[attr.KafkaOffset] == strconv.FormatInt(o, 10) {
+			return message.ReasonOf(a)
+		}
+	}
+	return ""
+}
+
+// objectCandids returns the candids of the alert objects of topic's
+// night, sorted.
+func objectCandids(ctx context.Context, t *testing.T, c *storage.Client, topic string) []int64 {
+	t.Helper()
+	var out []int64
+	it := c.Bucket("ztf-alerts").Objects(ctx, &storage.Query{Prefix: topic + "_"})
+	for {
+		o, err := it.Next()
+		if errors.Is(err, iterator.Done) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(o.Name, topic+"_"), ".avro"), 10, 64)
+		if err != nil {
+			t.Fatalf("object %s: %v", o.Name, err)
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// rowCandids returns the candids of the alerts view, sorted, a candid
+// twice if the view has it twice; nil before the loader made the view.
+func rowCandids(ctx context.Context, t *testing.T, c *bigquery.Client, project string) []int64 {
+	t.Helper()
+	it, err := c.Query("SELECT candid FROM `" + project + ".ztf.alerts` ORDER BY candid").Read(ctx)
+	if err != nil {
+		t.Logf("alerts view: %v", err)
+		return nil
+	}
+	var out []int64
+	for {
+		var row []bigquery.Value
+		err := it.Next(&row)
+		if errors.Is(err, iterator.Done) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, row[0].(int64))
+	}
+}
+
+// committed returns the group's committed offset of partition 0 of topic.
+func committed(t *testing.T, brokers []string, group, topic string) int64 {
+	t.Helper()
+	sc := sarama.NewConfig()
+	sc.Version = sarama.V2_8_0_0
+	admin, err := sarama.NewClusterAdmin(brokers, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	r, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: {0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := r.GetBlock(topic, 0); b != nil {
+		return b.Offset
+	}
+	return -1
+}
+
+// startProcess starts the ztfbridge binary with args and env added to the
+// test's environment, its logs in the test log; killed if still running
+// when the test ends.
+func startProcess(t *testing.T, bin string, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = testLog{t, args[0]}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd
+}
+
+// testLog writes a process's output to the test log.
+type testLog struct {
+	t    *testing.T
+	name string
+}
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Logf("%s: %s", l.name, strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+// waitUntil polls cond until it holds, failing the test when ctx ends.
+func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("gave up waiting for %s", what)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func listening(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
+}
+
+// binary is the ztfbridge command built once for the tests that run it
+// as a process (TestMain builds and removes it).
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ztfbridge-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "ztfbridge")
+	code := 1
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+	} else {
+		code = m.Run()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// ztfbridgeBinary returns the path of the built command.
+func ztfbridgeBinary(*testing.T) string { return binary }
