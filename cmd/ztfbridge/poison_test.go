@@ -205,8 +205,12 @@ type heldMessages struct {
 	attrs []map[string]string
 }
 
-func (h *heldMessages) add(a map[string]string) { h.mu.Lock(); h.attrs = append(h.attrs, a); h.mu.Unlock() }
-func (h *heldMessages) len() int                { h.mu.Lock(); defer h.mu.Unlock(); return len(h.attrs) }
+func (h *heldMessages) add(a map[string]string) {
+	h.mu.Lock()
+	h.attrs = append(h.attrs, a)
+	h.mu.Unlock()
+}
+func (h *heldMessages) len() int { h.mu.Lock(); defer h.mu.Unlock(); return len(h.attrs) }
 
 // reasonAt returns the reason of the dead letter of Kafka offset o.
 func (h *heldMessages) reasonAt(o int64) message.Reason {

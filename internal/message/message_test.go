@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-	
+
 	"github.com/ztfbridge/ztfbridge/internal/alert"
 	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/attr"
