@@ -88,7 +88,7 @@ func New(ctx context.Context, cfg Config) (_ *Connector, err error) {
 			return nil, fmt.Errorf("connector: pubsub topic %s: %w", name, err)
 		}
 	}
-	settings := cfg.PublishSettings()
+	settings := cfg.publishSettings()
 	c.alerts = c.pubsub.Publisher(cfg.PubSubTopic)
 	c.alerts.PublishSettings = settings
 	c.dead = c.pubsub.Publisher(cfg.DeadLetterTopic)
@@ -110,13 +110,13 @@ func New(ctx context.Context, cfg Config) (_ *Connector, err error) {
 	return c, nil
 }
 
-// PublishSettings are the Pub/Sub publisher settings of c: batches of
+// publishSettings are the Pub/Sub publisher settings of c: batches of
 // PublishBatchCount messages or PublishBatchBytes bytes, and flow control
 // that makes Publish wait (and so the reading of Kafka) while
 // MaxOutstandingMessages or MaxOutstandingBytes are unacknowledged. That
 // bound, plus BatchSize messages buffered per partition and FetchBytes per
 // partition fetch, is the connector's memory at any backlog.
-func (c *Config) PublishSettings() pubsub.PublishSettings {
+func (c *Config) publishSettings() pubsub.PublishSettings {
 	s := pubsub.DefaultPublishSettings
 	s.CountThreshold = c.PublishBatchCount
 	s.ByteThreshold = c.PublishBatchBytes

@@ -269,7 +269,7 @@ func RunRawStore(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	}
 	err = parallel(len(objects), *workers, func(i int) error {
 		o := objects[i]
-		w := b.Object(*prefix+o.Name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
+		w := b.Object(*prefix + o.Name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
 		w.ContentType = functions.ContentType
 		w.Metadata = o.Metadata
 		w.ChunkSize = 256 << 10

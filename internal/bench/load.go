@@ -29,8 +29,8 @@ import (
 
 // Pass names of the load bench.
 const (
-	PassRawLoad     = "raw: decode + managedwriter appends"
-	PassLoader      = "loader (new alerts)"
+	PassRawLoad      = "raw: decode + managedwriter appends"
+	PassLoader       = "loader (new alerts)"
 	PassLoaderReplay = "loader replay (all duplicates)"
 )
 
@@ -79,7 +79,7 @@ func Load(ctx context.Context, opts Options) (*Report, error) {
 	cfg := bqloader.DefaultConfig()
 	rep := &Report{
 		Figures: map[string]float64{FigureRowBytes: rowBytes},
-		Bench: "load",
+		Bench:   "load",
 		Setup: fmt.Sprintf("%d synthetic alerts (%.0f KB mean), batches of %d rows, %d appends in flight; Pub/Sub and BigQuery emulators; %d rounds",
 			opts.Alerts, float64(size)/float64(opts.Alerts)/1e3, cfg.BatchRows, cfg.WritesInFlight, opts.Rounds),
 		Ratios: []Ratio{{Component: PassLoader, Raw: []string{PassRawLoad}, Target: 1.3}},
