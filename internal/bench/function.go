@@ -30,7 +30,7 @@ import (
 // Pass names of the function bench.
 const (
 	PassRawStore       = "raw: storage client writes"
-	PassFunction       = "function (push requests)"
+	PassFunction       = "function (Eventarc CloudEvents)"
 	PassFunctionReplay = "function replay (all duplicates, 412)"
 )
 
@@ -47,9 +47,12 @@ type object struct {
 // process. The raw client ("ztfbridge-dev raw store") writes each alert's
 // object as the function does (name, write-once precondition, content
 // type, metadata) with opts.Workers goroutines; the function is sent the
-// Pub/Sub push requests of the same alerts by opts.Workers goroutines
-// here, and then the same requests again, all duplicates (the 10am
-// replay): each is answered once GCS refused the write with 412.
+// same alerts as Eventarc delivers them to the deployed function (binary
+// CloudEvents of type messagePublished) by opts.Workers goroutines here,
+// and then the same events again, all duplicates (the 10am replay): each
+// is answered once GCS refused the write with 412. (A Pub/Sub push
+// request, which only the local emulator sends, costs the function a
+// conversion to that CloudEvent on top.)
 func Function(ctx context.Context, opts Options) (*Report, error) {
 	opts = opts.withDefaults(2000)
 	dir, err := os.MkdirTemp("", "ztfbridge-bench-function-")
@@ -64,7 +67,7 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 	defer gcs.Close()
 
 	opts.Log.Info("generating alerts", "alerts", opts.Alerts)
-	objects, pushes, size, err := pushRequests(opts)
+	objects, events, size, err := events(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +77,7 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 	}
 	rep := &Report{
 		Bench: "function",
-		Setup: fmt.Sprintf("%d synthetic alerts (%.0f KB mean), %d concurrent writers or push requests, fake-gcs-server; %d rounds",
+		Setup: fmt.Sprintf("%d synthetic alerts (%.0f KB mean), %d concurrent writers or requests, fake-gcs-server; %d rounds",
 			opts.Alerts, float64(size)/float64(opts.Alerts)/1e3, opts.Workers, opts.Rounds),
 		Ratios: []Ratio{{Component: PassFunction, Raw: []string{PassRawStore}, Target: 1.2}},
 	}
@@ -100,7 +103,7 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 		if err != nil {
 			return rep, err
 		}
-		err = measureFunction(ctx, rep, p, "http://"+addr, pushes, opts.Workers, size)
+		err = measureFunction(ctx, rep, p, "http://"+addr, events, opts.Workers, size)
 		if stopErr := p.stop(); err == nil {
 			err = stopErr
 		}
@@ -111,9 +114,9 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 	return rep, nil
 }
 
-// measureFunction sends the pushes to the function at url twice: new
+// measureFunction sends the events to the function at url twice: new
 // alerts, then all duplicates.
-func measureFunction(ctx context.Context, rep *Report, p *proc, url string, pushes [][]byte, workers int, size int64) error {
+func measureFunction(ctx context.Context, rep *Report, p *proc, url string, events []event, workers int, size int64) error {
 	if err := p.waitUntil(ctx, func() (bool, error) {
 		c, err := net.Dial("tcp", url[len("http://"):])
 		if err == nil {
@@ -130,10 +133,10 @@ func measureFunction(ctx context.Context, rep *Report, p *proc, url string, push
 		if err != nil {
 			return err
 		}
-		if err := parallel(len(pushes), workers, func(i int) error { return push(ctx, client, url, pushes[i]) }); err != nil {
+		if err := parallel(len(events), workers, func(i int) error { return deliver(ctx, client, url, events[i]) }); err != nil {
 			return p.failure(err)
 		}
-		sample, err := s.end(len(pushes), size)
+		sample, err := s.end(len(events), size)
 		if err != nil {
 			return err
 		}
@@ -142,16 +145,22 @@ func measureFunction(ctx context.Context, rep *Report, p *proc, url string, push
 	return nil
 }
 
-// pushRequests returns the objects the function writes for opts.Alerts
-// synthetic alerts, the bodies of the Pub/Sub push requests that carry
-// them as the connector publishes them, and their bytes.
-func pushRequests(opts Options) ([]object, [][]byte, int64, error) {
+// event is a messagePublished CloudEvent: its id and JSON data.
+type event struct {
+	id   string
+	data []byte
+}
+
+// events returns the objects the function writes for opts.Alerts
+// synthetic alerts, the CloudEvents that carry them as the connector
+// publishes them, and their bytes.
+func events(opts Options) ([]object, []event, int64, error) {
 	packets, err := synth.Generate(synth.Config{Night: opts.Night, Seed: opts.Seed}, opts.Alerts)
 	if err != nil {
 		return nil, nil, 0, err
 	}
 	objects := make([]object, len(packets))
-	pushes := make([][]byte, len(packets))
+	events := make([]event, len(packets))
 	var size int64
 	for i, p := range packets {
 		id := strconv.Itoa(i)
@@ -166,7 +175,8 @@ func pushRequests(opts Options) ([]object, [][]byte, int64, error) {
 		meta[functions.MetaDec] = strconv.FormatFloat(p.Alert.Candidate.Dec, 'f', -1, 64)
 		meta[functions.MetaMessageID] = id
 		objects[i] = object{Name: a[attr.KafkaTopic] + "_" + a[attr.Candid] + ".avro", Data: p.Data, Metadata: meta}
-		if pushes[i], err = json.Marshal(map[string]any{
+		events[i].id = id
+		if events[i].data, err = json.Marshal(map[string]any{
 			"subscription": "projects/" + stack.DefaultProject + "/subscriptions/bench",
 			"message":      map[string]any{"data": p.Data, "attributes": a, "messageId": id},
 		}); err != nil {
@@ -174,16 +184,21 @@ func pushRequests(opts Options) ([]object, [][]byte, int64, error) {
 		}
 		size += int64(len(p.Data))
 	}
-	return objects, pushes, size, nil
+	return objects, events, size, nil
 }
 
-// push POSTs one push request to the function and checks it is acknowledged.
-func push(ctx context.Context, client *http.Client, url string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/projects/"+stack.DefaultProject+"/topics/ztf-alerts", bytes.NewReader(body))
+// deliver POSTs one event to the function in binary content mode, as
+// Eventarc does, and checks it is acknowledged.
+func deliver(ctx context.Context, client *http.Client, url string, e event) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(e.data))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Ce-Specversion", "1.0")
+	req.Header.Set("Ce-Id", e.id)
+	req.Header.Set("Ce-Type", "google.cloud.pubsub.topic.v1.messagePublished")
+	req.Header.Set("Ce-Source", "//pubsub.googleapis.com/projects/"+stack.DefaultProject+"/topics/ztf-alerts")
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
