@@ -304,7 +304,7 @@ func RunRawConnect(ctx context.Context, args []string, stdin io.Reader, stdout i
 			}
 		}
 	}()
-	h := pipe{pub: pub, results: results}
+	h := pipe{ctx: ctx, pub: pub, results: results}
 	var wg sync.WaitGroup
 	for _, g := range groups {
 		wg.Go(func() {
@@ -327,7 +327,10 @@ func RunRawConnect(ctx context.Context, args []string, stdin io.Reader, stdout i
 }
 
 // pipe is a consumer-group handler that publishes each message's bytes.
+// It publishes with the run's ctx, not the session's, which a rebalance
+// ends (a member joining) while publishes are in flight.
 type pipe struct {
+	ctx     context.Context
 	pub     *pubsub.Publisher
 	results chan<- *pubsub.PublishResult
 }
@@ -337,7 +340,7 @@ func (pipe) Cleanup(sarama.ConsumerGroupSession) error { return nil }
 func (p pipe) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	for m := range claim.Messages() {
 		select {
-		case p.results <- p.pub.Publish(sess.Context(), &pubsub.Message{Data: m.Value}):
+		case p.results <- p.pub.Publish(p.ctx, &pubsub.Message{Data: m.Value}):
 		case <-sess.Context().Done():
 			return nil
 		}
