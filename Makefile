@@ -28,6 +28,10 @@ build: build/ztfbridge
 build/ztfbridge: $(shell find . -name '*.go' -not -path './tools/*') go.mod go.sum
 	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./cmd/ztfbridge
 
+# The development binary (bench), never deployed.
+build/ztfbridge-dev: $(shell find . -name '*.go' -not -path './tools/*') go.mod go.sum
+	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./cmd/ztfbridge-dev
+
 ## demo: one night of alerts plus its 10am replay through the whole local pipeline.
 demo: build $(BQ_EMULATOR)
 	./build/ztfbridge demo $(DEMO_FLAGS)
@@ -55,10 +59,10 @@ function-zip: build/function-source.zip
 build/function-source.zip: $(shell find functions internal -name '*.go') go.mod go.sum scripts/build-function-zip.sh
 	./scripts/build-function-zip.sh $@
 
-bench: build $(BQ_EMULATOR)
-	./build/ztfbridge bench connect
-	./build/ztfbridge bench function
-	./build/ztfbridge bench load
+## bench: own CPU per alert of each component next to its raw client, and a night's cost.
+BENCH_FLAGS ?=
+bench: build build/ztfbridge-dev $(BQ_EMULATOR)
+	./build/ztfbridge-dev bench --ztfbridge build/ztfbridge $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./internal/alert/
 
 # Minimizing a new input of 80 KB byte by byte stalls the fuzzer for minutes

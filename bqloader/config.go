@@ -171,11 +171,11 @@ func (c *Config) bigQueryOptions() []option.ClientOption {
 	return append(opts, c.BigQueryOptions...)
 }
 
-// StorageWriteClientOptions are the options of the Storage Write API
+// storageWriteClientOptions are the options of the Storage Write API
 // client (managedwriter.NewClient) that c implies. Multiplexing makes
 // every append name its stream: the emulator sends an append that does
 // not to any stream it knows, of any table.
-func (c *Config) StorageWriteClientOptions() []option.ClientOption {
+func (c *Config) storageWriteClientOptions() []option.ClientOption {
 	opts := []option.ClientOption{managedwriter.WithMultiplexing()}
 	if c.StorageWriteAPI != "" {
 		opts = append(opts, option.WithEndpoint(c.StorageWriteAPI), option.WithoutAuthentication(),

@@ -152,8 +152,8 @@
 // holds at most --max-outstanding-messages messages and
 // --max-outstanding-bytes bytes, plus the candid set; keep
 // --max-outstanding-messages at least --batch-rows times
-// --writes-in-flight so batches fill. "ztfbridge bench load" prints the
-// loader's rate next to the managedwriter client's alone on the emulators.
+// --writes-in-flight so batches fill. "ztfbridge-dev bench load" prints the
+// loader's own CPU per alert next to the managedwriter client's alone.
 //
 // # Metrics
 //
@@ -171,7 +171,7 @@
 //
 //   - an append that does not name its stream goes to any stream of any
 //     table: the client multiplexes, which names the stream on every append
-//     (StorageWriteClientOptions);
+//     (see Config.storageWriteClientOptions);
 //   - CREATE OR REPLACE VIEW fails on an existing view: EnsureTables keeps
 //     the view then (BigQuery replaces it);
 //   - a schema update changes the table's metadata but not its storage:

@@ -104,7 +104,7 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	if l.encoder, err = NewRowEncoder(schema); err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
 	}
-	if l.storage, err = managedwriter.NewClient(ctx, cfg.Project, cfg.StorageWriteClientOptions()...); err != nil {
+	if l.storage, err = managedwriter.NewClient(ctx, cfg.Project, cfg.storageWriteClientOptions()...); err != nil {
 		return nil, fmt.Errorf("bqloader: storage write api: %w", err)
 	}
 	stream, err := l.storage.NewManagedStream(ctx,

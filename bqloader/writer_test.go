@@ -48,7 +48,7 @@ func TestWriterRefusesOnlyNamedRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{Project: bq.Project, StorageWriteAPI: bq.GRPCAddr}
-	client, err := managedwriter.NewClient(ctx, bq.Project, cfg.StorageWriteClientOptions()...)
+	client, err := managedwriter.NewClient(ctx, bq.Project, cfg.storageWriteClientOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg Config) (_ *Connector, err error) {
 			return nil, fmt.Errorf("connector: pubsub topic %s: %w", name, err)
 		}
 	}
-	settings := cfg.PublishSettings()
+	settings := cfg.publishSettings()
 	alone := settings
 	alone.CountThreshold = 1
 	c.alerts, c.alertsAlone = c.pubsub.Publisher(cfg.PubSubTopic), c.pubsub.Publisher(cfg.PubSubTopic)
@@ -118,13 +118,14 @@ func New(ctx context.Context, cfg Config) (_ *Connector, err error) {
 	return c, nil
 }
 
-// PublishSettings are the Pub/Sub publisher settings of c: batches of
+// publishSettings are the Pub/Sub publisher settings of c: batches of
 // PublishBatchCount messages or PublishBatchBytes bytes, and flow control
 // that makes Publish wait (and so the reading of Kafka) while
-// MaxOutstandingMessages or MaxOutstandingBytes are unacknowledged. That
-// bound, plus BatchSize messages buffered per partition and FetchBytes per
-// partition fetch, is the connector's memory at any backlog.
-func (c *Config) PublishSettings() pubsub.PublishSettings {
+// MaxOutstandingMessages or MaxOutstandingBytes are unacknowledged. The
+// connector's memory at any backlog is bounded by MaxHeldBytes, plus
+// sarama's BatchSize messages buffered and one FetchBytes fetch per
+// partition.
+func (c *Config) publishSettings() pubsub.PublishSettings {
 	s := pubsub.DefaultPublishSettings
 	s.CountThreshold = c.PublishBatchCount
 	s.ByteThreshold = c.PublishBatchBytes

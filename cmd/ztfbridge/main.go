@@ -44,7 +44,6 @@ func commands() []command {
 		{"backfill", "re-ingest a past night's topic without duplicating what is stored", runBackfill},
 		{"demo", "run the whole pipeline on a local stack and check a night end to end", runDemo},
 		{"up", "start the local stack and print its environment until Ctrl-C", runUp},
-		{"bench", "measure a component against its raw client on the local stack", runBench},
 		{"schema", "print the BigQuery table schema of alerts as JSON", runSchema},
 	}
 }

@@ -1,0 +1,273 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Binaries are the programs the bench runs as measured processes.
+type Binaries struct {
+	// Ztfbridge is the deployed binary: its connect, serve-function and
+	// load commands are the components measured.
+	Ztfbridge string
+	// Dev is the development binary whose hidden "raw" command runs the
+	// raw clients (normally the running ztfbridge-dev itself).
+	Dev string
+}
+
+// proc is a measured child process. Its stderr goes to a log file whose
+// tail errors quote.
+type proc struct {
+	name    string
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	stdout  *bufio.Scanner
+	logPath string
+	exited  chan struct{} // closed when the process has exited
+	err     error         // its exit status, once exited is closed
+}
+
+// startProc starts bin with args and env in addition to this process's
+// environment, logging into dir/name.log.
+func startProc(dir, name, bin string, args, env []string) (*proc, error) {
+	logPath := filepath.Join(dir, name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer logFile.Close() // the child has its own descriptor
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = logFile
+	// The kernel kills the child if the bench dies without stopping it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	p := &proc{name: name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	if p.stdin, err = cmd.StdinPipe(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	p.stdout = bufio.NewScanner(out)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: start %s: %w", name, bin, err)
+	}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// cpu returns the CPU time (user + system, all threads) the process has
+// used so far, from /proc/PID/stat, in clock ticks of 10 ms.
+func (p *proc) cpu() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("%s: own CPU: %w", p.name, err)
+	}
+	// Fields after the command name: [0] state ... [11] utime, [12] stime.
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("%s: own CPU: short /proc/PID/stat %q", p.name, s)
+	}
+	var total int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: own CPU: %w", p.name, err)
+		}
+		total += n
+	}
+	const clockTick = 10 * time.Millisecond // USER_HZ, 100 on Linux
+	return time.Duration(total) * clockTick, nil
+}
+
+// span is the start of a measured stretch of a process's work.
+type span struct {
+	p     *proc
+	start time.Time
+	cpu   time.Duration
+}
+
+func (p *proc) begin() (span, error) {
+	c, err := p.cpu()
+	return span{p: p, start: time.Now(), cpu: c}, err
+}
+
+// end returns the sample of the work since begin.
+func (s span) end(alerts int, bytes int64) (Sample, error) {
+	c, err := s.p.cpu()
+	return Sample{Alerts: alerts, Bytes: bytes, Elapsed: time.Since(s.start), CPU: c - s.cpu}, err
+}
+
+// line waits for the child's next line on stdout.
+func (p *proc) line() (string, error) {
+	if p.stdout.Scan() {
+		return p.stdout.Text(), nil
+	}
+	<-p.exited
+	return "", p.failure(fmt.Errorf("exited (%v)", p.err))
+}
+
+// stop ends the process: SIGTERM (a component drains and exits), or for
+// a raw child the end of its stdin; SIGKILL after a minute. A non-zero
+// exit is an error.
+func (p *proc) stop() error {
+	_ = p.stdin.Close()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(time.Minute):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+	if p.err != nil {
+		return p.failure(p.err)
+	}
+	return nil
+}
+
+// failure wraps err with the tail of the process's log.
+func (p *proc) failure(err error) error {
+	b, _ := os.ReadFile(p.logPath)
+	if len(b) > 3000 {
+		b = b[len(b)-3000:]
+	}
+	return fmt.Errorf("%s: %w; its log (%s):\n%s", p.name, err, p.logPath, bytes.TrimSpace(b))
+}
+
+// waitUntil calls cond every 20 ms until it is true, the process exits or
+// ctx ends.
+func (p *proc) waitUntil(ctx context.Context, cond func() (bool, error)) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, err := cond()
+		if err != nil {
+			return p.failure(err)
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return p.failure(ctx.Err())
+		case <-p.exited:
+			return p.failure(fmt.Errorf("exited early (%v)", p.err))
+		case <-tick.C:
+		}
+	}
+}
+
+// runRaw runs one pass of a raw child: it starts the child, waits for it
+// to be ready (its input loaded, its clients connected), measures from
+// the go it is sent to the done it answers, and stops it.
+func runRaw(ctx context.Context, dir string, bins Binaries, name string, args, env []string, alerts int, bytes int64) (Sample, error) {
+	p, err := startProc(dir, name, bins.Dev, append([]string{"raw"}, args...), env)
+	if err != nil {
+		return Sample{}, err
+	}
+	defer p.stop()
+	stopOnCancel := context.AfterFunc(ctx, func() { _ = p.cmd.Process.Kill() })
+	defer stopOnCancel()
+	if l, err := p.line(); err != nil || l != "ready" {
+		return Sample{}, errors.Join(err, p.failure(fmt.Errorf("said %q, want ready", l)))
+	}
+	s, err := p.begin()
+	if err != nil {
+		return Sample{}, err
+	}
+	if _, err := io.WriteString(p.stdin, "go\n"); err != nil {
+		return Sample{}, p.failure(err)
+	}
+	if l, err := p.line(); err != nil || l != "done" {
+		return Sample{}, errors.Join(err, p.failure(fmt.Errorf("said %q, want done", l)))
+	}
+	sample, err := s.end(alerts, bytes)
+	if err != nil {
+		return Sample{}, err
+	}
+	return sample, p.stop()
+}
+
+// handshake is the raw child's side of runRaw: it says ready, waits for
+// go, and returns the function that says done and waits for the end of
+// stdin before the process exits (so that its CPU can still be read).
+func handshake(in io.Reader, out io.Writer) (done func() error, err error) {
+	r := bufio.NewScanner(in)
+	if _, err := io.WriteString(out, "ready\n"); err != nil {
+		return nil, err
+	}
+	if !r.Scan() || r.Text() != "go" {
+		return nil, fmt.Errorf("raw: no go on stdin: %v", r.Err())
+	}
+	return func() error {
+		if _, err := io.WriteString(out, "done\n"); err != nil {
+			return err
+		}
+		for r.Scan() {
+		}
+		return r.Err()
+	}, nil
+}
+
+// slug turns a pass name into a file name.
+func slug(name string) string {
+	return strings.Trim(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(name)), "-")
+}
+
+// freeAddr returns a free loopback host:port.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// counter reads the value of an unlabelled counter from the Prometheus
+// text exposition at url; a counter not yet exposed reads 0.
+func counter(ctx context.Context, url, name string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, sc.Err()
+}
