@@ -11,7 +11,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 # The BigQuery emulator is a separate module (tools/bqemulator) so its large
 # dependency tree stays out of ztfbridge's. Built once, reused from the cache.
-# The name is internal/stack's bigQueryEmulatorBuild, so that "go test" run
+# The name is internal/dev/stack's bigQueryEmulatorBuild, so that "go test" run
 # without make finds the same binary.
 BQ_EMULATOR := $(shell $(GO) env GOCACHE)/ztfbridge/bqemulator-v0.8.1-memdb
 export ZTFBRIDGE_BQ_EMULATOR := $(BQ_EMULATOR)
@@ -63,12 +63,12 @@ build/function-source.zip: $(shell find functions internal -name '*.go') go.mod 
 BENCH_FLAGS ?=
 bench: build build/ztfbridge-dev $(BQ_EMULATOR)
 	./build/ztfbridge-dev bench --ztfbridge build/ztfbridge $(BENCH_FLAGS)
-	$(GO) test -run '^$$' -bench . -benchtime 2000x ./internal/alert/
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./internal/core/alert/
 
 # Minimizing a new input of 80 KB byte by byte stalls the fuzzer for minutes
 # (0 execs/s); -fuzzminimizetime bounds it.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 5m -fuzzminimizetime 1s ./internal/alert/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 5m -fuzzminimizetime 1s ./internal/core/alert/
 
 tools: $(STATICCHECK) $(BQ_EMULATOR)
 

@@ -11,8 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
-	"github.com/ztfbridge/ztfbridge/internal/stack"
-	"github.com/ztfbridge/ztfbridge/internal/synth"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // A loader on the local emulators loads a night of three alerts and its

@@ -19,11 +19,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/ztfbridge/ztfbridge/internal/alert"
-	"github.com/ztfbridge/ztfbridge/internal/attr"
-	"github.com/ztfbridge/ztfbridge/internal/bqrow"
-	"github.com/ztfbridge/ztfbridge/internal/message"
-	"github.com/ztfbridge/ztfbridge/internal/metrics"
+	"github.com/ztfbridge/ztfbridge/internal/core/alert"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/metrics"
 )
 
 // Loader streams the alerts of one Pub/Sub subscription into BigQuery.
@@ -202,7 +202,7 @@ func (l *Loader) Run(ctx context.Context) error {
 // bounds what the loader holds: backpressure, not growth.
 //
 // It reads only the packet's ids first (the message contract,
-// internal/message): a message the contract refuses is dead-lettered for
+// internal/core/message): a message the contract refuses is dead-lettered for
 // the same reason the connector and the function refuse it, and a candid
 // already written (the replay) is acked without decoding the rest.
 func (l *Loader) handle(ctx context.Context, m *pubsub.Message) {

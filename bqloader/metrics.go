@@ -3,7 +3,7 @@ package bqloader
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ztfbridge/ztfbridge/internal/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/message"
 )
 
 // Kinds of write errors, the values of the kind label of

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/ztfbridge/ztfbridge/internal/stack"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 )
 
 // TestWriterRefusesOnlyNamedRows appends batches holding rows BigQuery

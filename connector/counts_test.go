@@ -8,9 +8,9 @@ import (
 	"cloud.google.com/go/storage"
 
 	"github.com/ztfbridge/ztfbridge/connector"
-	"github.com/ztfbridge/ztfbridge/internal/night"
-	"github.com/ztfbridge/ztfbridge/internal/simulate"
-	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
 // TestReplayDedupAndCounts produces a night and its 10am replay. With

@@ -13,11 +13,11 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 
 	"github.com/ztfbridge/ztfbridge/connector"
-	"github.com/ztfbridge/ztfbridge/internal/attr"
-	"github.com/ztfbridge/ztfbridge/internal/night"
-	"github.com/ztfbridge/ztfbridge/internal/simulate"
-	"github.com/ztfbridge/ztfbridge/internal/stack"
-	"github.com/ztfbridge/ztfbridge/internal/synth"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // Example bridges three alerts of a night from a local Kafka to a local

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ztfbridge/ztfbridge/internal/night"
-	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
 // buildZtfbridge builds the ztfbridge command into a temporary folder.

@@ -7,8 +7,8 @@ import (
 
 	"google.golang.org/api/option"
 
-	"github.com/ztfbridge/ztfbridge/internal/night"
-	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
 // TestHeldBytesBounded cuts Pub/Sub off under a connector reading 16

@@ -6,10 +6,10 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"github.com/IBM/sarama"
 
-	"github.com/ztfbridge/ztfbridge/internal/alert"
-	"github.com/ztfbridge/ztfbridge/internal/attr"
-	"github.com/ztfbridge/ztfbridge/internal/message"
-	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/core/alert"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // fate is what becomes of one Kafka message.
@@ -44,7 +44,7 @@ type outgoing struct {
 }
 
 // classify reads the attributes of m from its packet and decides its fate
-// by the message contract (internal/message). The data of a message bound
+// by the message contract (internal/core/message). The data of a message bound
 // for the alert topic is m.Value itself.
 func classify(m *sarama.ConsumerMessage, dec *alert.Decoder, maxBytes int, replay *replaySet) *outgoing {
 	o := &outgoing{topic: m.Topic, partition: m.Partition, offset: m.Offset, timestamp: m.Timestamp,

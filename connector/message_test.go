@@ -11,10 +11,10 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/ztfbridge/ztfbridge/internal/alert"
-	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
-	"github.com/ztfbridge/ztfbridge/internal/attr"
-	"github.com/ztfbridge/ztfbridge/internal/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/alert"
+	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/message"
 )
 
 // TestClassify runs every shared ZTF packet through classify: real

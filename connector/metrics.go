@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ztfbridge/ztfbridge/internal/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/message"
 )
 
 // The kind label of ztfbridge_connector_kafka_errors_total.

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ztfbridge/ztfbridge/connector"
-	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // TestPublishFailuresAreRetried takes the alert topic away while the

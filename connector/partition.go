@@ -11,8 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/ztfbridge/ztfbridge/internal/attr"
-	"github.com/ztfbridge/ztfbridge/internal/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/message"
 )
 
 // handler is the sarama.ConsumerGroupHandler of every member. Sarama runs

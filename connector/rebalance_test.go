@@ -7,8 +7,8 @@ import (
 	"github.com/IBM/sarama"
 	"google.golang.org/api/option"
 
-	"github.com/ztfbridge/ztfbridge/internal/night"
-	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
 // TestRebalanceDrainsAndCommits starts a second connector of the same

@@ -11,12 +11,12 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ztfbridge/ztfbridge/internal/alert"
-	"github.com/ztfbridge/ztfbridge/internal/attr"
-	"github.com/ztfbridge/ztfbridge/internal/message"
-	"github.com/ztfbridge/ztfbridge/internal/stack"
-	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
-	"github.com/ztfbridge/ztfbridge/internal/synth"
+	"github.com/ztfbridge/ztfbridge/internal/core/alert"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // TestRefusedMessageAlone publishes one batch in which one message has an

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/connector"
-	"github.com/ztfbridge/ztfbridge/internal/attr"
-	"github.com/ztfbridge/ztfbridge/internal/night"
-	"github.com/ztfbridge/ztfbridge/internal/synth"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // receivedFrom counts the deliveries whose kafka.topic is topic.

@@ -17,10 +17,10 @@ import (
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
 
-	"github.com/ztfbridge/ztfbridge/internal/alert"
-	"github.com/ztfbridge/ztfbridge/internal/attr"
-	"github.com/ztfbridge/ztfbridge/internal/message"
-	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/core/alert"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // ContentType is the content type of every alert object. Avro has no
@@ -49,7 +49,7 @@ var ErrClosed = errors.New("functions: archiver closed")
 type Message struct {
 	ID          string            // Pub/Sub message id
 	Data        []byte            // the Kafka message value: an Avro alert packet
-	Attributes  map[string]string // see internal/attr
+	Attributes  map[string]string // see internal/core/attr
 	PublishTime time.Time
 }
 
@@ -79,7 +79,7 @@ func (o Outcome) String() string {
 type Result struct {
 	Outcome Outcome
 	Object  string // name of the object written, or found already written
-	Reason  string // why the message was quarantined ("reason: detail", see internal/message); empty otherwise
+	Reason  string // why the message was quarantined ("reason: detail", see internal/core/message); empty otherwise
 }
 
 // Counts are the outcomes of every Store call of an Archiver so far.
@@ -156,7 +156,7 @@ func (a *Archiver) Counts() Counts {
 // delivery. An error means nothing is known to be stored (GCS failed, ctx
 // ended, or the Archiver is closed): the message must be delivered again.
 //
-// Whether m is an alert is the message contract's call (internal/message):
+// Whether m is an alert is the message contract's call (internal/core/message):
 // the function refuses exactly what the connector and the loader refuse.
 func (a *Archiver) Store(ctx context.Context, m Message) (Result, error) {
 	name, meta, refusal := a.alertObject(m)

@@ -38,7 +38,7 @@ func DefaultConfig() Config {
 }
 
 // RegisterFlags defines one flag per field of c on fs, with c's values as
-// defaults. With internal/config each flag is also read from the
+// defaults. With internal/core/config each flag is also read from the
 // environment: --bucket from ZTFBRIDGE_BUCKET.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Bucket, "bucket", c.Bucket, "GCS `bucket` that receives one object per alert (required)")

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ztfbridge/ztfbridge/functions"
-	"github.com/ztfbridge/ztfbridge/internal/config"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 )
 
 func TestConfigValidate(t *testing.T) {

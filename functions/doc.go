@@ -20,7 +20,7 @@
 //
 // where ztf_YYYYMMDD_programid1 is the message's kafka.topic attribute, or,
 // when a message has none, the topic of the night read from the packet
-// (internal/night.ObjectName). The prefix is empty by default, so that
+// (internal/core/night.ObjectName). The prefix is empty by default, so that
 //
 //	gsutil ls 'gs://BUCKET/ztf_20240101_programid1_*.avro' | wc -l
 //

@@ -8,7 +8,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
-	"github.com/ztfbridge/ztfbridge/internal/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/message"
 )
 
 // messagePublished is the data of the CloudEvent

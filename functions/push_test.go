@@ -22,10 +22,10 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 
 	"github.com/ztfbridge/ztfbridge/functions"
-	"github.com/ztfbridge/ztfbridge/internal/config"
-	"github.com/ztfbridge/ztfbridge/internal/logging"
-	"github.com/ztfbridge/ztfbridge/internal/night"
-	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
+	"github.com/ztfbridge/ztfbridge/internal/core/logging"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
 // serveAddrEnv makes the test binary, started again by startFunction, run

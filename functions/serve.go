@@ -12,8 +12,8 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
-	"github.com/ztfbridge/ztfbridge/internal/config"
-	"github.com/ztfbridge/ztfbridge/internal/logging"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
+	"github.com/ztfbridge/ztfbridge/internal/core/logging"
 )
 
 // EntryPoint is the name under which the deployed function registers with

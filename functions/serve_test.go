@@ -8,7 +8,7 @@ import (
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/ztfbridge/ztfbridge/functions"
-	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
 // TestFromEnv checks the deployed function's start: a bad configuration

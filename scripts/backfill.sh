@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # backfill.sh — re-ingest a past night's Kafka topic while ZTF still retains
 # it, without duplicating what is stored: a wrapper of `ztfbridge backfill`
-# (see docs/operating.md and internal/backfill).
+# (see docs/operating.md and internal/ops/backfill).
 #
 # Usage: scripts/backfill.sh YYYYMMDD [more ztfbridge backfill flags]
 #

@@ -1,7 +1,7 @@
 # BigQuery: the dataset, the raw table the loader streams into, and the
 # views analysts query, all named as the loader names them (bqloader/sql.go).
 # The raw table's schema is generated from the Go definition
-# (internal/bqrow), never written by hand.
+# (internal/core/bqrow), never written by hand.
 
 resource "google_bigquery_dataset" "ztf" {
   dataset_id                 = var.dataset_id

@@ -9,9 +9,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/ztfbridge/ztfbridge/internal/bench"
-	"github.com/ztfbridge/ztfbridge/internal/config"
-	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/bench"
 )
 
 // runBench runs the benches named in args (all three by default) and,

@@ -15,7 +15,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/ztfbridge/ztfbridge/internal/logging"
+	"github.com/ztfbridge/ztfbridge/internal/core/logging"
 )
 
 func main() {

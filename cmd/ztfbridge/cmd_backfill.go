@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/ztfbridge/ztfbridge/connector"
-	"github.com/ztfbridge/ztfbridge/internal/backfill"
-	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/ops/backfill"
 )
 
 // runBackfill re-ingests one past night from Kafka with the connector, in a

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ztfbridge/ztfbridge/internal/night"
-	"github.com/ztfbridge/ztfbridge/internal/nightcount"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
 
 // runCount prints one night counted at every stage (package nightcount) and

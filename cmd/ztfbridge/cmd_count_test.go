@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/functions"
-	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
-	"github.com/ztfbridge/ztfbridge/internal/synth"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // TestCountExitStatus counts a night of 5 alerts in fake-gcs-server, found

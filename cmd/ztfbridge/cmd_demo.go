@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ztfbridge/ztfbridge/internal/demo"
-	"github.com/ztfbridge/ztfbridge/internal/logging"
-	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/core/logging"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/demo"
 )
 
 // runDemo runs the whole pipeline on a local stack, produces a night and

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ztfbridge/ztfbridge/internal/night"
-	"github.com/ztfbridge/ztfbridge/internal/synth"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // runGenerate writes synthetic ZTF 4.02 alerts of a night into a

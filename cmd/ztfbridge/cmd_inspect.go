@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ztfbridge/ztfbridge/internal/alert"
-	"github.com/ztfbridge/ztfbridge/internal/bqrow"
-	"github.com/ztfbridge/ztfbridge/internal/night"
+	"github.com/ztfbridge/ztfbridge/internal/core/alert"
+	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // inspectLine is the line "ztfbridge inspect" prints for an alert.

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
-	"github.com/ztfbridge/ztfbridge/internal/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
+	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
 )
 
 // runCommand runs ztfbridge with args and returns its exit status and

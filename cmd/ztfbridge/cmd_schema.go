@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"github.com/ztfbridge/ztfbridge/internal/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
 )
 
 // runSchema prints the BigQuery schema of the alerts table as JSON, the

@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ztfbridge/ztfbridge/internal/stack"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 )
 
 // runUp starts the local stack, prints the shell environment that points

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"flag"
 
-	"github.com/ztfbridge/ztfbridge/internal/config"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 )
 
 // newFlagSet returns a flag set for a subcommand that prints its errors

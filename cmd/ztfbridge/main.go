@@ -16,7 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/ztfbridge/ztfbridge/internal/logging"
+	"github.com/ztfbridge/ztfbridge/internal/core/logging"
 )
 
 // env is what every subcommand is given besides its arguments.

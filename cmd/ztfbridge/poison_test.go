@@ -26,12 +26,12 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
-	"github.com/ztfbridge/ztfbridge/internal/attr"
-	"github.com/ztfbridge/ztfbridge/internal/message"
-	"github.com/ztfbridge/ztfbridge/internal/night"
-	"github.com/ztfbridge/ztfbridge/internal/simulate"
-	"github.com/ztfbridge/ztfbridge/internal/synth"
+	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // TestPoisonThroughRealProcesses runs the pipeline as an operator does:

@@ -8,10 +8,10 @@
 // the same module tree import those. So the archive is a trimmed copy of
 // the ztfbridge module itself, module path unchanged:
 //
-//	go.mod, go.sum          the module's, tidied for the packages below
-//	entrypoint.go           package functions/entrypoint, moved to the root
-//	functions/*.go          the packages the entry point imports from this
-//	internal/alert/*.go     module, at their usual paths, without tests
+//	go.mod, go.sum             the module's, tidied for the packages below
+//	entrypoint.go              package functions/entrypoint, moved to the root
+//	functions/*.go             the packages the entry point imports from this
+//	internal/core/alert/*.go   module, at their usual paths, without tests
 //	...
 //
 // Third-party modules are not vendored: go.mod and go.sum pin them and the

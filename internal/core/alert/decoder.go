@@ -1,0 +1,329 @@
+package alert
+
+import (
+	"bytes"
+	"compress/flate"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/hamba/avro/v2"
+	"github.com/hamba/avro/v2/ocf"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+)
+
+// Errors that say what is wrong with a packet that does not decode. Decode
+// wraps one of them with the details; test with errors.Is.
+var (
+	// ErrNotContainer: the bytes are not an Avro object container file
+	// (empty, random, or a bare Avro datum without its schema).
+	ErrNotContainer = errors.New("not an Avro object container file")
+	// ErrCorrupt: a container whose header, schema, blocks or records are
+	// damaged or truncated.
+	ErrCorrupt = errors.New("corrupt Avro container")
+	// ErrNotZTF: a well-formed container whose records are not ZTF alerts.
+	ErrNotZTF = errors.New("not a ZTF alert")
+)
+
+// Limits on what one packet may make the decoder allocate. Real packets
+// are below 1 MB with at most a few hundred history entries.
+const (
+	maxBytesLen    = 16 << 20 // longest string or bytes value
+	maxArrayLen    = 1 << 14  // most entries in one array
+	maxRecords     = 1 << 16  // most records in one block
+	maxBlockLen    = 64 << 20 // longest block after decompression
+	maxSchemas     = 64       // distinct writer schemas kept parsed
+	schemaKey      = "avro.schema"
+	codecKey       = "avro.codec"
+	containerMagic = "Obj\x01"
+)
+
+// Decoder decodes ZTF alert packets. It is safe for concurrent use. It
+// parses each distinct writer schema once (keyed by the schema bytes in
+// the container header) and keeps up to 64 of them.
+type Decoder struct {
+	api avro.API
+
+	mu      sync.RWMutex
+	schemas map[string]*writer // by the schema bytes of the header
+	parses  atomic.Int64
+}
+
+// NewDecoder returns a Decoder with an empty schema cache.
+func NewDecoder() *Decoder {
+	return &Decoder{
+		api: avro.Config{
+			MaxByteSliceSize:  maxBytesLen,
+			MaxSliceAllocSize: maxArrayLen,
+		}.Freeze(),
+		schemas: make(map[string]*writer),
+	}
+}
+
+// SchemaParses returns how many writer schemas d has parsed so far: the
+// number of distinct schemas it has met, unless more than 64 came.
+func (d *Decoder) SchemaParses() int64 { return d.parses.Load() }
+
+// Decode decodes every record of one Avro object container file, in
+// order. It returns an error wrapping ErrNotContainer, ErrCorrupt or
+// ErrNotZTF when the packet cannot be decoded whole; it never returns
+// some alerts and an error. The alerts do not refer to b: the caller may
+// reuse it.
+func (d *Decoder) Decode(b []byte) ([]*Alert, error) {
+	alerts, w, err := decodeRecords[Alert](d, b)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range alerts {
+		a.SchemaVersion = w.version
+		a.Night = nightOf(a.Candidate.NID, a.Candidate.JD)
+	}
+	return alerts, nil
+}
+
+// Summary is what the pipeline reads from a packet without decoding it
+// whole: the ids, versions, night and position of an alert.
+type Summary struct {
+	Candid int64
+	// CandidateCandid is candidate.candid, which ZTF writes equal to
+	// Candid.
+	CandidateCandid int64
+	ObjectID        string
+	SchemaVsn       string
+	SchemaVersion   string
+	Night           time.Time
+	JD, RA, Dec     float64
+}
+
+// summaryRecord is the part of an alert record that Summarize decodes;
+// hamba skips the rest (histories and cutouts) without allocating them.
+type summaryRecord struct {
+	SchemaVsn string `avro:"schemavsn"`
+	ObjectID  string `avro:"objectId"`
+	Candid    int64  `avro:"candid"`
+	Candidate struct {
+		JD     float64 `avro:"jd"`
+		RA     float64 `avro:"ra"`
+		Dec    float64 `avro:"dec"`
+		NID    *int32  `avro:"nid"`
+		Candid int64   `avro:"candid"`
+	} `avro:"candidate"`
+}
+
+// Topic returns the ZTF Kafka topic of the alert's night.
+func (s Summary) Topic() string { return night.Topic(s.Night) }
+
+// Summarize is Decode for callers that need only the Summary of each
+// alert, such as message attributes. It fails on the same packets as
+// Decode, except for damage inside the skipped parts of a record.
+func (d *Decoder) Summarize(b []byte) ([]Summary, error) {
+	recs, w, err := decodeRecords[summaryRecord](d, b)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, len(recs))
+	for i, r := range recs {
+		out[i] = Summary{
+			Candid:          r.Candid,
+			CandidateCandid: r.Candidate.Candid,
+			ObjectID:        r.ObjectID,
+			SchemaVsn:       r.SchemaVsn,
+			SchemaVersion:   w.version,
+			Night:           nightOf(r.Candidate.NID, r.Candidate.JD),
+			JD:              r.Candidate.JD,
+			RA:              r.Candidate.RA,
+			Dec:             r.Candidate.Dec,
+		}
+	}
+	return out, nil
+}
+
+// nightOf returns the night of an alert from its night id, or from its
+// Julian date when the packet has no night id.
+func nightOf(nid *int32, jd float64) time.Time {
+	switch {
+	case nid != nil && *nid > 0:
+		return night.FromNID(int(*nid))
+	case jd > 0:
+		return night.FromJD(jd)
+	}
+	return time.Time{}
+}
+
+// decodeRecords reads the container b and decodes each of its records
+// into a new T.
+func decodeRecords[T any](d *Decoder, b []byte) ([]*T, *writer, error) {
+	c, err := d.open(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := c.w.planFor(reflect.TypeFor[T]())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrNotZTF, err)
+	}
+	var out []*T
+	rec := avro.NewReader(nil, 0, avro.WithReaderConfig(d.api))
+	for {
+		data, n, err := c.nextBlock()
+		if err != nil {
+			return nil, nil, err
+		}
+		if data == nil {
+			break
+		}
+		rec.Reset(data)
+		rec.Error = nil // Reset keeps the end-of-data mark of the last block
+		for i := range n {
+			v := new(T)
+			if p.convert == nil {
+				rec.ReadVal(c.w.schema, v)
+			} else {
+				shadow := reflect.New(p.typ)
+				rec.ReadVal(c.w.schema, shadow.Interface())
+				p.convert(reflect.ValueOf(v).Elem(), shadow.Elem())
+			}
+			if rec.Error != nil {
+				return nil, nil, fmt.Errorf("%w: record %d of %d in block %d: %w", ErrCorrupt, i+1, n, c.blocks, readError(rec.Error))
+			}
+			out = append(out, v)
+		}
+		if rec.Peek(); rec.Error == nil {
+			return nil, nil, fmt.Errorf("%w: block %d holds more bytes than its %d records", ErrCorrupt, c.blocks, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil, fmt.Errorf("%w: container holds no records", ErrCorrupt)
+	}
+	return out, c.w, nil
+}
+
+// readError names the end of data, which hamba reports as a bare EOF.
+func readError(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("data ends early (truncated): %w", err)
+	}
+	return err
+}
+
+// container is an open object container file: its writer schema and a
+// reader positioned at its next block.
+type container struct {
+	w      *writer
+	codec  codec
+	sync   [16]byte
+	r      *avro.Reader
+	size   int
+	blocks int // blocks read so far
+}
+
+// open reads the header of the container b and finds its parsed writer
+// schema.
+func (d *Decoder) open(b []byte) (*container, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%w: empty input", ErrNotContainer)
+	}
+	if len(b) < len(containerMagic) || string(b[:len(containerMagic)]) != containerMagic {
+		return nil, fmt.Errorf("%w: no container header (bytes do not start with %q); a bare Avro datum cannot be decoded without its writer schema", ErrNotContainer, containerMagic)
+	}
+	r := avro.NewReader(nil, 0, avro.WithReaderConfig(d.api))
+	r.Reset(b)
+	var h ocf.Header
+	r.ReadVal(ocf.HeaderSchema, &h)
+	if r.Error != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrCorrupt, readError(r.Error))
+	}
+	raw, ok := h.Meta[schemaKey]
+	if !ok {
+		return nil, fmt.Errorf("%w: header has no %s", ErrCorrupt, schemaKey)
+	}
+	codec, err := codecOf(string(h.Meta[codecKey]))
+	if err != nil {
+		return nil, err
+	}
+	w, err := d.writer(raw)
+	if err != nil {
+		return nil, err
+	}
+	return &container{w: w, codec: codec, sync: h.Sync, r: r, size: len(b)}, nil
+}
+
+// codecOf returns the block codec named in a container header.
+func codecOf(name string) (codec, error) {
+	switch ocf.CodecName(name) {
+	case ocf.Null, "":
+		return func(b []byte) ([]byte, error) { return b, nil }, nil
+	case ocf.Deflate:
+		return inflate, nil
+	case ocf.Snappy:
+		return unsnappy, nil
+	}
+	return nil, fmt.Errorf("%w: unsupported codec %q (want null, deflate or snappy)", ErrCorrupt, name)
+}
+
+// codec decompresses a block.
+type codec func([]byte) ([]byte, error)
+
+// inflate decompresses a deflate block of at most maxBlockLen bytes.
+func inflate(b []byte) ([]byte, error) {
+	r := flate.NewReader(bytes.NewReader(b))
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, maxBlockLen+1))
+	if err != nil {
+		return nil, fmt.Errorf("deflate: %w", err)
+	}
+	if len(data) > maxBlockLen {
+		return nil, fmt.Errorf("deflate: block inflates beyond %d bytes", maxBlockLen)
+	}
+	return data, nil
+}
+
+// unsnappy decompresses a snappy block (with its CRC) of at most
+// maxBlockLen bytes.
+func unsnappy(b []byte) ([]byte, error) {
+	if len(b) < 5 {
+		return nil, errors.New("snappy: block too short")
+	}
+	if n, err := snappy.DecodedLen(b[:len(b)-4]); err != nil || n > maxBlockLen {
+		return nil, fmt.Errorf("snappy: block claims %d bytes (limit %d): %v", n, maxBlockLen, err)
+	}
+	return (&ocf.SnappyCodec{}).Decode(b)
+}
+
+// nextBlock returns the decompressed data of the next block and its number
+// of records, or nil data at the end of the container.
+func (c *container) nextBlock() ([]byte, int64, error) {
+	r := c.r
+	if r.Peek(); errors.Is(r.Error, io.EOF) {
+		return nil, 0, nil
+	}
+	c.blocks++
+	n := r.ReadLong()
+	size := r.ReadLong()
+	if r.Error != nil {
+		return nil, 0, fmt.Errorf("%w: block %d header: %w", ErrCorrupt, c.blocks, readError(r.Error))
+	}
+	if n <= 0 || n > maxRecords || size <= 0 || size > int64(c.size) {
+		return nil, 0, fmt.Errorf("%w: block %d claims %d records in %d bytes", ErrCorrupt, c.blocks, n, size)
+	}
+	data := make([]byte, size)
+	r.Read(data)
+	var sync [16]byte
+	r.Read(sync[:])
+	if r.Error != nil {
+		return nil, 0, fmt.Errorf("%w: block %d of %d bytes: %w", ErrCorrupt, c.blocks, size, readError(r.Error))
+	}
+	if sync != c.sync {
+		return nil, 0, fmt.Errorf("%w: block %d does not end with the header's sync marker", ErrCorrupt, c.blocks)
+	}
+	data, err := c.codec(data)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: block %d: %w", ErrCorrupt, c.blocks, err)
+	}
+	return data, n, nil
+}

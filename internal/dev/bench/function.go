@@ -1,0 +1,317 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"cloud.google.com/go/storage"
+
+	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
+)
+
+// Pass names of the function bench.
+const (
+	PassRawStore       = "raw: storage client writes"
+	PassFunction       = "function (Eventarc CloudEvents)"
+	PassFunctionReplay = "function replay (all duplicates, 412)"
+)
+
+// object is one object the raw storage client writes: what the function
+// writes for an alert, its name without the prefix.
+type object struct {
+	Name     string
+	Data     []byte
+	Metadata map[string]string
+}
+
+// PassFunction measures the Cloud PassFunction ("ztfbridge serve-function")
+// against the storage client alone, against fake-gcs-server in this
+// process. The raw client ("ztfbridge-dev raw store") writes each alert's
+// object as the function does (name, write-once precondition, content
+// type, metadata) with opts.Workers goroutines; the function is sent the
+// same alerts as Eventarc delivers them to the deployed function (binary
+// CloudEvents of type messagePublished) by opts.Workers goroutines here,
+// and then the same events again, all duplicates (the 10am replay): each
+// is answered once GCS refused the write with 412. (A Pub/Sub push
+// request, which only the local emulator sends, costs the function a
+// conversion to that CloudEvent on top.)
+func Function(ctx context.Context, opts Options) (*Report, error) {
+	opts = opts.withDefaults(2000)
+	dir, err := os.MkdirTemp("", "ztfbridge-bench-function-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	gcs, err := stack.StartGCS(ctx, stack.GCSOptions{Buckets: []string{"alerts", "raw"}})
+	if err != nil {
+		return nil, err
+	}
+	defer gcs.Close()
+
+	opts.Log.Info("generating alerts", "alerts", opts.Alerts)
+	objects, events, size, err := events(opts)
+	if err != nil {
+		return nil, err
+	}
+	input := filepath.Join(dir, "objects.gob")
+	if err := writeGob(input, objects); err != nil {
+		return nil, err
+	}
+	rep := &Report{
+		Bench: "function",
+		Setup: fmt.Sprintf("%d synthetic alerts (%.0f KB mean), %d concurrent writers or requests, fake-gcs-server; %d rounds",
+			opts.Alerts, float64(size)/float64(opts.Alerts)/1e3, opts.Workers, opts.Rounds),
+		Ratios: []Ratio{{Component: PassFunction, Raw: []string{PassRawStore}, Target: 1.2}},
+	}
+	env := gcs.Env()
+	for round := 1; round <= opts.Rounds; round++ {
+		prefix := fmt.Sprintf("r%d/", round)
+		opts.Log.Info("bench function", "pass", PassRawStore, "round", round)
+		s, err := runRaw(ctx, dir, opts.Bins, "raw-store", []string{"store", "--bucket", "raw", "--prefix", prefix,
+			"--input", input, "--workers", strconv.Itoa(opts.Workers)}, env, opts.Alerts, size)
+		if err != nil {
+			return rep, err
+		}
+		rep.Pass(PassRawStore).Rounds = append(rep.Pass(PassRawStore).Rounds, s)
+
+		opts.Log.Info("bench function", "pass", PassFunction, "round", round)
+		addr, err := freeAddr()
+		if err != nil {
+			return rep, err
+		}
+		host, port, _ := net.SplitHostPort(addr)
+		p, err := startProc(dir, "function", opts.Bins.Ztfbridge, []string{"serve-function", "--bucket", "alerts",
+			"--prefix", prefix, "--host", host, "--port", port}, env)
+		if err != nil {
+			return rep, err
+		}
+		err = measureFunction(ctx, rep, p, "http://"+addr, events, opts.Workers, size)
+		if stopErr := p.stop(); err == nil {
+			err = stopErr
+		}
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// measureFunction sends the events to the function at url twice: new
+// alerts, then all duplicates.
+func measureFunction(ctx context.Context, rep *Report, p *proc, url string, events []event, workers int, size int64) error {
+	if err := p.waitUntil(ctx, func() (bool, error) {
+		c, err := net.Dial("tcp", url[len("http://"):])
+		if err == nil {
+			c.Close()
+		}
+		return err == nil, nil
+	}); err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+	defer client.CloseIdleConnections()
+	for _, name := range []string{PassFunction, PassFunctionReplay} {
+		s, err := p.begin()
+		if err != nil {
+			return err
+		}
+		if err := parallel(len(events), workers, func(i int) error { return deliver(ctx, client, url, events[i]) }); err != nil {
+			return p.failure(err)
+		}
+		sample, err := s.end(len(events), size)
+		if err != nil {
+			return err
+		}
+		rep.Pass(name).Rounds = append(rep.Pass(name).Rounds, sample)
+	}
+	return nil
+}
+
+// event is a messagePublished CloudEvent: its id and JSON data.
+type event struct {
+	id   string
+	data []byte
+}
+
+// events returns the objects the function writes for opts.Alerts
+// synthetic alerts, the CloudEvents that carry them as the connector
+// publishes them, and their bytes.
+func events(opts Options) ([]object, []event, int64, error) {
+	packets, err := synth.Generate(synth.Config{Night: opts.Night, Seed: opts.Seed}, opts.Alerts)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	objects := make([]object, len(packets))
+	events := make([]event, len(packets))
+	var size int64
+	for i, p := range packets {
+		id := strconv.Itoa(i)
+		a := map[string]string{
+			attr.Candid:    strconv.FormatInt(p.Candid, 10),
+			attr.ObjectID:  p.Alert.ObjectID,
+			attr.SchemaVsn: p.Alert.SchemaVsn,
+		}
+		attr.Kafka{Topic: night.Topic(opts.Night), Partition: int32(i % 16), Offset: int64(i / 16), Timestamp: opts.Night}.Set(a)
+		meta := maps.Clone(a)
+		meta[functions.MetaRA] = strconv.FormatFloat(p.Alert.Candidate.RA, 'f', -1, 64)
+		meta[functions.MetaDec] = strconv.FormatFloat(p.Alert.Candidate.Dec, 'f', -1, 64)
+		meta[functions.MetaMessageID] = id
+		objects[i] = object{Name: a[attr.KafkaTopic] + "_" + a[attr.Candid] + ".avro", Data: p.Data, Metadata: meta}
+		events[i].id = id
+		if events[i].data, err = json.Marshal(map[string]any{
+			"subscription": "projects/" + stack.DefaultProject + "/subscriptions/bench",
+			"message":      map[string]any{"data": p.Data, "attributes": a, "messageId": id},
+		}); err != nil {
+			return nil, nil, 0, err
+		}
+		size += int64(len(p.Data))
+	}
+	return objects, events, size, nil
+}
+
+// deliver POSTs one event to the function in binary content mode, as
+// Eventarc does, and checks it is acknowledged. Like Eventarc, it sends
+// an event again that is not answered within 30 seconds (one in a few
+// thousand was not, in the runs of 2026-12-02), at most 3 times.
+func deliver(ctx context.Context, client *http.Client, url string, e event) error {
+	var err error
+	for range 3 {
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = deliverOnce(tctx, client, url, e)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func deliverOnce(ctx context.Context, client *http.Client, url string, e event) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(e.data))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Ce-Specversion", "1.0")
+	req.Header.Set("Ce-Id", e.id)
+	req.Header.Set("Ce-Type", "google.cloud.pubsub.topic.v1.messagePublished")
+	req.Header.Set("Ce-Source", "//pubsub.googleapis.com/projects/"+stack.DefaultProject+"/topics/ztf-alerts")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("function answered %s: %s", resp.Status, msg)
+	}
+	return nil
+}
+
+// parallel runs do(0) to do(n-1) on the given number of goroutines and
+// returns the first error.
+func parallel(n, workers int, do func(i int) error) error {
+	var (
+		next  atomic.Int64
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				if err := do(i); err != nil {
+					once.Do(func() { first = err })
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+func writeGob(path string, v any) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := gob.NewEncoder(f).Encode(v); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func readGob(path string, v any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return gob.NewDecoder(f).Decode(v)
+}
+
+// RunRawStore is the raw client of the function bench, in its own process
+// ("ztfbridge-dev raw store"): the storage client (pointed at the server
+// by STORAGE_EMULATOR_HOST) writing the objects of --input with
+// --workers goroutines, as the function writes them.
+func RunRawStore(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("raw store", flag.ContinueOnError)
+	bucket := fs.String("bucket", "", "bucket to write to")
+	prefix := fs.String("prefix", "", "put before every object name")
+	input := fs.String("input", "", "gob file of the objects")
+	workers := fs.Int("workers", 16, "concurrent writers")
+	if err := config.Parse(fs, args); err != nil {
+		return err
+	}
+	var objects []object
+	if err := readGob(*input, &objects); err != nil {
+		return err
+	}
+	client, err := storage.NewClient(ctx)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	b := client.Bucket(*bucket)
+	done, err := handshake(stdin, stdout)
+	if err != nil {
+		return err
+	}
+	err = parallel(len(objects), *workers, func(i int) error {
+		o := objects[i]
+		w := b.Object(*prefix + o.Name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
+		w.ContentType = functions.ContentType
+		w.Metadata = o.Metadata
+		w.ChunkSize = 256 << 10
+		if _, err := w.Write(o.Data); err != nil {
+			w.Close()
+			return err
+		}
+		return w.Close()
+	})
+	if err != nil {
+		return err
+	}
+	return done()
+}

@@ -1,0 +1,324 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/bigquery"
+	"cloud.google.com/go/bigquery/storage/managedwriter"
+	"cloud.google.com/go/pubsub/v2"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/ztfbridge/ztfbridge/bqloader"
+	"github.com/ztfbridge/ztfbridge/internal/core/alert"
+	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
+)
+
+// Pass names of the load bench.
+const (
+	PassRawLoad      = "raw: decode + managedwriter appends"
+	PassLoader       = "loader (new alerts)"
+	PassLoaderReplay = "loader replay (all duplicates)"
+)
+
+// Load measures the BigQuery loader ("ztfbridge load") against the raw
+// client ("ztfbridge-dev raw load"): the Avro decode and row building it
+// needs (alert.Decoder, bqrow, the loader's row encoder) and managedwriter
+// appending the rows to the default stream of a table, in the loader's
+// batches and appends in flight. The loader is fed the same alerts
+// through the Pub/Sub emulator and measured until it has written them
+// all, then fed them again, all duplicates, until it has dropped them
+// all. Each round runs on a fresh BigQuery emulator (it inserts about 40
+// rows/s whoever writes, slower as it fills).
+func Load(ctx context.Context, opts Options) (*Report, error) {
+	opts = opts.withDefaults(1000)
+	dir, err := os.MkdirTemp("", "ztfbridge-bench-load-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	ps, err := stack.StartPubSub(ctx, opts.Log, stack.PubSubOptions{Heap: opts.PubSubHeap})
+	if err != nil {
+		return nil, err
+	}
+	defer ps.Close()
+	if ps.InProcess {
+		return nil, errors.New("bench load: needs gcloud's Pub/Sub emulator as its own process, not the in-process pstest")
+	}
+	packets, err := synth.Generate(synth.Config{Night: opts.Night, Seed: opts.Seed}, opts.Alerts)
+	if err != nil {
+		return nil, err
+	}
+	data := make([][]byte, len(packets))
+	var size int64
+	for i, p := range packets {
+		data[i] = p.Data
+		size += int64(len(p.Data))
+	}
+	input := filepath.Join(dir, "packets.gob")
+	if err := writeGob(input, data); err != nil {
+		return nil, err
+	}
+	rowBytes, err := meanRowBytes(packets)
+	if err != nil {
+		return nil, err
+	}
+	cfg := bqloader.DefaultConfig()
+	rep := &Report{
+		Figures: map[string]float64{FigureRowBytes: rowBytes},
+		Bench:   "load",
+		Setup: fmt.Sprintf("%d synthetic alerts (%.0f KB mean), batches of %d rows, %d appends in flight; Pub/Sub and BigQuery emulators; %d rounds",
+			opts.Alerts, float64(size)/float64(opts.Alerts)/1e3, cfg.BatchRows, cfg.WritesInFlight, opts.Rounds),
+		Ratios: []Ratio{{Component: PassLoader, Raw: []string{PassRawLoad}, Target: 1.3}},
+	}
+	for round := 1; round <= opts.Rounds; round++ {
+		if err := loadRound(ctx, opts, rep, dir, input, ps, packets, size, round); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string, ps *stack.PubSub, packets []synth.Packet, size int64, round int) error {
+	bq, err := stack.StartBigQuery(ctx, opts.Log, stack.BigQueryOptions{})
+	if err != nil {
+		return err
+	}
+	defer bq.Close()
+	opts.Log.Info("bench load", "pass", PassRawLoad, "round", round)
+	if err := createRawTable(ctx, bq, "bench_raw"); err != nil {
+		return err
+	}
+	s, err := runRaw(ctx, dir, opts.Bins, "raw-load", []string{"load", "--input", input, "--project", bq.Project,
+		"--dataset", "bench_raw", "--bigquery-storage-api", bq.GRPCAddr}, nil, len(packets), size)
+	if err != nil {
+		return err
+	}
+	rep.Pass(PassRawLoad).Rounds = append(rep.Pass(PassRawLoad).Rounds, s)
+
+	opts.Log.Info("bench load", "pass", PassLoader, "round", round)
+	const topic, sub = "bench-alerts", "bench-load"
+	for _, t := range []string{topic, "bench-deadletter"} {
+		if _, err := ps.ResetTopic(ctx, t); err != nil {
+			return err
+		}
+	}
+	if _, err := ps.ResetPullSubscription(ctx, sub, topic); err != nil {
+		return err
+	}
+	client, err := ps.Client(ctx)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	metrics, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	p, err := startProc(dir, "loader", opts.Bins.Ztfbridge, []string{"load", "--project", bq.Project, "--pubsub-project", ps.Project,
+		"--subscription", sub, "--pubsub-topic", topic, "--deadletter-topic", "bench-deadletter", "--dataset", "bench",
+		"--bigquery-api", bq.Endpoint(), "--bigquery-storage-api", bq.GRPCAddr,
+		"--metrics-addr", metrics, "--dedup-refresh", "1h"}, ps.Env())
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	url := "http://" + metrics + "/metrics"
+	if err := p.waitUntil(ctx, func() (bool, error) {
+		_, err := counter(ctx, url, "") // any answer will do
+		return err == nil, nil
+	}); err != nil {
+		return err
+	}
+	for _, pass := range []struct{ name, counter string }{
+		{PassLoader, "ztfbridge_bqloader_rows_written_total"},
+		{PassLoaderReplay, "ztfbridge_bqloader_duplicates_dropped_total"},
+	} {
+		s, err := p.begin()
+		if err != nil {
+			return err
+		}
+		if err := publish(ctx, client.Publisher(topic), packets); err != nil {
+			return err
+		}
+		if err := p.waitUntil(ctx, func() (bool, error) {
+			v, err := counter(ctx, url, pass.counter)
+			return v >= float64(len(packets)), err
+		}); err != nil {
+			return err
+		}
+		sample, err := s.end(len(packets), size)
+		if err != nil {
+			return err
+		}
+		rep.Pass(pass.name).Rounds = append(rep.Pass(pass.name).Rounds, sample)
+	}
+	return p.stop()
+}
+
+// FigureRowBytes names the mean bytes of an encoded row (no cutouts), the
+// Storage Write API's billed size, in Report.Figures.
+const FigureRowBytes = "BigQuery row bytes per alert (Storage Write API, no cutouts)"
+
+// meanRowBytes returns the mean size of the packets' encoded rows.
+func meanRowBytes(packets []synth.Packet) (float64, error) {
+	enc, err := bqloader.NewRowEncoder(bqrow.Schema(bqrow.Options{}))
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, p := range packets {
+		values, _, err := bqrow.New(p.Alert, bqrow.Ingest{IngestTime: time.Now()}, bqrow.Options{}).Save()
+		if err != nil {
+			return 0, err
+		}
+		row, err := enc.Encode(values)
+		if err != nil {
+			return 0, err
+		}
+		total += len(row)
+	}
+	return float64(total) / float64(len(packets)), nil
+}
+
+// createRawTable creates dataset and in it the loader's raw table.
+func createRawTable(ctx context.Context, bq *stack.BigQuery, dataset string) error {
+	client, err := bq.Client(ctx)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	ds := client.Dataset(dataset)
+	if err := ds.Create(ctx, nil); err != nil {
+		return err
+	}
+	return ds.Table(bqloader.RawTable).Create(ctx, &bigquery.TableMetadata{Schema: bqrow.Schema(bqrow.Options{}),
+		TimePartitioning: &bigquery.TimePartitioning{Field: "night"}, Clustering: &bigquery.Clustering{Fields: []string{"objectId", "candid"}}})
+}
+
+// publish publishes the packets with the connector's Kafka attributes and
+// waits for Pub/Sub to have them all.
+func publish(ctx context.Context, pub *pubsub.Publisher, packets []synth.Packet) error {
+	defer pub.Stop()
+	results := make([]*pubsub.PublishResult, len(packets))
+	for i, p := range packets {
+		m := &pubsub.Message{Data: p.Data, Attributes: map[string]string{}}
+		attr.Kafka{Topic: p.Alert.Topic(), Partition: int32(i % 16), Offset: int64(i), Timestamp: p.Alert.Night}.Set(m.Attributes)
+		results[i] = pub.Publish(ctx, m)
+	}
+	for _, r := range results {
+		if _, err := r.Get(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunRawLoad is the raw client of the load bench, in its own process
+// ("ztfbridge-dev raw load"): it decodes the packets of --input, builds
+// and encodes their rows as the loader does, and appends them with
+// managedwriter to the raw table of --dataset, cut into the loader's
+// batches with its appends in flight.
+func RunRawLoad(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	cfg := bqloader.DefaultConfig()
+	fs := flag.NewFlagSet("raw load", flag.ContinueOnError)
+	cfg.AddFlags(fs)
+	input := fs.String("input", "", "gob file of the packets")
+	if err := config.Parse(fs, args); err != nil {
+		return err
+	}
+	var packets [][]byte
+	if err := readGob(*input, &packets); err != nil {
+		return err
+	}
+	rowOpts := bqrow.Options{Cutouts: cfg.Cutouts}
+	enc, err := bqloader.NewRowEncoder(bqrow.Schema(rowOpts))
+	if err != nil {
+		return err
+	}
+	// The loader's client options, built from its Config.
+	mw, err := managedwriter.NewClient(ctx, cfg.Project, managedwriter.WithMultiplexing(),
+		option.WithEndpoint(cfg.StorageWriteAPI), option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	if err != nil {
+		return err
+	}
+	defer mw.Close()
+	stream, err := mw.NewManagedStream(ctx, managedwriter.WithType(managedwriter.DefaultStream),
+		managedwriter.WithDestinationTable(managedwriter.TableParentFromParts(cfg.Project, cfg.Dataset, bqloader.RawTable)),
+		managedwriter.WithSchemaDescriptor(enc.Descriptor()))
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	done, err := handshake(stdin, stdout)
+	if err != nil {
+		return err
+	}
+
+	dec := alert.NewDecoder()
+	slots := make(chan struct{}, cfg.WritesInFlight)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	appendBatch := func(batch [][]byte) {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			res, err := stream.AppendRows(ctx, batch)
+			if err == nil {
+				_, err = res.GetResult(ctx)
+			}
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	var batch [][]byte
+	size := 0
+	for i, p := range packets {
+		alerts, err := dec.Decode(p)
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			k := attr.Kafka{Topic: a.Topic(), Partition: int32(i % 16), Offset: int64(i), Timestamp: a.Night}
+			values, _, err := bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: time.Now()}, rowOpts).Save()
+			if err != nil {
+				return err
+			}
+			row, err := enc.Encode(values)
+			if err != nil {
+				return err
+			}
+			if len(batch) > 0 && (len(batch) == cfg.BatchRows || size+len(row) > cfg.BatchBytes) {
+				appendBatch(batch)
+				batch, size = nil, 0
+			}
+			batch, size = append(batch, row), size+len(row)
+		}
+	}
+	if len(batch) > 0 {
+		appendBatch(batch)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return done()
+}

@@ -1,0 +1,186 @@
+// Package backfill re-ingests a past night: it runs the connector on the
+// night's Kafka topic alone, with a consumer group of its own, until that
+// group has committed every message the topic held when the backfill began,
+// then stops the connector gracefully (drain, commit, last counts). It is what
+// "ztfbridge backfill --night YYYYMMDD" runs.
+//
+// # Why it duplicates nothing
+//
+// A backfill publishes the whole night to Pub/Sub again, alerts already stored
+// included. Nothing downstream is stored twice: the function writes each
+// object with the precondition DoesNotExist, so an alert already in the bucket
+// is a "duplicate" outcome and no write (package functions); the loader skips
+// candids it already wrote and the alerts view keeps one row per candid
+// (package bqloader, bqloader/sql/alerts.sql). What does grow is the
+// connector's record of the topic (Pub/Sub messages in "ztfbridge count"):
+// it counts publishes, and the backfill's are publishes too.
+//
+// # When it can run
+//
+// Only while ZTF's brokers still retain the topic (days, not months): a topic
+// they no longer have is an error, and a partly expired one re-ingests what is
+// left. The fresh group starts at each partition's oldest offset and does not
+// disturb the nightly connector's group. An interrupted backfill (SIGTERM)
+// has committed what Pub/Sub acknowledged; run it again with the same Group to
+// resume instead of starting over.
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
+)
+
+// Config is a backfill's settings.
+type Config struct {
+	// Connector holds the Kafka, Pub/Sub and counts settings, as for
+	// "ztfbridge connect". Its Group, Topic, Topics and TopicRegex are
+	// replaced: the backfill consumes the night's topic with Group below.
+	Connector connector.Config
+	// Group is the consumer group of the backfill. Empty means a fresh one,
+	// ztfbridge-backfill-YYYYMMDD-<unix seconds>, so that a night can be
+	// backfilled again; give the group of an interrupted backfill to resume it.
+	Group string
+	// Poll is how often the group's committed offsets are compared with the
+	// end of the topic (default DefaultPoll).
+	Poll time.Duration
+}
+
+// DefaultPoll is Config.Poll's default: a backfill stops at most this long
+// after the group has committed its last message.
+const DefaultPoll = time.Second
+
+// Result says what a backfill did.
+type Result struct {
+	Topic    string        // the night's Kafka topic
+	Group    string        // the consumer group that read it
+	Messages int64         // messages of the topic when the backfill began (retained ones)
+	Elapsed  time.Duration // from start to the connector's stop
+}
+
+// Run backfills the night of day and returns once the connector has
+// committed every message the topic held at the start, or with an error. When
+// ctx ends first, the connector drains and commits what was acknowledged
+// and Run returns ctx's error; Result.Group resumes it.
+func Run(ctx context.Context, cfg Config, day time.Time) (Result, error) {
+	start := time.Now()
+	topic := night.Topic(day)
+	res := Result{Topic: topic, Group: cfg.Group}
+	if res.Group == "" {
+		res.Group = fmt.Sprintf("ztfbridge-backfill-%s-%d", night.Date(day).Format(night.Layout), start.Unix())
+	}
+	cc := cfg.Connector
+	cc.Group, cc.Topic, cc.Topics, cc.TopicRegex = res.Group, topic, nil, ""
+	log := cc.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	poll := cfg.Poll
+	if poll <= 0 {
+		poll = DefaultPoll
+	}
+
+	sc, err := cc.SaramaConfig()
+	if err != nil {
+		return res, err
+	}
+	client, err := sarama.NewClient(cc.Brokers, sc)
+	if err != nil {
+		return res, fmt.Errorf("connect to %v: %w", cc.Brokers, err)
+	}
+	defer client.Close()
+	target, err := nightcount.Offsets(client, topic)
+	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
+		return res, fmt.Errorf("the brokers no longer retain %s (or never had it): nothing to backfill: %w", topic, sarama.ErrUnknownTopicOrPartition)
+	}
+	if err != nil {
+		return res, err
+	}
+	for _, r := range target {
+		res.Messages += r.Newest - r.Oldest
+	}
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return res, fmt.Errorf("kafka admin: %w", err)
+	}
+	log.Info("backfill starting", "topic", topic, "group", res.Group, "messages", res.Messages)
+
+	c, err := connector.New(ctx, cc)
+	if err != nil {
+		return res, err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- c.Run(runCtx) }()
+
+	waitErr := waitCommitted(runCtx, admin, res.Group, topic, target, poll, log)
+	stop()
+	runErr := <-done
+	if err := c.Close(); runErr == nil {
+		runErr = err
+	}
+	res.Elapsed = time.Since(start)
+	if err := errors.Join(waitErr, runErr); err != nil {
+		return res, fmt.Errorf("backfill of %s (group %s, resume with it): %w", topic, res.Group, err)
+	}
+	log.Info("backfill done", "topic", topic, "group", res.Group, "messages", res.Messages, "elapsed", res.Elapsed)
+	return res, nil
+}
+
+// waitCommitted returns nil once group has committed at least target's
+// Newest on every partition, or ctx's error, or the first error reading
+// the offsets.
+func waitCommitted(ctx context.Context, admin sarama.ClusterAdmin, group, topic string, target map[int32]nightcount.Range, poll time.Duration, log *slog.Logger) error {
+	parts := make([]int32, 0, len(target))
+	for p := range target {
+		parts = append(parts, p)
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		lag, err := remaining(admin, group, topic, parts, target)
+		if err != nil {
+			return err
+		}
+		if lag == 0 {
+			return nil
+		}
+		log.Debug("backfill progress", "topic", topic, "group", group, "remaining", lag)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("stopped with %d messages to go: %w", lag, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// remaining is how many messages below target group has not committed.
+func remaining(admin sarama.ClusterAdmin, group, topic string, parts []int32, target map[int32]nightcount.Range) (int64, error) {
+	resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: parts})
+	switch {
+	case errors.Is(err, sarama.ErrGroupIDNotFound):
+		resp = nil // nothing committed yet
+	case err != nil:
+		return 0, fmt.Errorf("committed offsets of group %s: %w", group, err)
+	}
+	var lag int64
+	for _, p := range parts {
+		committed := target[p].Oldest
+		if resp != nil {
+			if b := resp.GetBlock(topic, p); b != nil && b.Offset >= 0 {
+				committed = max(b.Offset, committed)
+			}
+		}
+		lag += max(target[p].Newest-committed, 0)
+	}
+	return lag, nil
+}

@@ -1,0 +1,95 @@
+package nightcount
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/api/option"
+
+	"github.com/ztfbridge/ztfbridge/bqloader"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+)
+
+// Config says where each stage lives. An empty Brokers, Bucket or Project
+// leaves its stages uncounted (n/a). DefaultConfig holds the defaults.
+type Config struct {
+	Brokers      []string // Kafka bootstrap brokers; empty = Kafka n/a
+	KafkaVersion string   // Kafka protocol version spoken to the brokers
+
+	// Bucket holds the alert objects and the connector's records;
+	// empty = Pub/Sub and Cloud Storage n/a. The storage client honours
+	// STORAGE_EMULATOR_HOST.
+	Bucket string
+
+	Project     string // BigQuery project; empty = BigQuery n/a
+	Dataset     string // BigQuery dataset
+	Table       string // table or view counted; the alerts view has one row per candid
+	BigQueryAPI string // BigQuery REST endpoint; empty = Google's, with Application Default Credentials
+
+	// StorageOptions and BigQueryOptions are passed to the Google clients
+	// (credentials, endpoints), after the ones BigQueryAPI implies.
+	StorageOptions  []option.ClientOption
+	BigQueryOptions []option.ClientOption
+}
+
+// DefaultConfig returns the names of a terraform deployment (docs/deploy.md):
+// dataset ztf, the alerts view, Kafka 2.8.0; no stage is configured.
+func DefaultConfig() Config {
+	return Config{KafkaVersion: "2.8.0", Dataset: "ztf", Table: bqloader.AlertsView}
+}
+
+// Counts is one night at every stage. A nil field is a stage that was not
+// counted (not configured, or nothing there for the night), printed "n/a".
+type Counts struct {
+	Night string `json:"night"` // YYYYMMDD
+	Topic string `json:"topic"` // ztf_YYYYMMDD_programid1
+
+	KafkaMessages    *int64 `json:"kafka_messages"`    // retained messages of the topic, replay included
+	PubSubPublished  *int64 `json:"pubsub_published"`  // acknowledged on the alert topic (connector record)
+	PubSubDeadLetter *int64 `json:"pubsub_deadletter"` // acknowledged on the dead-letter topic (connector record)
+	GCSObjects       *int64 `json:"gcs_objects"`       // alert objects of the night
+	BigQueryRows     *int64 `json:"bigquery_rows"`     // rows of Config.Table for the night
+	DistinctCandids  *int64 `json:"distinct_candids"`  // distinct candids among them
+}
+
+// Count counts night at every configured stage, concurrently. The error joins
+// the failures of configured stages; the returned Counts hold every stage
+// that succeeded even then.
+func Count(ctx context.Context, cfg Config, day time.Time) (Counts, error) {
+	topic := night.Topic(day)
+	c := Counts{Night: night.Date(day).Format(night.Layout), Topic: topic}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	stage := func(name string, configured bool, count func() error) {
+		if !configured {
+			return
+		}
+		wg.Go(func() {
+			if err := count(); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				mu.Unlock()
+			}
+		})
+	}
+	stage("kafka", len(cfg.Brokers) > 0, func() (err error) {
+		c.KafkaMessages, err = countKafka(cfg, topic)
+		return err
+	})
+	stage("cloud storage", cfg.Bucket != "", func() (err error) {
+		c.PubSubPublished, c.PubSubDeadLetter, c.GCSObjects, err = countBucket(ctx, cfg, topic)
+		return err
+	})
+	stage("bigquery", cfg.Project != "", func() (err error) {
+		c.BigQueryRows, c.DistinctCandids, err = countBigQuery(ctx, cfg, day)
+		return err
+	})
+	wg.Wait()
+	return c, errors.Join(errs...)
+}

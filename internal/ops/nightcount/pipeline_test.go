@@ -1,0 +1,136 @@
+package nightcount_test
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ztfbridge/ztfbridge/bqloader"
+	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
+	"github.com/ztfbridge/ztfbridge/internal/ops/backfill"
+	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
+)
+
+// TestPipelineNight runs a night and its 10am replay through the real
+// components on the local stack (Kafka -> connector, as ztfbridge backfill
+// runs it -> Pub/Sub -> the function, by push, and the loader) and counts
+// it: every alert once in GCS and BigQuery, both replays in Kafka and
+// Pub/Sub, and scripts/count-night.sh agreeing with ztfbridge count.
+func TestPipelineNight(t *testing.T) {
+	const n = 25
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	k, g, p, b := stacktest.Kafka(t), stacktest.GCS(t, bucket), stacktest.PubSub(t), stacktest.BigQuery(t)
+	discard := slog.New(slog.DiscardHandler)
+
+	packets, err := synth.Generate(synth.Config{Night: testNight, Seed: 11}, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([][]byte, n)
+	for i, pk := range packets {
+		data[i] = pk.Data
+	}
+	if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: night.Topic(testNight), Partitions: 4, Replay: true}, simulate.Packets(data)); err != nil {
+		t.Fatal(err)
+	}
+
+	alerts, dead := stacktest.Name(t, "alerts"), stacktest.Name(t, "dead")
+	for _, topic := range []string{alerts, dead} {
+		if _, err := p.ResetTopic(ctx, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The function, fed by a push subscription as Eventarc would.
+	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, discard, g.ClientOptions()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	addr := freeAddr(t)
+	go functions.Serve(ctx, addr, a)
+	endpoint := "http://" + addr + "/projects/" + p.Project + "/topics/" + alerts
+	if _, err := p.ResetPushSubscription(ctx, stacktest.Name(t, "function"), alerts, endpoint); err != nil {
+		t.Fatal(err)
+	}
+	// The loader.
+	dataset := stacktest.Name(t, "ztf")
+	lc := bqloader.DefaultConfig()
+	lc.Project, lc.PubSubProject, lc.Dataset = b.Project, p.Project, dataset
+	lc.PubSubOptions = p.ClientOptions()
+	lc.BigQueryAPI, lc.StorageWriteAPI = b.Endpoint(), b.GRPCAddr
+	lc.Topic, lc.DeadLetterTopic, lc.Subscription = alerts, dead, stacktest.Name(t, "load")
+	lc.BatchDelay, lc.MetricsAddr, lc.Logger = 50*time.Millisecond, "", discard
+	l, err := bqloader.New(ctx, lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lctx, stopLoader := context.WithCancel(ctx)
+	loaded := make(chan error, 1)
+	go func() { loaded <- l.Run(lctx) }()
+	defer func() {
+		stopLoader()
+		if err := <-loaded; err != nil {
+			t.Error(err)
+		}
+		l.Close()
+	}()
+
+	// The connector, until it has published the whole topic.
+	cc := connector.DefaultConfig()
+	cc.Brokers, cc.PubSubProject, cc.PubSubOptions = k.Addrs(), p.Project, p.ClientOptions()
+	cc.PubSubTopic, cc.DeadLetterTopic = alerts, dead
+	cc.CountsBucket, cc.StorageOptions = bucket, g.ClientOptions()
+	cc.MetricsAddr, cc.Logger = "", discard
+	cc.CommitEvery = 100 * time.Millisecond
+	if _, err := backfill.Run(ctx, backfill.Config{Connector: cc, Poll: 100 * time.Millisecond}, testNight); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := nightcount.DefaultConfig()
+	cfg.Brokers, cfg.Bucket, cfg.StorageOptions = k.Addrs(), bucket, g.ClientOptions()
+	cfg.Project, cfg.Dataset, cfg.BigQueryAPI = b.Project, dataset, b.Endpoint()
+	var c nightcount.Counts
+	for c.GCSObjects == nil || *c.GCSObjects < n || c.DistinctCandids == nil || *c.DistinctCandids < n {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the night never arrived whole: %s", jsonOf(t, c))
+		case <-time.After(500 * time.Millisecond):
+		}
+		if c, err = nightcount.Count(ctx, cfg, testNight); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second) // the replay's last deliveries: they must change nothing
+	if c, err = nightcount.Count(ctx, cfg, testNight); err != nil {
+		t.Fatal(err)
+	}
+	want := nightcount.Counts{Night: "20201227", Topic: night.Topic(testNight), KafkaMessages: ptr(2 * n),
+		PubSubPublished: ptr(2 * n), PubSubDeadLetter: ptr(0), GCSObjects: ptr(n), BigQueryRows: ptr(n), DistinctCandids: ptr(n)}
+	if jsonOf(t, c) != jsonOf(t, want) {
+		t.Errorf("after the night and its replay:\n%s\nwant\n%s", jsonOf(t, c), jsonOf(t, want))
+	}
+	if v := c.Verdict(n); !v.OK() {
+		t.Errorf("verdict %s", v)
+	}
+	s := storedNight{kafka: k, gcs: g, bq: b, cfg: cfg, n: n}
+	s.assertScriptAgrees(t, ctx)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
