@@ -23,22 +23,23 @@ DEMO_FLAGS ?=
 
 all: build
 
-build: build/ztfbridge
+build: build/ztfbridge build/ztfbridge-dev
 
 build/ztfbridge: $(shell find . -name '*.go' -not -path './tools/*') go.mod go.sum
 	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./cmd/ztfbridge
 
-# The development binary (bench), never deployed.
+# The development binary (up, demo, generate, simulate, bench), never
+# deployed: it links the local stack's servers, which build/ztfbridge must not.
 build/ztfbridge-dev: $(shell find . -name '*.go' -not -path './tools/*') go.mod go.sum
 	CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./cmd/ztfbridge-dev
 
 ## demo: one night of alerts plus its 10am replay through the whole local pipeline.
 demo: build $(BQ_EMULATOR)
-	./build/ztfbridge demo $(DEMO_FLAGS)
+	./build/ztfbridge-dev demo $(DEMO_FLAGS)
 
 ## up: keep the local stack running and print its environment (Ctrl-C stops it).
 up: build $(BQ_EMULATOR)
-	./build/ztfbridge up
+	./build/ztfbridge-dev up
 
 ## test: what CI runs.
 test: lint unit terraform-check
@@ -61,7 +62,7 @@ build/function-source.zip: $(shell find functions internal -name '*.go') go.mod 
 
 ## bench: own CPU per alert of each component next to its raw client, and a night's cost.
 BENCH_FLAGS ?=
-bench: build build/ztfbridge-dev $(BQ_EMULATOR)
+bench: build $(BQ_EMULATOR)
 	./build/ztfbridge-dev bench --ztfbridge build/ztfbridge $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./internal/core/alert/
 

@@ -10,7 +10,7 @@
 # backfill runs there, over IAP ssh, with the connector's own settings
 # (/etc/ztfbridge/connect.env) and no metrics port, beside the nightly
 # connector. Without them it runs `ztfbridge` here with the ZTFBRIDGE_*
-# variables of this shell (the local stack: export what `ztfbridge up` prints).
+# variables of this shell (the local stack: export what `ztfbridge-dev up` prints).
 set -euo pipefail
 
 day=${1:-}

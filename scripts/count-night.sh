@@ -15,7 +15,7 @@
 #   COUNT_LS             gcloud (default: gcloud storage ls) or gsutil (gsutil ls)
 #
 # On GCP the CLIs use your gcloud login. On the local stack, export what
-# `ztfbridge up` prints: CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE (gcloud storage),
+# `ztfbridge-dev up` prints: CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE (gcloud storage),
 # BOTO_CONFIG (gsutil), CLOUDSDK_API_ENDPOINT_OVERRIDES_BIGQUERY (bq),
 # CLOUDSDK_AUTH_ACCESS_TOKEN=fake and CLOUDSDK_CORE_PROJECT.
 #

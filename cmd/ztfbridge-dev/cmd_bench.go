@@ -1,11 +1,12 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -16,7 +17,8 @@ import (
 
 // runBench runs the benches named in args (all three by default) and,
 // when all three ran, the projection of a night's cost.
-func runBench(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+func runBench(ctx context.Context, e cli.Env, args []string) error {
+	stdout, log := e.Stdout, e.Log
 	fs := flag.NewFlagSet("ztfbridge-dev bench", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: ztfbridge-dev bench [flags] [connect] [function] [load]\n\n"+
@@ -64,7 +66,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 		b, ok := benches[name]
 		if !ok {
 			fs.Usage()
-			return errUsage
+			return cli.ErrUsage
 		}
 		o := opts
 		o.Alerts = b.alerts
@@ -89,14 +91,15 @@ func runBench(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 
 // runRaw runs one raw client for the bench, which starts it as a process
 // of its own and measures it.
-func runRaw(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+func runRaw(ctx context.Context, e cli.Env, args []string) error {
+	stdin, stdout := e.Stdin, e.Stdout
 	raws := map[string]func(context.Context, []string, io.Reader, io.Writer) error{
 		"connect": bench.RunRawConnect,
 		"store":   bench.RunRawStore,
 		"load":    bench.RunRawLoad,
 	}
 	if len(args) == 0 || raws[args[0]] == nil {
-		return fmt.Errorf("raw: want connect, store or load: %w", errUsage)
+		return fmt.Errorf("raw: want connect, store or load: %w", cli.ErrUsage)
 	}
 	return raws[args[0]](ctx, args[1:], stdin, stdout)
 }

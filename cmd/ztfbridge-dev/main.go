@@ -1,50 +1,26 @@
 // Command ztfbridge-dev is ztfbridge's development tooling, kept out of
-// the binary that is deployed: "ztfbridge-dev bench" measures what each
-// component spends per alert next to its raw client on the local stack
-// and projects the cost of a night.
+// the binary that is deployed: the local stack of real servers (up), the
+// whole pipeline on it (demo), synthetic alerts (generate, simulate) and
+// the benches that measure each component against its raw client (bench).
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
-	"fmt"
-	"io"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/ztfbridge/ztfbridge/internal/core/logging"
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	log := logging.New(os.Stderr, slog.LevelInfo)
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, log)
-	stop()
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	case errors.Is(err, errUsage):
-		os.Exit(2)
-	default:
-		log.Error("ztfbridge-dev failed", "err", err)
-		os.Exit(1)
+const about = "is ztfbridge's development tooling: the local stack, the demo, synthetic alerts, benches."
+
+func commands() []cli.Command {
+	return []cli.Command{
+		{Name: "up", Summary: "start the local stack and print its environment until Ctrl-C", Run: runUp},
+		{Name: "demo", Summary: "run the whole pipeline on a local stack and check a night end to end", Run: runDemo},
+		{Name: "generate", Summary: "write synthetic ZTF 4.02 alerts for a night", Run: runGenerate},
+		{Name: "simulate", Summary: "produce a night of alerts into Kafka at a given rate", Run: runSimulate},
+		{Name: "bench", Summary: "own CPU per alert of each component next to its raw client, and a night's cost", Run: runBench},
+		{Name: "raw", Summary: "one raw client, started by the bench", Run: runRaw},
 	}
 }
 
-var errUsage = errors.New("usage")
-
-// run runs the command named by args[0].
-func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "bench":
-			return runBench(ctx, args[1:], stdout, log)
-		case "raw": // run by the bench, not by hand
-			return runRaw(ctx, args[1:], stdin, stdout)
-		}
-	}
-	fmt.Fprintln(os.Stderr, "Usage: ztfbridge-dev bench [connect] [function] [load] [flags]   (ztfbridge-dev bench --help)")
-	return errUsage
-}
+func main() { os.Exit(cli.Main("ztfbridge-dev", about, commands())) }

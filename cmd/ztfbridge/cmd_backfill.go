@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"fmt"
 
@@ -12,27 +14,27 @@ import (
 // runBackfill re-ingests one past night from Kafka with the connector, in a
 // consumer group of its own, and stops when it has all of it (package
 // backfill).
-func runBackfill(ctx context.Context, e env, args []string) error {
+func runBackfill(ctx context.Context, e cli.Env, args []string) error {
 	cfg := backfill.Config{Connector: connector.DefaultConfig()}
 	cfg.Connector.MetricsAddr = "" // not the port of the nightly connector, which may be running beside it
-	fs := newFlagSet(e, "backfill")
+	fs := cli.NewFlagSet(e, "backfill")
 	cfg.Connector.AddFlags(fs)
 	day := fs.String("night", "", "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
 	fs.StringVar(&cfg.Group, "backfill-group", "", "consumer `group` of the backfill; empty = a fresh ztfbridge-backfill-YYYYMMDD-<time>.\nGive the group an interrupted backfill printed to resume it")
 	fs.DurationVar(&cfg.Poll, "backfill-poll", backfill.DefaultPoll, "how often the backfill group's committed offsets are compared with the end of the topic")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	d, err := night.Parse(*day)
 	if fs.NArg() > 0 || err != nil {
-		fmt.Fprintf(e.stderr, "ztfbridge backfill: --night YYYYMMDD is required, and nothing else (%v)\n", err)
-		return errUsage
+		fmt.Fprintf(e.Stderr, "ztfbridge backfill: --night YYYYMMDD is required, and nothing else (%v)\n", err)
+		return cli.ErrUsage
 	}
-	cfg.Connector.Logger = e.log
+	cfg.Connector.Logger = e.Log
 	res, err := backfill.Run(ctx, cfg, d)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "backfilled %s: %d messages republished by group %s in %s\n", res.Topic, res.Messages, res.Group, res.Elapsed.Round(1e6))
+	fmt.Fprintf(e.Stdout, "backfilled %s: %d messages republished by group %s in %s\n", res.Topic, res.Messages, res.Group, res.Elapsed.Round(1e6))
 	return nil
 }

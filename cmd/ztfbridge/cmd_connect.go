@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"fmt"
 
@@ -9,18 +11,18 @@ import (
 
 // runConnect runs the connector until SIGTERM or SIGINT, then drains and
 // commits (see package connector).
-func runConnect(ctx context.Context, e env, args []string) error {
+func runConnect(ctx context.Context, e cli.Env, args []string) error {
 	cfg := connector.DefaultConfig()
-	fs := newFlagSet(e, "connect")
+	fs := cli.NewFlagSet(e, "connect")
 	cfg.AddFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "ztfbridge connect: unexpected arguments %q\n", fs.Args())
-		return errUsage
+		fmt.Fprintf(e.Stderr, "ztfbridge connect: unexpected arguments %q\n", fs.Args())
+		return cli.ErrUsage
 	}
-	cfg.Logger = e.log
+	cfg.Logger = e.Log
 	c, err := connector.New(ctx, cfg)
 	if err != nil {
 		return err

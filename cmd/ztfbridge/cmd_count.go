@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"fmt"
 
@@ -11,35 +13,35 @@ import (
 // runCount prints one night counted at every stage (package nightcount) and
 // exits 1 when the verdict is not OK, 3 when a configured stage could not
 // be counted.
-func runCount(ctx context.Context, e env, args []string) error {
+func runCount(ctx context.Context, e cli.Env, args []string) error {
 	cfg := nightcount.DefaultConfig()
-	fs := newFlagSet(e, "count")
+	fs := cli.NewFlagSet(e, "count")
 	cfg.AddFlags(fs)
 	day := fs.String("night", "", "the night to count, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	expect := fs.Int64("expect", 0, "expected number of unique alerts; 0 = unknown (then GCS and BigQuery are only compared with each other)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	d, err := night.Parse(*day)
 	if fs.NArg() > 0 || err != nil {
-		fmt.Fprintf(e.stderr, "ztfbridge count: --night YYYYMMDD is required, and nothing else (%v)\n", err)
-		return errUsage
+		fmt.Fprintf(e.Stderr, "ztfbridge count: --night YYYYMMDD is required, and nothing else (%v)\n", err)
+		return cli.ErrUsage
 	}
 	counts, countErr := nightcount.Count(ctx, cfg, d)
 	write := nightcount.WriteTable
 	if *asJSON {
 		write = nightcount.WriteJSON
 	}
-	if err := write(e.stdout, *expect, counts); err != nil {
+	if err := write(e.Stdout, *expect, counts); err != nil {
 		return err
 	}
 	switch {
 	case countErr != nil:
-		e.log.Error("count failed", "night", counts.Night, "err", countErr)
-		return exitError(3)
+		e.Log.Error("count failed", "night", counts.Night, "err", countErr)
+		return cli.ExitError(3)
 	case !counts.Verdict(*expect).OK():
-		return exitError(1)
+		return cli.ExitError(1)
 	}
 	return nil
 }

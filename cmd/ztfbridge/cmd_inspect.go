@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -36,23 +38,23 @@ type inspectError struct {
 // runInspect decodes alert files and prints one JSON line per alert; a
 // file that does not decode gets one line with its error, and the exit
 // status is then 1.
-func runInspect(_ context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "inspect")
+func runInspect(_ context.Context, e cli.Env, args []string) error {
+	fs := cli.NewFlagSet(e, "inspect")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: ztfbridge inspect [--row] FILE...")
 		fs.PrintDefaults()
 	}
 	withRow := fs.Bool("row", false, "add the alert's BigQuery row")
 	cutouts := fs.Bool("cutouts", false, "with --row, include the cutout columns")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
 	d := alert.NewDecoder()
-	out := json.NewEncoder(e.stdout)
+	out := json.NewEncoder(e.Stdout)
 	failed := false
 	for _, file := range fs.Args() {
 		alerts, err := decodeFile(d, file)
@@ -82,7 +84,7 @@ func runInspect(_ context.Context, e env, args []string) error {
 		}
 	}
 	if failed {
-		return exitError(1)
+		return cli.ExitError(1)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 )
 
 // runCommand runs ztfbridge with args and returns its exit status and
@@ -20,7 +21,8 @@ import (
 func runCommand(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, env{stdout: &stdout, stderr: &stderr, log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e := cli.Env{Program: "ztfbridge", Stdout: &stdout, Stderr: &stderr, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	code := cli.Run(context.Background(), e, about, commands(), args)
 	return code, stdout.String()
 }
 

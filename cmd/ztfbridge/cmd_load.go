@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"fmt"
 
@@ -10,18 +12,18 @@ import (
 // runLoad runs the BigQuery loader until SIGTERM or SIGINT, then drains:
 // what was received is written and acknowledged, or handed back to
 // Pub/Sub (see package bqloader).
-func runLoad(ctx context.Context, e env, args []string) error {
+func runLoad(ctx context.Context, e cli.Env, args []string) error {
 	cfg := bqloader.DefaultConfig()
-	fs := newFlagSet(e, "load")
+	fs := cli.NewFlagSet(e, "load")
 	cfg.AddFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "ztfbridge load: unexpected arguments %q\n", fs.Args())
-		return errUsage
+		fmt.Fprintf(e.Stderr, "ztfbridge load: unexpected arguments %q\n", fs.Args())
+		return cli.ErrUsage
 	}
-	cfg.Logger = e.log
+	cfg.Logger = e.Log
 	l, err := bqloader.New(ctx, cfg)
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
@@ -8,16 +10,16 @@ import (
 
 // runSchema prints the BigQuery schema of the alerts table as JSON, the
 // form "bq mk --schema" and terraform's google_bigquery_table take.
-func runSchema(_ context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "schema")
+func runSchema(_ context.Context, e cli.Env, args []string) error {
+	fs := cli.NewFlagSet(e, "schema")
 	cutouts := fs.Bool("cutouts", false, "include the cutout_* BYTES columns")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	b, err := bqrow.SchemaJSON(bqrow.Options{Cutouts: *cutouts})
 	if err != nil {
 		return err
 	}
-	_, err = e.stdout.Write(b)
+	_, err = e.Stdout.Write(b)
 	return err
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"net"
 	"strconv"
@@ -11,21 +13,21 @@ import (
 // runServeFunction runs the GCS-writing Cloud Function locally with the
 // functions framework, for a Pub/Sub (emulator) push subscription whose
 // endpoint is http://HOST:PORT/projects/PROJECT/topics/TOPIC.
-func runServeFunction(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "serve-function")
+func runServeFunction(ctx context.Context, e cli.Env, args []string) error {
+	fs := cli.NewFlagSet(e, "serve-function")
 	cfg := functions.DefaultConfig()
 	cfg.RegisterFlags(fs)
 	host := fs.String("host", "localhost", "`address` to listen on; empty for every interface")
 	port := fs.Int("port", 8080, "`port` to listen on")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	a, err := functions.New(ctx, cfg, e.log)
+	a, err := functions.New(ctx, cfg, e.Log)
 	if err != nil {
 		return err
 	}
 	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
-	e.log.Info("serving the function", "addr", addr, "bucket", cfg.Bucket, "entry_point", functions.EntryPoint)
+	e.Log.Info("serving the function", "addr", addr, "bucket", cfg.Bucket, "entry_point", functions.EntryPoint)
 	serveErr := functions.Serve(ctx, addr, a)
 	if err := a.Close(); serveErr == nil {
 		serveErr = err

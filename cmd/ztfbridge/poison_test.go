@@ -31,11 +31,13 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // TestPoisonThroughRealProcesses runs the pipeline as an operator does:
-// "ztfbridge up", then "connect", "serve-function" behind a push
+// "ztfbridge-dev up", then "connect", "serve-function" behind a push
 // subscription and "load", each its own process. Into one partition go
 // good alerts (synthetic, and the real packets of every version) with
 // every kind of bad message between them. Every good alert must reach GCS
@@ -48,10 +50,10 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 	topic := night.Topic(tonight)
 	msgs, good, bad := poisonedNight(t, tonight)
 
-	bin := ztfbridgeBinary(t)
+	bin := stacktest.Command(t, "ztfbridge")
 	dir := t.TempDir()
 	envFile := filepath.Join(dir, "stack.env")
-	up := startProcess(t, bin, nil, "up", "--env-file", envFile, "--kafka-port=0", "--pubsub-port=0", "--gcs-port=0",
+	up := startProcess(t, stacktest.Command(t, "ztfbridge-dev"), nil, "up", "--env-file", envFile, "--kafka-port=0", "--pubsub-port=0", "--gcs-port=0",
 		"--gcs-https-port=0", "--bigquery-port=0", "--bigquery-grpc-port=0", "--kafka-partitions=1", "--kafka-topics="+topic)
 	var exports string
 	waitUntil(t, ctx, "the stack's export lines", func() bool {
@@ -59,12 +61,13 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 		exports = string(b)
 		return err == nil && strings.Contains(exports, "# With these exported")
 	})
+	vars := stack.ReadShell(exports)
 	var env []string
 	for _, name := range []string{"ZTFBRIDGE_BROKERS", "PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "ZTFBRIDGE_BIGQUERY_API",
 		"ZTFBRIDGE_BIGQUERY_STORAGE_API", "ZTFBRIDGE_PROJECT", "ZTFBRIDGE_PUBSUB_PROJECT", "PUBSUB_PROJECT_ID"} {
-		env = append(env, name+"="+exportValue(exports, name))
+		env = append(env, name+"="+vars[name])
 	}
-	get := func(name string) string { return exportValue(exports, name) }
+	get := func(name string) string { return vars[name] }
 	project := get("ZTFBRIDGE_PROJECT")
 
 	// The operator's subscriptions: a hold on the dead letters, and the
@@ -347,26 +350,4 @@ func listening(addr string) bool {
 	return err == nil
 }
 
-// binary is the ztfbridge command built once for the tests that run it
-// as a process (TestMain builds and removes it).
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ztfbridge-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "ztfbridge")
-	code := 1
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-	} else {
-		code = m.Run()
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// ztfbridgeBinary returns the path of the built command.
-func ztfbridgeBinary(*testing.T) string { return binary }
+func TestMain(m *testing.M) { stacktest.Main(m) }

@@ -22,7 +22,7 @@ import (
 )
 
 // Config is everything the demo can be told; DefaultConfig holds the
-// defaults, each one a flag of "ztfbridge demo".
+// defaults, each one a flag of "ztfbridge-dev demo".
 type Config struct {
 	Night      time.Time     // night of the generated alerts (UTC date)
 	Count      int           // alerts of the night

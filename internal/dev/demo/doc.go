@@ -1,4 +1,4 @@
-// Package demo is "ztfbridge demo": the whole pipeline on the local stack,
+// Package demo is "ztfbridge-dev demo": the whole pipeline on the local stack,
 // one night of alerts told top to bottom, ending in a table that says
 // whether every alert arrived exactly once.
 //
@@ -34,7 +34,7 @@
 //  6. Judge says OK when Kafka holds every message produced (the replay
 //     doubles it), Pub/Sub received every alert at least once, and GCS,
 //     the alerts view and its distinct candids hold each alert exactly
-//     once. "ztfbridge demo" exits 1 otherwise.
+//     once. "ztfbridge-dev demo" exits 1 otherwise.
 //
 // The same pieces serve the end-to-end test of this package, which runs
 // the connector as a real process and kills it with SIGKILL mid-night.

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,7 +39,7 @@ func TestPipelineSurvivesKill(t *testing.T) {
 	const alerts = 600
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	bin := buildZtfbridge(t)
+	bin := stacktest.Command(t, "ztfbridge")
 
 	cfg := DefaultConfig()
 	cfg.Night = time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)
@@ -163,18 +162,6 @@ func TestPipelineSurvivesKill(t *testing.T) {
 	}
 }
 
-// buildZtfbridge builds the ztfbridge command into a temporary folder.
-func buildZtfbridge(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "ztfbridge")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ztfbridge")
-	cmd.Dir = stacktest.RepoRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // scrape reads the value of an unlabelled metric from a Prometheus
 // endpoint.
 func scrape(addr, name string) (int64, error) {
@@ -258,3 +245,4 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
 }
+func TestMain(m *testing.M) { stacktest.Main(m) }

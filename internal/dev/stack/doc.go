@@ -1,5 +1,5 @@
 // Package stack starts and stops the real local servers that ztfbridge's
-// tests, "ztfbridge demo" and "ztfbridge up" run against, all on loopback:
+// tests, "ztfbridge-dev demo" and "ztfbridge-dev up" run against, all on loopback:
 //
 //	server                          StartX          runs as                        ready in (2 busy cores)
 //	Kafka (franz-go kfake)          StartKafka      in this process                ~1 ms
@@ -61,7 +61,7 @@
 //
 // # Command-line tools
 //
-// With the variables of Stack.Env exported (ztfbridge up prints them), the
+// With the variables of Stack.Env exported (ztfbridge-dev up prints them), the
 // Google Cloud CLIs and kcat work on the local stack:
 //
 //	gcloud storage ls 'gs://BUCKET/ztf_20240715_programid1_*.avro' | wc -l

@@ -142,3 +142,20 @@ func shellQuote(v string) string {
 	}
 	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }
+
+// ReadShell reads back the variables of WriteShell's export lines.
+func ReadShell(shell string) map[string]string {
+	vars := map[string]string{}
+	for line := range strings.SplitSeq(shell, "\n") {
+		kv, ok := strings.CutPrefix(line, "export ")
+		if !ok {
+			continue
+		}
+		name, v, _ := strings.Cut(kv, "=")
+		if q, ok := strings.CutPrefix(v, "'"); ok {
+			v = strings.ReplaceAll(strings.TrimSuffix(q, "'"), `'\''`, "'")
+		}
+		vars[name] = v
+	}
+	return vars
+}

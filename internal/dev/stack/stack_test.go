@@ -14,7 +14,7 @@ import (
 
 // TestStartAndCommandLine starts the whole stack and drives each server
 // with its usual command-line tool, configured only by the lines
-// WriteShell prints, as a user of "ztfbridge up" would.
+// WriteShell prints, as a user of "ztfbridge-dev up" would.
 func TestStartAndCommandLine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -1,5 +1,5 @@
 // Package nightcount counts one ZTF night at every stage of the pipeline, so
-// that an operator (ztfbridge count), the demo (ztfbridge demo) and the tests
+// that an operator (ztfbridge count), the demo (ztfbridge-dev demo) and the tests
 // can tell whether a night arrived whole and once:
 //
 //	stage          what is counted                                             Counts field
@@ -26,13 +26,13 @@
 //
 // # Same code for GCP and the local stack
 //
-// Endpoints come from the environment, as "ztfbridge up" exports them: the
+// Endpoints come from the environment, as "ztfbridge-dev up" exports them: the
 // storage client honours STORAGE_EMULATOR_HOST, BigQuery takes Config.BigQueryAPI
 // (--bigquery-api, ZTFBRIDGE_BIGQUERY_API, as the loader does), Kafka takes
 // Config.Brokers. Without them the Google clients use Application Default
 // Credentials.
 //
-// # For other commands (ztfbridge demo)
+// # For other commands (ztfbridge-dev demo)
 //
 // The API is stable: Count(ctx, cfg, night) returns Counts; Counts.Verdict(expect)
 // judges them; WriteTable and WriteJSON print one or more nights with their

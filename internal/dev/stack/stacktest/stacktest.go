@@ -44,8 +44,8 @@ var shared struct {
 }
 
 // Main runs the tests of m with one Pub/Sub and one BigQuery emulator
-// shared among them, stops them, and exits with m's status. Call it from
-// TestMain.
+// shared among them, stops them, removes the commands Command built, and
+// exits with m's status. Call it from TestMain.
 func Main(m *testing.M) {
 	shared.Lock()
 	shared.enabled = true
@@ -59,6 +59,9 @@ func Main(m *testing.M) {
 		shared.bigquery.Close()
 	}
 	shared.Unlock()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
 	os.Exit(code)
 }
 

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
+
 	"bufio"
 	"encoding/json"
 	"net"
@@ -19,7 +22,7 @@ import (
 // started is left running.
 func TestUpStopsEverythingOnCtrlC(t *testing.T) {
 	dir := t.TempDir()
-	bin := ztfbridgeBinary(t)
+	bin := stacktest.Command(t, "ztfbridge-dev")
 	envFile := filepath.Join(dir, "stack.env")
 	up := exec.Command(bin, "up", "--env-file", envFile, "--kafka-port=0", "--pubsub-port=0",
 		"--gcs-port=0", "--gcs-https-port=0", "--bigquery-port=0", "--bigquery-grpc-port=0")
@@ -44,7 +47,7 @@ func TestUpStopsEverythingOnCtrlC(t *testing.T) {
 	}
 	var addrs []string
 	for _, name := range []string{"ZTFBRIDGE_BROKERS", "PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "ZTFBRIDGE_BIGQUERY_API", "ZTFBRIDGE_BIGQUERY_STORAGE_API"} {
-		v := exportValue(exports, name)
+		v := stack.ReadShell(exports)[name]
 		if v == "" {
 			t.Fatalf("no export of %s in:\n%s", name, exports)
 		}
@@ -88,16 +91,6 @@ func TestUpStopsEverythingOnCtrlC(t *testing.T) {
 	}
 }
 
-// exportValue returns the value of "export NAME=value" in shell.
-func exportValue(shell, name string) string {
-	for line := range strings.SplitSeq(shell, "\n") {
-		if v, ok := strings.CutPrefix(line, "export "+name+"="); ok {
-			return strings.Trim(v, "'")
-		}
-	}
-	return ""
-}
-
 // emulatorPIDs returns the "pid" fields of the JSON log lines.
 func emulatorPIDs(logs string) []int {
 	var pids []int
@@ -110,3 +103,5 @@ func emulatorPIDs(logs string) []int {
 	}
 	return pids
 }
+
+func TestMain(m *testing.M) { stacktest.Main(m) }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,9 +16,9 @@ import (
 // runDemo runs the whole pipeline on a local stack, produces a night and
 // its 10am replay, and prints the night's table (see package demo). It
 // exits 1 when an alert was lost or duplicated.
-func runDemo(ctx context.Context, e env, args []string) error {
+func runDemo(ctx context.Context, e cli.Env, args []string) error {
 	cfg := demo.DefaultConfig()
-	fs := newFlagSet(e, "demo")
+	fs := cli.NewFlagSet(e, "demo")
 	nightFlag := fs.String("night", cfg.Night.Format(night.Layout), "night of the generated alerts, YYYYMMDD (UTC)")
 	fs.IntVar(&cfg.Count, "count", cfg.Count, "alerts in the night")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed of the generated alerts")
@@ -28,12 +30,12 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the night's counts and verdict as JSON")
 	keep := fs.Bool("keep", false, "keep the stack running after the table, printing its environment, until Ctrl-C")
 	verbose := fs.Bool("verbose", false, "show the components' JSON logs at info level (default: warnings only)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "ztfbridge demo: unexpected arguments %q\n", fs.Args())
-		return errUsage
+		fmt.Fprintf(e.Stderr, "ztfbridge-dev demo: unexpected arguments %q\n", fs.Args())
+		return cli.ErrUsage
 	}
 	var err error
 	if cfg.Night, err = night.Parse(*nightFlag); err != nil {
@@ -43,10 +45,10 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	cfg.Logger = logging.New(e.stderr, level)
-	cfg.Progress = e.stderr
+	cfg.Logger = logging.New(e.Stderr, level)
+	cfg.Progress = e.Stderr
 
-	s, err := demo.StartStack(ctx, e.log, cfg)
+	s, err := demo.StartStack(ctx, e.Log, cfg)
 	if err != nil {
 		return err
 	}
@@ -55,24 +57,24 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "demo: done in %s\n", r.Elapsed.Round(time.Second))
+	fmt.Fprintf(e.Stderr, "demo: done in %s\n", r.Elapsed.Round(time.Second))
 	if *asJSON {
-		err = r.WriteJSON(e.stdout)
+		err = r.WriteJSON(e.Stdout)
 	} else {
-		err = r.WriteTable(e.stdout)
+		err = r.WriteTable(e.Stdout)
 	}
 	if err != nil {
 		return err
 	}
 	if *keep {
-		if err := s.WriteShell(e.stdout); err != nil {
+		if err := s.WriteShell(e.Stdout); err != nil {
 			return err
 		}
-		e.log.Info("local stack running; Ctrl-C stops it")
+		e.Log.Info("local stack running; Ctrl-C stops it")
 		<-ctx.Done()
 	}
 	if !r.OK {
-		return exitError(1)
+		return cli.ExitError(1)
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"fmt"
 	"time"
@@ -11,19 +13,19 @@ import (
 
 // runGenerate writes synthetic ZTF 4.02 alerts of a night into a
 // directory, one <candid>.avro file each (see package synth).
-func runGenerate(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "generate")
+func runGenerate(ctx context.Context, e cli.Env, args []string) error {
+	fs := cli.NewFlagSet(e, "generate")
 	nightFlag := fs.String("night", time.Now().UTC().Format(night.Layout), "night of the alerts, YYYYMMDD (UTC)")
 	count := fs.Int("count", 1000, "number of alerts to write")
 	out := fs.String("out", "alerts", "directory to write <candid>.avro files into")
 	seed := fs.Uint64("seed", 1, "random seed: the same flags write the same files")
 	objects := fs.Int("objects", synth.DefaultObjects, "number of distinct objects the alerts are spread over")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "ztfbridge generate: unexpected arguments %q\n", fs.Args())
-		return errUsage
+		fmt.Fprintf(e.Stderr, "ztfbridge-dev generate: unexpected arguments %q\n", fs.Args())
+		return cli.ErrUsage
 	}
 	n, err := night.Parse(*nightFlag)
 	if err != nil {
@@ -34,6 +36,6 @@ func runGenerate(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	files, size, err := g.WriteDir(ctx, *out, *count)
-	e.log.Info("generated alerts", "night", *nightFlag, "topic", night.Topic(n), "files", files, "bytes", size, "dir", *out)
+	e.Log.Info("generated alerts", "night", *nightFlag, "topic", night.Topic(n), "files", files, "bytes", size, "dir", *out)
 	return err
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"fmt"
 	"os"
@@ -12,8 +14,8 @@ import (
 // runUp starts the local stack, prints the shell environment that points
 // ztfbridge, gcloud, gsutil, bq and kcat at it, and stops every server on
 // Ctrl-C or SIGTERM.
-func runUp(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "up")
+func runUp(ctx context.Context, e cli.Env, args []string) error {
+	fs := cli.NewFlagSet(e, "up")
 	var cfg stack.Config
 	fs.StringVar(&cfg.Project, "project-id", stack.DefaultProject, "Google Cloud project id of the local stack")
 	fs.IntVar(&cfg.Kafka.Port, "kafka-port", 9092, "first Kafka broker's port (0 = any free port)")
@@ -32,19 +34,19 @@ func runUp(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&cfg.BigQuery.GRPCPort, "bigquery-grpc-port", 9060, "BigQuery emulator Storage API (gRPC) port (0 = any free port)")
 	fs.StringVar(&cfg.BigQuery.Binary, "bq-emulator", "", "BigQuery emulator binary (default: built once from tools/bqemulator into the Go build cache)")
 	envFile := fs.String("env-file", "", "also write the export lines to this `file`, for scripts to source")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg.Kafka.Topics = splitList(*kafkaTopics)
 	cfg.PubSub.Topics = splitList(*topics)
 	cfg.GCS.Buckets = splitList(*buckets)
 
-	s, err := stack.Start(ctx, e.log, cfg)
+	s, err := stack.Start(ctx, e.Log, cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.WriteShell(e.stdout); err != nil {
+	if err := s.WriteShell(e.Stdout); err != nil {
 		return err
 	}
 	if *envFile != "" {
@@ -60,9 +62,9 @@ func runUp(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("env file: %w", werr)
 		}
 	}
-	e.log.Info("local stack running; Ctrl-C stops it")
+	e.Log.Info("local stack running; Ctrl-C stops it")
 	<-ctx.Done()
-	e.log.Info("stopping the local stack")
+	e.Log.Info("stopping the local stack")
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+
 	"context"
 	"fmt"
 	"time"
@@ -13,8 +15,8 @@ import (
 // runSimulate produces a night of alerts into Kafka, generated or read
 // from a folder of real packets, at a chosen rate, optionally followed by
 // the 10am full replay (see package simulate).
-func runSimulate(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "simulate")
+func runSimulate(ctx context.Context, e cli.Env, args []string) error {
+	fs := cli.NewFlagSet(e, "simulate")
 	brokers := fs.String("brokers", "localhost:9092", "comma-separated Kafka bootstrap `brokers`, host:port")
 	nightFlag := fs.String("night", time.Now().UTC().Format(night.Layout), "night of the alerts, YYYYMMDD (UTC); names the topic")
 	topic := fs.String("topic", "", "Kafka `topic` to produce into (default ztf_<night>_programid1)")
@@ -25,12 +27,12 @@ func runSimulate(ctx context.Context, e env, args []string) error {
 	alertRate := fs.Float64("rate", 0, "alerts per second; 0 is as fast as Kafka takes them (ZTF bursts at ~1300/s)")
 	replay := fs.Bool("replay", false, "produce the whole night a second time afterwards, like ZTF's 10am replay")
 	partitions := fs.Int("partitions", 16, "partitions of the topic when simulate creates it (ZTF's have 16)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "ztfbridge simulate: unexpected arguments %q\n", fs.Args())
-		return errUsage
+		fmt.Fprintf(e.Stderr, "ztfbridge-dev simulate: unexpected arguments %q\n", fs.Args())
+		return cli.ErrUsage
 	}
 	n, err := night.Parse(*nightFlag)
 	if err != nil {
@@ -50,11 +52,11 @@ func runSimulate(ctx context.Context, e env, args []string) error {
 		Rate:       *alertRate,
 		Replay:     *replay,
 		Progress: func(p simulate.Progress) {
-			fmt.Fprintf(e.stderr, "simulate: pass %d, %d alerts produced (%.1f MB) in %s\n",
+			fmt.Fprintf(e.Stderr, "simulate: pass %d, %d alerts produced (%.1f MB) in %s\n",
 				p.Pass, p.Produced, float64(p.Bytes)/1e6, p.Elapsed.Round(time.Second))
 		},
 	}
 	p, err := simulate.Run(ctx, cfg, src)
-	e.log.Info("simulated the night", "topic", *topic, "produced", p.Produced, "bytes", p.Bytes, "elapsed", p.Elapsed.String(), "replay", *replay)
+	e.Log.Info("simulated the night", "topic", *topic, "produced", p.Produced, "bytes", p.Bytes, "elapsed", p.Elapsed.String(), "replay", *replay)
 	return err
 }
