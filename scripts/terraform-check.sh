@@ -55,7 +55,8 @@ GOOGLE_OAUTH_ACCESS_TOKEN=fake terraform -chdir="$dir" plan -no-color -input=fal
 	-state="$scratch/offline.tfstate" -out="$scratch/offline.tfplan" \
 	-var project_id=ztfbridge-offline \
 	-var 'ztf_kafka_brokers=["kafka.example.org:9092"]' \
-	-var loader_image=us-central1-docker.pkg.dev/ztfbridge-offline/ztfbridge/ztfbridge:check \
+	-var loader_image=us-central1-docker.pkg.dev/ztfbridge-offline/ztfbridge/ztfbridge@sha256:0000000000000000000000000000000000000000000000000000000000000000 \
+	-var kafka_sasl_mechanism=SCRAM-SHA-512 -var kafka_sasl_user=ztfbridge \
 	-var ztfbridge_binary="$binary" \
 	-var function_source_zip="$zip" >"$scratch/plan.txt" 2>&1 || { cat "$scratch/plan.txt" >&2; exit 1; }
 grep -E '^ +# .* will be (created|read during apply)' "$scratch/plan.txt" | sed -E 's/^ +# /  /'
