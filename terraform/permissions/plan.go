@@ -11,15 +11,15 @@ import (
 // attribute names the resource, the type of that resource, and the
 // attribute of that resource the value matches.
 var target = map[string]struct{ attr, kind, field string }{
-	"google_pubsub_topic_iam_member":                {"topic", "google_pubsub_topic", "name"},
-	"google_pubsub_subscription_iam_member":         {"subscription", "google_pubsub_subscription", "name"},
-	"google_storage_bucket_iam_member":              {"bucket", "google_storage_bucket", "name"},
-	"google_bigquery_dataset_iam_member":            {"dataset_id", "google_bigquery_dataset", "dataset_id"},
+	"google_pubsub_topic_iam_member":                 {"topic", "google_pubsub_topic", "name"},
+	"google_pubsub_subscription_iam_member":          {"subscription", "google_pubsub_subscription", "name"},
+	"google_storage_bucket_iam_member":               {"bucket", "google_storage_bucket", "name"},
+	"google_bigquery_dataset_iam_member":             {"dataset_id", "google_bigquery_dataset", "dataset_id"},
 	"google_artifact_registry_repository_iam_member": {"repository", "google_artifact_registry_repository", "repository_id"},
-	"google_cloud_run_v2_service_iam_member":        {"name", "google_cloudfunctions2_function", "name"},
-	"google_service_account_iam_member":             {"service_account_id", "google_service_account", "email"},
-	"google_secret_manager_secret_iam_member":       {"secret_id", "google_secret_manager_secret", "secret_id"},
-	"google_project_iam_member":                     {"project", "", ""},
+	"google_cloud_run_v2_service_iam_member":         {"name", "google_cloudfunctions2_function", "name"},
+	"google_service_account_iam_member":              {"service_account_id", "google_service_account", "email"},
+	"google_secret_manager_secret_iam_member":        {"secret_id", "google_secret_manager_secret", "secret_id"},
+	"google_project_iam_member":                      {"project", "", ""},
 }
 
 type plan struct {
