@@ -91,7 +91,10 @@ func DefaultConfig() Config {
 		DedupNights:  2,
 		DedupRefresh: time.Minute,
 
-		DrainTimeout: 30 * time.Second,
+		// Cloud Run (the worker pool) kills an instance 10 s after its
+		// SIGTERM; 7 s of draining leaves 3 s to hand the rest back and
+		// close the streams.
+		DrainTimeout: 7 * time.Second,
 		MetricsAddr:  ":9465",
 	}
 }
@@ -123,7 +126,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.DedupNights, "dedup-nights", c.DedupNights, "nights whose written candids are remembered to skip the replay\n(about 40 bytes per candid)")
 	fs.DurationVar(&c.DedupRefresh, "dedup-refresh", c.DedupRefresh, "how often the candids other loaders wrote are read back from BigQuery")
 
-	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "on SIGTERM, longest wait to write and acknowledge what was received;\nthe rest is redelivered")
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "on SIGTERM, longest wait to write and acknowledge what was received;\nthe rest is redelivered. Keep it below the platform's kill: Cloud Run\nsends SIGKILL 10 s after SIGTERM")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus /metrics and /healthz on this address; empty = off")
 }
 

@@ -129,7 +129,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "messages of one partition handled at once (also the per-partition fetch buffer)")
 	fs.IntVar(&c.FetchBytes, "fetch-bytes", c.FetchBytes, "bytes requested per partition per Kafka fetch")
 	fs.DurationVar(&c.CommitEvery, "commit-interval", c.CommitEvery, "how often acknowledged offsets are committed to Kafka")
-	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "longest wait for in-flight publishes on SIGTERM or rebalance")
+	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "longest wait for in-flight publishes on SIGTERM or rebalance; then come the\noffset commit and the counts write. On the VM: below systemd's TimeoutStopSec=75,\nitself below the ~90 s Compute Engine gives a stopping guest")
 
 	fs.BoolVar(&c.TLS, "tls", c.TLS, "connect to Kafka over TLS")
 	fs.StringVar(&c.TLSCAFile, "tls-ca-file", c.TLSCAFile, "PEM file of CA certificates for Kafka TLS (default: system roots)")

@@ -7,6 +7,10 @@
 #
 # Usage: scripts/terraform-check.sh
 #
+# The plan sets every optional resource on (SASL, hence its secret), and its
+# grants must be terraform/permissions/grants.json, which the permission test
+# checks against the calls the components make.
+#
 # The plan uses build/ztfbridge and build/function-source.zip when they exist
 # (`make build function-zip`), otherwise the small stand-ins of
 # terraform/tests/fixtures; it never reads or writes terraform/'s own state.
@@ -55,7 +59,8 @@ GOOGLE_OAUTH_ACCESS_TOKEN=fake terraform -chdir="$dir" plan -no-color -input=fal
 	-state="$scratch/offline.tfstate" -out="$scratch/offline.tfplan" \
 	-var project_id=ztfbridge-offline \
 	-var 'ztf_kafka_brokers=["kafka.example.org:9092"]' \
-	-var loader_image=us-central1-docker.pkg.dev/ztfbridge-offline/ztfbridge/ztfbridge:check \
+	-var loader_image=us-central1-docker.pkg.dev/ztfbridge-offline/ztfbridge/ztfbridge@sha256:0000000000000000000000000000000000000000000000000000000000000000 \
+	-var kafka_sasl_mechanism=SCRAM-SHA-512 -var kafka_sasl_user=ztfbridge \
 	-var ztfbridge_binary="$binary" \
 	-var function_source_zip="$zip" >"$scratch/plan.txt" 2>&1 || { cat "$scratch/plan.txt" >&2; exit 1; }
 grep -E '^ +# .* will be (created|read during apply)' "$scratch/plan.txt" | sed -E 's/^ +# /  /'
@@ -63,10 +68,23 @@ summary=$(grep -E '^Plan: ' "$scratch/plan.txt")
 echo "$summary"
 [[ $summary =~ ^Plan:\ [0-9]+\ to\ add,\ 0\ to\ change,\ 0\ to\ destroy\.$ ]] || { echo "terraform-check: unexpected plan: $summary" >&2; exit 1; }
 
+terraform -chdir="$dir" show -json "$scratch/offline.tfplan" >"$scratch/offline.json"
+
+step "permissions: the grants of the plan are terraform/permissions/grants.json, and cover every call"
+# grants.json is what the permission test (go test ./terraform/permissions)
+# checks against calls.tsv and roles.json; it must be what terraform grants.
+(cd "$root" && go run ./terraform/permissions/tfgrants "$scratch/offline.json") >"$scratch/grants.json"
+if ! diff -u "$dir/permissions/grants.json" "$scratch/grants.json"; then
+	echo "terraform-check: terraform/permissions/grants.json is not what the plan grants; update it:" >&2
+	echo "  terraform show -json PLAN > plan.json && go run ./terraform/permissions/tfgrants plan.json > terraform/permissions/grants.json" >&2
+	exit 1
+fi
+(cd "$root" && go test -count=1 ./terraform/permissions/...)
+
 step "connector startup script parses (bash -n)"
 if command -v jq >/dev/null; then
-	terraform -chdir="$dir" show -json "$scratch/offline.tfplan" |
-		jq -er '.planned_values.root_module.resources[] | select(.address == "google_compute_instance.connector") | .values.metadata_startup_script' >"$scratch/startup.sh"
+	jq -er '.planned_values.root_module.resources[] | select(.address == "google_compute_instance.connector") | .values.metadata_startup_script' \
+		"$scratch/offline.json" >"$scratch/startup.sh"
 	bash -n "$scratch/startup.sh"
 	echo "$(wc -l <"$scratch/startup.sh") lines, syntax ok"
 else

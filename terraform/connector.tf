@@ -11,8 +11,15 @@ resource "google_service_account" "connector" {
 }
 
 locals {
+  sasl = var.kafka_sasl_mechanism != null
+
+  # Where the unit's ExecStartPre puts the SASL password read from Secret
+  # Manager: /run is a tmpfs (never on disk), the directory is the unit's
+  # RuntimeDirectory (0700, user ztfbridge) and the file is 0400.
+  sasl_password_file = "/run/ztfbridge/sasl-password"
+
   # ZTFBRIDGE_<FLAG> settings of `ztfbridge connect`; null knobs keep the
-  # binary's defaults.
+  # binary's defaults. None of them is secret: they go to the metadata.
   connector_env = merge(
     {
       ZTFBRIDGE_BROKERS          = join(",", var.ztf_kafka_brokers)
@@ -25,6 +32,11 @@ locals {
     },
     var.connector_consumers == null ? {} : { ZTFBRIDGE_CONSUMERS = tostring(var.connector_consumers) },
     var.connector_batch_size == null ? {} : { ZTFBRIDGE_BATCH_SIZE = tostring(var.connector_batch_size) },
+    local.sasl ? {
+      ZTFBRIDGE_SASL_MECHANISM     = var.kafka_sasl_mechanism
+      ZTFBRIDGE_SASL_USER          = var.kafka_sasl_user
+      ZTFBRIDGE_SASL_PASSWORD_FILE = local.sasl_password_file
+    } : {},
     var.connector_env,
   )
 }
@@ -85,9 +97,12 @@ resource "google_compute_instance" "connector" {
   # A changed script (new binary, new settings) replaces the VM, so what runs
   # is always exactly what was applied.
   metadata_startup_script = templatefile("${path.module}/templates/connector-startup.sh.tftpl", {
-    env_file     = join("\n", [for k in sort(keys(local.connector_env)) : "${k}=\"${local.connector_env[k]}\""])
-    binary_url   = "gs://${google_storage_bucket_object.ztfbridge.bucket}/${google_storage_bucket_object.ztfbridge.name}"
-    metrics_port = var.connector_metrics_port
+    env_file           = join("\n", [for k in sort(keys(local.connector_env)) : "${k}=\"${local.connector_env[k]}\""])
+    binary_url         = "gs://${google_storage_bucket_object.ztfbridge.bucket}/${google_storage_bucket_object.ztfbridge.name}"
+    metrics_port       = var.connector_metrics_port
+    project_id         = var.project_id
+    sasl_secret        = local.sasl ? google_secret_manager_secret.kafka_sasl_password[0].secret_id : ""
+    sasl_password_file = local.sasl_password_file
   })
 
   allow_stopping_for_update = true
@@ -98,7 +113,33 @@ resource "google_compute_instance" "connector" {
     google_storage_bucket_iam_member.connector_counts,
     google_storage_bucket_iam_member.connector_counts_bucket,
     google_storage_bucket_iam_member.connector_binary,
+    google_secret_manager_secret_iam_member.connector_sasl,
   ]
+}
+
+# The Kafka SASL password, when the brokers want one. Terraform makes the
+# secret and lets the connector read it; the password itself is added by
+# hand (`gcloud secrets versions add`, docs/deploy.md), so it is in neither
+# the terraform variables, the state, nor the VM's metadata. Until a version
+# exists the unit's ExecStartPre fails and systemd retries every 5 s: the
+# connector starts by itself once the password is there.
+resource "google_secret_manager_secret" "kafka_sasl_password" {
+  count = local.sasl ? 1 : 0
+
+  secret_id = var.kafka_sasl_secret_id
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.apis]
+}
+
+# Read the password, and only that secret: at boot, as the VM's identity.
+resource "google_secret_manager_secret_iam_member" "connector_sasl" {
+  count = local.sasl ? 1 : 0
+
+  secret_id = google_secret_manager_secret.kafka_sasl_password[0].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = google_service_account.connector.member
 }
 
 # Publish to the alerts and dead-letter topics, and read their settings
@@ -110,7 +151,7 @@ resource "google_pubsub_topic_iam_member" "connector_publish" {
     "${pair[0]} ${pair[1]}" => { topic = pair[0], role = pair[1] }
   }
 
-  topic  = each.value.topic == "alerts" ? google_pubsub_topic.alerts.id : google_pubsub_topic.deadletter.id
+  topic  = each.value.topic == "alerts" ? google_pubsub_topic.alerts.name : google_pubsub_topic.deadletter.name
   role   = each.value.role
   member = google_service_account.connector.member
 }

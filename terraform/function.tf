@@ -1,8 +1,16 @@
-# The function (functions/): a Cloud Function (2nd gen) triggered by every
+# The function (functions/): a Cloud Function (2nd gen) fed by the push
+# subscription google_pubsub_subscription.function (pubsub.tf) with every
 # message of the alerts topic, storing the Avro as
 # ztf_YYYYMMDD_programid1_<candid>.avro in the alert bucket, write-once.
 # Bad messages go under quarantine/ in the same bucket. A failed write
-# returns an error and Pub/Sub redelivers (retry policy RETRY).
+# answers 500 and Pub/Sub redelivers with backoff; after
+# max_delivery_attempts the message moves to the dead-letter topic, where
+# the hold subscription keeps it for `ztfbridge redrive`.
+#
+# No Eventarc trigger: Eventarc's own subscription keeps messages 24 hours,
+# has no dead-letter topic and cannot be watched by name, so a function
+# broken for a weekend would lose the GCS copies of every alert. The
+# subscription Terraform owns keeps them 7 days and dead-letters.
 
 resource "google_service_account" "function" {
   account_id   = "ztf-function"
@@ -54,6 +62,13 @@ resource "google_artifact_registry_repository" "functions" {
 }
 
 locals {
+  # Longest run of one invocation; the push subscription's ack deadline is
+  # above it, so Pub/Sub never redelivers a message still being stored.
+  function_timeout_seconds = 60
+
+  function_name           = "ztf-store-alert"
+  function_sources_bucket = "gcf-v2-sources-${local.project_number}-${var.region}"
+
   function_env = merge(
     {
       ZTFBRIDGE_BUCKET = google_storage_bucket.alerts.name
@@ -64,7 +79,7 @@ locals {
 }
 
 resource "google_cloudfunctions2_function" "store_alert" {
-  name        = "ztf-store-alert"
+  name        = local.function_name
   location    = var.region
   description = "Stores each alert of ${google_pubsub_topic.alerts.name} in gs://${google_storage_bucket.alerts.name}, write-once."
 
@@ -89,19 +104,13 @@ resource "google_cloudfunctions2_function" "store_alert" {
     max_instance_count               = var.function_max_instances
     max_instance_request_concurrency = var.function_concurrency
     min_instance_count               = 0
-    timeout_seconds                  = 60
-    # Only Eventarc (Pub/Sub push) calls it.
+    timeout_seconds                  = local.function_timeout_seconds
+    # Only the Pub/Sub push subscription of this project calls it (Cloud
+    # Run counts Pub/Sub push from the same project as internal traffic),
+    # and only with an OIDC token of the function's identity (run.invoker).
     ingress_settings               = "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
     environment_variables          = local.function_env
-  }
-
-  event_trigger {
-    trigger_region        = var.region
-    event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-    pubsub_topic          = google_pubsub_topic.alerts.id
-    retry_policy          = "RETRY_POLICY_RETRY"
-    service_account_email = google_service_account.function.email
   }
 
   depends_on = [
@@ -123,8 +132,8 @@ resource "google_storage_bucket_iam_member" "function_write" {
   member = google_service_account.function.member
 }
 
-# Trigger: Eventarc's push subscription authenticates as the function's
-# identity, which may invoke this function's Cloud Run service only.
+# Push: the subscription's OIDC token names the function's identity, which
+# may invoke this function's Cloud Run service only.
 resource "google_cloud_run_v2_service_iam_member" "function_invoker" {
   name     = google_cloudfunctions2_function.store_alert.name
   location = var.region
@@ -160,17 +169,21 @@ resource "google_artifact_registry_repository_iam_member" "function_build" {
   member     = google_service_account.function_build.member
 }
 
-# Cloud Functions stages the sources of each build in buckets it creates
-# itself (gcf-v2-sources-*, gcf-v2-uploads-*), which do not exist before the
-# first deploy; the condition keeps the grant to those buckets.
+# Cloud Functions copies the source archive into the bucket it creates for
+# the region's builds, gcf-v2-sources-<project number>-<region>, under the
+# function's name, and Cloud Build reads it from there. That bucket does not
+# exist before the first deploy, so the grant is on the project, held to
+# reading (objectViewer: objects.get and objects.list) this function's
+# sources in that one bucket by its condition: no write, no other
+# function's sources, no other gcf-v2-* bucket.
 resource "google_project_iam_member" "function_build_staging" {
   project = var.project_id
-  role    = "roles/storage.objectAdmin"
+  role    = "roles/storage.objectViewer"
   member  = google_service_account.function_build.member
 
   condition {
-    title       = "gcf-staging-buckets-only"
-    description = "Only the buckets Cloud Functions creates for its builds."
-    expression  = "resource.name.startsWith(\"projects/_/buckets/gcf-v2-\")"
+    title       = "gcf-sources-of-this-function"
+    description = "Only this function's sources in the region's Cloud Functions sources bucket."
+    expression  = "resource.name.startsWith(\"projects/_/buckets/${local.function_sources_bucket}/objects/${local.function_name}/\")"
   }
 }

@@ -65,6 +65,7 @@ resource "google_cloud_run_v2_worker_pool" "loader" {
   depends_on = [
     google_project_iam_member.component,
     google_pubsub_subscription_iam_member.loader_pull,
+    google_pubsub_topic_iam_member.loader_deadletter,
     google_bigquery_dataset_iam_member.loader_write,
   ]
 }
@@ -74,16 +75,26 @@ resource "google_cloud_run_v2_worker_pool" "loader" {
 resource "google_pubsub_subscription_iam_member" "loader_pull" {
   for_each = toset(["roles/pubsub.subscriber", "roles/pubsub.viewer"])
 
-  subscription = google_pubsub_subscription.loader.id
+  subscription = google_pubsub_subscription.loader.name
   role         = each.value
   member       = google_service_account.loader.member
 }
 
-# Publish what it cannot load to the dead-letter topic.
+# Publish what it cannot load to the dead-letter topic, and read the
+# topic's settings: the loader checks the topic exists (GetTopic, which
+# needs pubsub.topics.get) before it receives anything, and refuses to start
+# without it.
 resource "google_pubsub_topic_iam_member" "loader_deadletter" {
-  topic  = google_pubsub_topic.deadletter.id
-  role   = "roles/pubsub.publisher"
+  for_each = toset(["roles/pubsub.publisher", "roles/pubsub.viewer"])
+
+  topic  = google_pubsub_topic.deadletter.name
+  role   = each.value
   member = google_service_account.loader.member
+}
+
+moved {
+  from = google_pubsub_topic_iam_member.loader_deadletter
+  to   = google_pubsub_topic_iam_member.loader_deadletter["roles/pubsub.publisher"]
 }
 
 # Write rows, add columns, replace the views and read back candids, in this

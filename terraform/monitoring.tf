@@ -22,15 +22,18 @@ locals {
   filter = {
     function_requests = "metric.type=\"run.googleapis.com/request_count\" resource.type=\"cloud_run_revision\" resource.label.service_name=\"${local.function_service}\""
     function_latency  = "metric.type=\"run.googleapis.com/request_latencies\" resource.type=\"cloud_run_revision\" resource.label.service_name=\"${local.function_service}\""
-    # Eventarc names the trigger's subscription eventarc-<region>-<function>-<suffix>-sub-<n>.
-    function_backlog = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=starts_with(\"eventarc-${var.region}-${local.function_service}-\")"
-    loader_backlog   = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
-    loader_oldest    = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
-    loader_acked     = "metric.type=\"pubsub.googleapis.com/subscription/ack_message_count\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
-    rows_written     = "metric.type=\"bigquerystorage.googleapis.com/write/uploaded_row_count\" resource.label.dataset_id=\"${google_bigquery_dataset.ztf.dataset_id}\""
-    gcs_writes       = "metric.type=\"storage.googleapis.com/api/request_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\" metric.label.method=\"WriteObject\""
-    gcs_objects      = "metric.type=\"storage.googleapis.com/storage/object_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\""
-    deadletters      = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.deadletter_hold.name}\""
+    function_backlog  = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.function.name}\""
+    function_oldest   = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.function.name}\""
+    loader_backlog    = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
+    loader_oldest     = "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
+    loader_acked      = "metric.type=\"pubsub.googleapis.com/subscription/ack_message_count\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.loader.name}\""
+    rows_written      = "metric.type=\"bigquerystorage.googleapis.com/write/uploaded_row_count\" resource.label.dataset_id=\"${google_bigquery_dataset.ztf.dataset_id}\""
+    gcs_writes        = "metric.type=\"storage.googleapis.com/api/request_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\" metric.label.method=\"WriteObject\""
+    gcs_objects       = "metric.type=\"storage.googleapis.com/storage/object_count\" resource.type=\"gcs_bucket\" resource.label.bucket_name=\"${google_storage_bucket.alerts.name}\""
+    deadletters       = "metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"${google_pubsub_subscription.deadletter_hold.name}\""
+    # Every message published to the dead-letter topic: by the connector,
+    # the loader, or Pub/Sub giving up on the function or the loader.
+    deadletters_in = "metric.type=\"pubsub.googleapis.com/topic/send_message_operation_count\" resource.type=\"pubsub_topic\" resource.label.topic_id=\"${google_pubsub_topic.deadletter.name}\""
   }
 
   # One dashboard chart: a title and its lines, each either a PromQL query
@@ -84,16 +87,17 @@ locals {
       ]
     },
     {
-      title = "Backlogs: unacknowledged alerts of the loader and the function"
+      title = "Backlogs: unacknowledged alerts of the function (${google_pubsub_subscription.function.name}) and the loader (${google_pubsub_subscription.loader.name})"
       lines = [
-        { filter = local.filter.loader_backlog, aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = [] },
-        { filter = local.filter.function_backlog, aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = [] },
+        { filter = local.filter.function_backlog, aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = ["resource.label.subscription_id"] },
+        { filter = local.filter.loader_backlog, aligner = "ALIGN_MAX", reducer = "REDUCE_SUM", group_by = ["resource.label.subscription_id"] },
       ]
     },
     {
-      title = "Loader: age of the oldest unacknowledged alert (s)"
+      title = "Backlogs: age of the oldest unacknowledged alert (s) of the function and the loader"
       lines = [
-        { filter = local.filter.loader_oldest, aligner = "ALIGN_MAX", reducer = "REDUCE_MAX", group_by = [] },
+        { filter = local.filter.function_oldest, aligner = "ALIGN_MAX", reducer = "REDUCE_MAX", group_by = ["resource.label.subscription_id"] },
+        { filter = local.filter.loader_oldest, aligner = "ALIGN_MAX", reducer = "REDUCE_MAX", group_by = ["resource.label.subscription_id"] },
       ]
     },
     {
@@ -264,6 +268,89 @@ resource "google_monitoring_alert_policy" "dead_letters" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "Messages wait in ${google_pubsub_subscription.deadletter_hold.name}; their `error` attribute says why. Pull them with `gcloud pubsub subscriptions pull ${google_pubsub_subscription.deadletter_hold.name} --limit 10`."
+    content   = "Messages wait in ${google_pubsub_subscription.deadletter_hold.name}; their `reason` or `error` attribute says why. Look at a few with `gcloud pubsub subscriptions pull ${google_pubsub_subscription.deadletter_hold.name} --limit 10` (without --auto-ack), count them with `ztfbridge redrive --dry-run`, and once the cause is fixed put them back on the alerts topic with `ztfbridge redrive` (docs/operating.md)."
+  }
+}
+
+# A Kafka partition the connector stopped reading: its lag is above zero and
+# has not changed for lag_stall_minutes. The summed-lag alert above misses
+# this at the end of a night, when the stream is quiet and a few thousand
+# alerts of one stuck partition are far below its threshold; Kafka's
+# retention would then drop them.
+resource "google_monitoring_alert_policy" "lag_stalled" {
+  display_name          = "ztfbridge: a Kafka partition's lag has not moved for ${var.lag_stall_minutes} min"
+  combiner              = "OR"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "Partition lag above zero and unchanged"
+    condition_prometheus_query_language {
+      query               = "(max by (topic, partition) (${local.connector_metric.lag}) > 0) and on (topic, partition) (max by (topic, partition) (changes(${local.connector_metric.lag}[${var.lag_stall_minutes}m])) == 0)"
+      duration            = "60s"
+      evaluation_interval = "60s"
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A partition of the ZTF topic named in the alert has had the same non-zero lag for ${var.lag_stall_minutes} minutes: the connector holds it but does not commit. Check the connector's log for that partition (publish failures, a stuck batch) and restart the service (`sudo systemctl restart ztfbridge-connect` on VM ztf-connector): the group resumes from the committed offset."
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+# The function falls behind or fails: alerts wait in its push subscription.
+# A function that fails every alert is also noticed by the dead-letter alert
+# once the attempts are used up; this one fires first.
+resource "google_monitoring_alert_policy" "function_backlog" {
+  display_name          = "ztfbridge: function backlog older than ${var.function_backlog_alert_minutes} min"
+  combiner              = "OR"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "Oldest unacknowledged alert in ${google_pubsub_subscription.function.name}"
+    condition_threshold {
+      filter          = local.filter.function_oldest
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.function_backlog_alert_minutes * 60
+      duration        = "300s"
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The function ${local.function_service} has not stored an alert of ${google_pubsub_subscription.function.name} for ${var.function_backlog_alert_minutes} minutes. Look at its logs and its 5xx responses on the ztfbridge dashboard (a bad deploy, a lost permission on the bucket). Alerts it keeps failing move to ${google_pubsub_topic.deadletter.name} after ${var.max_delivery_attempts} attempts; once fixed, put them back with `ztfbridge redrive` (docs/operating.md)."
+  }
+}
+
+# New dead letters: fires as they arrive, where dead_letters fires while
+# some wait. Both stay until the cause is fixed and the hold is redriven or
+# drained.
+resource "google_monitoring_alert_policy" "dead_letters_arriving" {
+  display_name          = "ztfbridge: dead letters arriving"
+  combiner              = "OR"
+  notification_channels = local.notification_channels
+
+  conditions {
+    display_name = "Messages published to ${google_pubsub_topic.deadletter.name}"
+    condition_threshold {
+      filter          = local.filter.deadletters_in
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period   = "300s"
+        per_series_aligner = "ALIGN_DELTA"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "Messages are being published to ${google_pubsub_topic.deadletter.name}. Their `reason` (or `error`) attribute says why; those without one carry `CloudPubSubDeadLetterSourceSubscription`: Pub/Sub gave up delivering them to that subscription's stage. `ztfbridge redrive --subscription ${google_pubsub_subscription.deadletter_hold.name} --dry-run` counts them by reason."
   }
 }

@@ -56,7 +56,7 @@ data "google_storage_project_service_account" "gcs" {
 }
 
 resource "google_pubsub_topic_iam_member" "gcs_agent_objects" {
-  topic  = google_pubsub_topic.objects.id
+  topic  = google_pubsub_topic.objects.name
   role   = "roles/pubsub.publisher"
   member = data.google_storage_project_service_account.gcs.member
 }

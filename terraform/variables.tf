@@ -107,6 +107,46 @@ variable "connector_env" {
     condition     = alltrue([for k, v in var.connector_env : can(regex("^ZTFBRIDGE_[A-Z0-9_]+$", k)) && !can(regex("[\"\\\\\\n$`]", v))])
     error_message = "connector_env keys must look like ZTFBRIDGE_NAME; values must not hold quotes, backslashes, '$', '`' or newlines."
   }
+
+  # connector_env ends up in the instance metadata, which every process on
+  # the VM and every project viewer can read.
+  validation {
+    condition     = !anytrue([for k in keys(var.connector_env) : startswith(k, "ZTFBRIDGE_SASL_")])
+    error_message = "connector_env must not hold SASL settings: set kafka_sasl_mechanism and kafka_sasl_user, and put the password in Secret Manager (docs/deploy.md)."
+  }
+}
+
+variable "kafka_sasl_mechanism" {
+  description = "Kafka SASL mechanism of the connector (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512); null for none (ZTF's public stream). With a mechanism, terraform creates the Secret Manager secret kafka_sasl_secret_id that holds the password; the VM reads it at boot."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kafka_sasl_mechanism == null || contains(["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"], coalesce(var.kafka_sasl_mechanism, "-"))
+    error_message = "kafka_sasl_mechanism must be PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or null."
+  }
+}
+
+variable "kafka_sasl_user" {
+  description = "Kafka SASL user of the connector; required with kafka_sasl_mechanism. Not a secret: it goes to the VM's metadata."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.kafka_sasl_mechanism == null) == (var.kafka_sasl_user == null) && (var.kafka_sasl_user == null || can(regex("^[^\"\\\\\\n$`]+$", coalesce(var.kafka_sasl_user, "-"))))
+    error_message = "kafka_sasl_user is required with kafka_sasl_mechanism (and only then), without quotes, backslashes, '$', '`' or newlines."
+  }
+}
+
+variable "kafka_sasl_secret_id" {
+  description = "Secret Manager secret holding the Kafka SASL password (its latest version). Terraform creates the secret, never a version: add one with `gcloud secrets versions add`, so the password is in neither the metadata nor the terraform state."
+  type        = string
+  default     = "ztf-kafka-sasl-password"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.kafka_sasl_secret_id))
+    error_message = "kafka_sasl_secret_id must be 1-255 letters, digits, '_' or '-'."
+  }
 }
 
 variable "connector_metrics_port" {
@@ -200,7 +240,7 @@ variable "loader_ack_deadline_seconds" {
 }
 
 variable "max_delivery_attempts" {
-  description = "Deliveries of one message to the loader before Pub/Sub moves it to the dead-letter topic."
+  description = "Deliveries of one message to the function or the loader before Pub/Sub moves it to the dead-letter topic. With the 10 s to 600 s backoff, 10 attempts take about 40 minutes: a broken stage dead-letters within the hour, and the hold subscription keeps those 7 days for `ztfbridge redrive`."
   type        = number
   default     = 10
 
@@ -376,12 +416,12 @@ variable "bigquery_readers" {
 }
 
 variable "loader_image" {
-  description = "Container image whose entrypoint is the ztfbridge binary; the loader runs it with the argument \"load\"."
+  description = "Container image whose entrypoint is the ztfbridge binary, pinned by digest (REPOSITORY@sha256:...); the loader runs it with the argument \"load\". A tag could move under a running worker pool: every new instance would run whatever the tag names then."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z0-9.-]+(:[0-9]+)?/[^ ]+$", var.loader_image))
-    error_message = "loader_image must be a full image reference such as us-central1-docker.pkg.dev/PROJECT/ztfbridge/ztfbridge:v1."
+    condition     = can(regex("^[a-z0-9.-]+(:[0-9]+)?/[^ @:]+(:[^ @]+)?@sha256:[0-9a-f]{64}$", var.loader_image))
+    error_message = "loader_image must be a full image reference pinned by digest, such as us-central1-docker.pkg.dev/PROJECT/ztfbridge/ztfbridge@sha256:<64 hex digits> (`gcloud artifacts docker images describe IMAGE:TAG --format 'value(image_summary.digest)'`)."
   }
 }
 
@@ -461,6 +501,28 @@ variable "lag_alert_minutes" {
   validation {
     condition     = var.lag_alert_minutes >= 1 && var.lag_alert_minutes <= 1440
     error_message = "lag_alert_minutes must be between 1 and 1440."
+  }
+}
+
+variable "function_backlog_alert_minutes" {
+  description = "Age in minutes of the oldest unacknowledged message in the function's subscription above which the backlog alert fires."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.function_backlog_alert_minutes >= 5
+    error_message = "function_backlog_alert_minutes must be at least 5."
+  }
+}
+
+variable "lag_stall_minutes" {
+  description = "Minutes a Kafka partition's lag may stay above zero without moving before the stall alert fires (the connector stopped reading it)."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.lag_stall_minutes >= 5 && var.lag_stall_minutes <= 1440
+    error_message = "lag_stall_minutes must be between 5 and 1440."
   }
 }
 

@@ -57,7 +57,7 @@ variables {
   project_id          = "ztfbridge-test"
   region              = "us-central1"
   ztf_kafka_brokers   = ["kafka1.example.org:9092", "kafka2.example.org:9092"]
-  loader_image        = "us-central1-docker.pkg.dev/ztfbridge-test/ztfbridge/ztfbridge:test"
+  loader_image        = "us-central1-docker.pkg.dev/ztfbridge-test/ztfbridge/ztfbridge@sha256:1111111111111111111111111111111111111111111111111111111111111111"
   ztfbridge_binary    = "tests/fixtures/ztfbridge"
   function_source_zip = "tests/fixtures/function-source.zip"
 }
@@ -205,13 +205,45 @@ run "function" {
   }
 
   assert {
-    condition     = google_cloudfunctions2_function.store_alert.event_trigger[0].pubsub_topic == google_pubsub_topic.alerts.id && google_cloudfunctions2_function.store_alert.event_trigger[0].event_type == "google.cloud.pubsub.topic.v1.messagePublished"
-    error_message = "the function must be triggered by the alerts topic"
+    condition     = google_pubsub_subscription.function.topic == google_pubsub_topic.alerts.id && google_pubsub_subscription.function.push_config[0].push_endpoint == "${google_cloudfunctions2_function.store_alert.service_config[0].uri}/projects/ztfbridge-test/topics/ztf-alerts"
+    error_message = "the function must be fed by a push subscription of the alerts topic, on the path the functions framework turns into a messagePublished event"
   }
 
   assert {
-    condition     = google_cloudfunctions2_function.store_alert.event_trigger[0].retry_policy == "RETRY_POLICY_RETRY"
-    error_message = "a failed write must be retried"
+    condition     = length(google_cloudfunctions2_function.store_alert.event_trigger) == 0
+    error_message = "no Eventarc trigger: its subscription keeps messages 24 hours and has no dead-letter topic"
+  }
+
+  assert {
+    condition     = google_pubsub_subscription.function.retry_policy[0].minimum_backoff == "10s" && google_pubsub_subscription.function.retry_policy[0].maximum_backoff == "600s"
+    error_message = "a failed write must be retried, with backoff"
+  }
+
+  assert {
+    condition     = google_pubsub_subscription.function.message_retention_duration == "604800s" && google_pubsub_subscription.function.expiration_policy[0].ttl == ""
+    error_message = "the function's subscription must keep alerts 7 days and never expire"
+  }
+
+  assert {
+    condition     = google_pubsub_subscription.function.dead_letter_policy[0].dead_letter_topic == google_pubsub_topic.deadletter.id && google_pubsub_subscription.function.dead_letter_policy[0].max_delivery_attempts == 10
+    error_message = "the function's subscription must dead-letter to the dead-letter topic (kept by its hold subscription) after 10 attempts"
+  }
+
+  assert {
+    condition     = google_pubsub_subscription.function.push_config[0].oidc_token[0].service_account_email == google_service_account.function.email && google_pubsub_subscription.function.push_config[0].oidc_token[0].audience == google_cloudfunctions2_function.store_alert.service_config[0].uri
+    error_message = "pushes must authenticate with an OIDC token of the function's identity, for the function's URL"
+  }
+
+  assert {
+    condition     = google_pubsub_subscription.function.ack_deadline_seconds > google_cloudfunctions2_function.store_alert.service_config[0].timeout_seconds
+    error_message = "the push ack deadline must outlast one invocation, or Pub/Sub redelivers alerts still being stored"
+  }
+
+  assert {
+    condition = toset([for m in google_pubsub_subscription_iam_member.pubsub_agent_source : [m.subscription, m.role, m.member]]) == toset([
+      for s in [google_pubsub_subscription.function.name, google_pubsub_subscription.loader.name] : [s, "roles/pubsub.subscriber", "serviceAccount:service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com"]
+    ]) && google_pubsub_topic_iam_member.pubsub_agent_deadletter.topic == google_pubsub_topic.deadletter.name
+    error_message = "the Pub/Sub service agent must be allowed to acknowledge on both dead-lettering subscriptions and to publish to the dead-letter topic"
   }
 
   assert {
@@ -339,16 +371,36 @@ run "least_privilege_iam" {
   }
 
   assert {
-    condition     = google_project_iam_member.function_build_staging.condition[0].expression == "resource.name.startsWith(\"projects/_/buckets/gcf-v2-\")"
-    error_message = "the build's storage role must be limited to Cloud Functions' own staging buckets"
+    condition     = google_project_iam_member.function_build_staging.condition[0].expression == "resource.name.startsWith(\"projects/_/buckets/gcf-v2-sources-123456789012-us-central1/objects/ztf-store-alert/\")"
+    error_message = "the build's storage role must be limited to this function's sources in the region's Cloud Functions sources bucket"
+  }
+
+  assert {
+    condition     = google_project_iam_member.function_build_staging.role == "roles/storage.objectViewer"
+    error_message = "the build only reads its sources: no write to any gcf-v2-* bucket"
+  }
+
+  assert {
+    condition = alltrue([for m in google_project_iam_member.component : m.role != "roles/storage.objectAdmin"]) && length([
+      for r in [google_storage_bucket_iam_member.function_build_source.role, google_project_iam_member.function_build_staging.role] : r if r == "roles/storage.objectAdmin"
+    ]) == 0
+    error_message = "the build identity holds no storage.objectAdmin anywhere"
   }
 
   assert {
     condition = toset([for m in google_pubsub_topic_iam_member.connector_publish : [m.topic, m.role, m.member]]) == toset([
-      for pair in setproduct([google_pubsub_topic.alerts.id, google_pubsub_topic.deadletter.id], ["roles/pubsub.publisher", "roles/pubsub.viewer"]) :
+      for pair in setproduct([google_pubsub_topic.alerts.name, google_pubsub_topic.deadletter.name], ["roles/pubsub.publisher", "roles/pubsub.viewer"]) :
       [pair[0], pair[1], google_service_account.connector.member]
     ])
     error_message = "the connector may only publish to (and see) the alerts and dead-letter topics"
+  }
+
+  assert {
+    condition = toset([for m in google_pubsub_topic_iam_member.loader_deadletter : [m.topic, m.role, m.member]]) == toset([
+      [google_pubsub_topic.deadletter.name, "roles/pubsub.publisher", google_service_account.loader.member],
+      [google_pubsub_topic.deadletter.name, "roles/pubsub.viewer", google_service_account.loader.member],
+    ])
+    error_message = "the loader may publish to and see (GetTopic at start) the dead-letter topic, nothing else"
   }
 
   assert {
@@ -378,8 +430,8 @@ run "least_privilege_iam" {
 
   assert {
     condition = toset([for m in google_pubsub_subscription_iam_member.loader_pull : [m.subscription, m.role, m.member]]) == toset([
-      [google_pubsub_subscription.loader.id, "roles/pubsub.subscriber", google_service_account.loader.member],
-      [google_pubsub_subscription.loader.id, "roles/pubsub.viewer", google_service_account.loader.member],
+      [google_pubsub_subscription.loader.name, "roles/pubsub.subscriber", google_service_account.loader.member],
+      [google_pubsub_subscription.loader.name, "roles/pubsub.viewer", google_service_account.loader.member],
     ])
     error_message = "the loader may only pull from (and see) its own subscription"
   }
@@ -390,7 +442,7 @@ run "least_privilege_iam" {
   }
 
   assert {
-    condition     = google_pubsub_topic_iam_member.gcs_agent_objects.member == data.google_storage_project_service_account.gcs.member && google_pubsub_topic_iam_member.gcs_agent_objects.topic == google_pubsub_topic.objects.id
+    condition     = google_pubsub_topic_iam_member.gcs_agent_objects.member == data.google_storage_project_service_account.gcs.member && google_pubsub_topic_iam_member.gcs_agent_objects.topic == google_pubsub_topic.objects.name
     error_message = "the Cloud Storage service agent must be allowed to publish the notifications"
   }
 
@@ -403,6 +455,7 @@ run "least_privilege_iam" {
     condition = length([for r in concat(
       [for m in google_project_iam_member.component : m.role],
       [for m in google_pubsub_topic_iam_member.connector_publish : m.role],
+      [for m in google_pubsub_topic_iam_member.loader_deadletter : m.role],
       [
         google_project_iam_member.function_build_staging.role,
         google_storage_bucket_iam_member.connector_counts.role,
@@ -413,7 +466,6 @@ run "least_privilege_iam" {
         google_artifact_registry_repository_iam_member.function_build.role,
         google_pubsub_subscription_iam_member.loader_pull["roles/pubsub.subscriber"].role,
         google_pubsub_subscription_iam_member.loader_pull["roles/pubsub.viewer"].role,
-        google_pubsub_topic_iam_member.loader_deadletter.role,
         google_bigquery_dataset_iam_member.loader_write.role,
       ],
     ) : r if contains(["roles/owner", "roles/editor", "roles/storage.admin", "roles/pubsub.admin", "roles/bigquery.admin"], r)]) == 0
@@ -440,10 +492,110 @@ run "monitoring" {
   }
 
   assert {
+    condition     = google_monitoring_alert_policy.function_backlog.conditions[0].condition_threshold[0].filter == "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"ztf-alerts-function\"" && google_monitoring_alert_policy.function_backlog.conditions[0].condition_threshold[0].threshold_value == 1800
+    error_message = "an alert must fire when the oldest unacknowledged alert of the function's subscription is older than 30 minutes"
+  }
+
+  assert {
+    condition     = google_monitoring_alert_policy.loader_backlog.conditions[0].condition_threshold[0].filter == "metric.type=\"pubsub.googleapis.com/subscription/oldest_unacked_message_age\" resource.type=\"pubsub_subscription\" resource.label.subscription_id=\"ztf-alerts-bigquery\"" && google_monitoring_alert_policy.loader_backlog.conditions[0].condition_threshold[0].threshold_value == 3600
+    error_message = "an alert must fire when the oldest unacknowledged alert of the loader's subscription is older than 60 minutes"
+  }
+
+  assert {
+    condition = alltrue([for part in ["ztfbridge_connector_lag) > 0", "changes(ztfbridge_connector_lag[15m])) == 0", "by (topic, partition)"] :
+    strcontains(google_monitoring_alert_policy.lag_stalled.conditions[0].condition_prometheus_query_language[0].query, part)])
+    error_message = "an alert must fire for a partition whose lag is above zero and has not moved for 15 minutes"
+  }
+
+  assert {
+    condition     = strcontains(google_monitoring_alert_policy.dead_letters_arriving.conditions[0].condition_threshold[0].filter, "topic/send_message_operation_count") && strcontains(google_monitoring_alert_policy.dead_letters_arriving.conditions[0].condition_threshold[0].filter, "topic_id=\"ztf-alerts-deadletter\"") && google_monitoring_alert_policy.dead_letters.conditions[0].condition_threshold[0].threshold_value == 0
+    error_message = "alerts must fire when dead letters arrive and while they wait"
+  }
+
+  assert {
+    condition     = strcontains(google_monitoring_alert_policy.connector_down.conditions[0].condition_prometheus_query_language[0].query, "absent_over_time(")
+    error_message = "an alert must fire when the connector is down"
+  }
+
+  assert {
+    condition = alltrue([for sub in ["ztf-alerts-function", "ztf-alerts-bigquery", "ztf-alerts-deadletter-hold"] :
+    anytrue([for t in jsondecode(google_monitoring_dashboard.ztfbridge.dashboard_json).mosaicLayout.tiles : strcontains(jsonencode(t), "subscription_id=\\\"${sub}\\\"")])])
+    error_message = "the dashboard must show the backlog of each stage's subscription"
+  }
+
+  assert {
     condition = alltrue([for word in ["consumed", "lag", "Function", "GCS", "rows written to BigQuery"] :
     anytrue([for t in jsondecode(google_monitoring_dashboard.ztfbridge.dashboard_json).mosaicLayout.tiles : strcontains(t.widget.title, word)])])
     error_message = "the dashboard must chart consumption, lag, the function, GCS objects and loader rows"
   }
+}
+
+run "sasl_secret" {
+  command = apply
+
+  variables {
+    kafka_sasl_mechanism = "SCRAM-SHA-512"
+    kafka_sasl_user      = "ztfbridge"
+  }
+
+  assert {
+    condition     = google_secret_manager_secret.kafka_sasl_password[0].secret_id == "ztf-kafka-sasl-password"
+    error_message = "SASL needs the Secret Manager secret of the password"
+  }
+
+  assert {
+    condition = [for m in google_secret_manager_secret_iam_member.connector_sasl : [m.secret_id, m.role, m.member]] == [
+      [google_secret_manager_secret.kafka_sasl_password[0].secret_id, "roles/secretmanager.secretAccessor", google_service_account.connector.member],
+    ]
+    error_message = "only the connector's service account may read the password, on that secret only"
+  }
+
+  assert {
+    condition = alltrue([for line in [
+      "ZTFBRIDGE_SASL_MECHANISM=\"SCRAM-SHA-512\"",
+      "ZTFBRIDGE_SASL_USER=\"ztfbridge\"",
+      "ZTFBRIDGE_SASL_PASSWORD_FILE=\"/run/ztfbridge/sasl-password\"",
+      "ExecStartPre=+/usr/local/lib/ztfbridge/fetch-sasl-password",
+      "gcloud secrets versions access latest --secret=\"ztf-kafka-sasl-password\" --project=\"ztfbridge-test\"",
+      "RuntimeDirectoryMode=0700",
+      "chmod 0400",
+    ] : strcontains(google_compute_instance.connector.metadata_startup_script, line)])
+    error_message = "the VM must read the password from Secret Manager at boot into a 0400 file on /run, and point the connector at it"
+  }
+
+  assert {
+    condition     = !strcontains(jsonencode(google_compute_instance.connector.metadata), "SASL") && !strcontains(google_compute_instance.connector.metadata_startup_script, "ZTFBRIDGE_SASL_PASSWORD=")
+    error_message = "the password must never be in the metadata"
+  }
+}
+
+run "no_sasl_no_secret" {
+  command = plan
+
+  assert {
+    condition     = length(google_secret_manager_secret.kafka_sasl_password) == 0 && !strcontains(google_compute_instance.connector.metadata_startup_script, "fetch-sasl-password")
+    error_message = "without SASL there is no secret to read"
+  }
+}
+
+run "rejects_password_in_metadata" {
+  command = plan
+
+  variables {
+    connector_env = { ZTFBRIDGE_SASL_PASSWORD = "hunter2" }
+  }
+
+  expect_failures = [var.connector_env]
+}
+
+run "rejects_loader_image_by_tag" {
+  command = plan
+
+  variables {
+    loader_image = "us-central1-docker.pkg.dev/ztfbridge-test/ztfbridge/ztfbridge:latest"
+  }
+
+  expect_failures = [var.loader_image]
 }
 
 run "lifecycle_rules" {
