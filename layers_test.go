@@ -24,6 +24,8 @@ func layer(pkg string) string {
 		return "dev"
 	case p == "cmd/ztfbridge":
 		return "command"
+	case strings.HasPrefix(p, "terraform/"):
+		return "deploy"
 	}
 	return "unknown"
 }
@@ -37,6 +39,7 @@ var mayImport = map[string][]string{
 	"ops":       {"core", "component", "ops"},
 	"command":   {"core", "component", "ops"},
 	"dev":       {"core", "component", "ops", "dev"},
+	"deploy":    {"core", "deploy"}, // terraform's checks (the permission table)
 }
 
 // TestLayers checks every import between this module's packages against
