@@ -31,6 +31,9 @@ type loaderMetrics struct {
 	writeLatency prometheus.Histogram
 	batchRows    prometheus.Histogram
 	seenCandids  prometheus.Gauge
+	// unmappedFields counts, by writer schema, the fields of loaded
+	// alerts that have no column (unmapped.go).
+	unmappedFields *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *loaderMetrics {
@@ -56,8 +59,10 @@ func newMetrics(reg prometheus.Registerer) *loaderMetrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11)}),
 		seenCandids: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "dedup_candids",
 			Help: "Candids remembered to skip the replay, all nights together."}),
+		unmappedFields: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "unmapped_fields_total",
+			Help: "Fields of loaded alerts that the table has no column for (kept only in the packet in GCS), summed over alerts, by writer schema id."}, []string{"schema"}),
 	}
-	reg.MustRegister(m.received, m.rowsWritten, m.duplicates, m.deadLettered, m.nacked, m.writeErrors, m.writeLatency, m.batchRows, m.seenCandids)
+	reg.MustRegister(m.received, m.rowsWritten, m.duplicates, m.deadLettered, m.nacked, m.writeErrors, m.writeLatency, m.batchRows, m.seenCandids, m.unmappedFields)
 	for _, r := range []string{ReasonUndecodable, ReasonNotOneAlert, ReasonUnencodable, ReasonRejected} {
 		m.deadLettered.WithLabelValues(r)
 	}

@@ -173,11 +173,7 @@ func measureRaw(ctx context.Context, bq *stack.BigQuery, dataset string, packets
 	rows := make([][]byte, len(packets))
 	total := 0
 	for i, p := range packets {
-		values, _, err := bqrow.New(p.Alert, bqrow.Ingest{IngestTime: night.Add(10 * time.Hour)}, bqrow.Options{}).Save()
-		if err != nil {
-			return Rate{}, 0, err
-		}
-		if rows[i], err = enc.Encode(values); err != nil {
+		if rows[i], err = enc.Encode(bqrow.New(p.Alert, bqrow.Ingest{IngestTime: night.Add(10 * time.Hour)}, bqrow.Options{}).Values()); err != nil {
 			return Rate{}, 0, err
 		}
 		total += len(rows[i])
