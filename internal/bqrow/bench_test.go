@@ -26,8 +26,8 @@ func BenchmarkRow(b *testing.B) {
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
-		if _, _, err := bqrow.New(alerts[n%len(alerts)], in, bqrow.Options{}).Save(); err != nil {
-			b.Fatal(err)
+		if len(bqrow.New(alerts[n%len(alerts)], in, bqrow.Options{}).Values()) == 0 {
+			b.Fatal("empty row")
 		}
 		n++
 	}
