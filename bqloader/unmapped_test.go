@@ -3,8 +3,6 @@ package bqloader
 import (
 	"bytes"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,20 +18,14 @@ import (
 // own packets have none.
 func TestUnmappedFields(t *testing.T) {
 	d := alert.NewDecoder()
-	decode := func(path string) []*alert.Alert {
-		t.Helper()
-		b, err := os.ReadFile(filepath.Join(alerttest.Dir(t), path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		alerts, err := d.Decode(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return alerts
+	fink, err := d.Decode(alerttest.File(t, "astrolabsoftware+fink-client/datatest/ztf/part-3-305711.avro"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	fink := decode("astrolabsoftware+fink-client/datatest/ztf/part-3-305711.avro")
-	ztf := decode("boom-astro+boom/data/alerts/2752190655615010016.avro")
+	ztf, err := d.Decode(alerttest.File(t, "boom-astro+boom/data/alerts/2752190655615010016.avro"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	var logs bytes.Buffer
 	m := newMetrics(prometheus.NewRegistry())

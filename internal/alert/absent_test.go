@@ -2,7 +2,6 @@ package alert_test
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -57,11 +56,7 @@ func TestAbsent(t *testing.T) {
 	d := alert.NewDecoder()
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(alerttest.Dir(t), tt.path))
-			if err != nil {
-				t.Fatal(err)
-			}
-			alerts, err := d.Decode(b)
+			alerts, err := d.Decode(alerttest.File(t, tt.path))
 			if err != nil {
 				t.Fatal(err)
 			}

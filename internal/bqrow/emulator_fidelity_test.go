@@ -16,7 +16,6 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/alert"
 	"github.com/ztfbridge/ztfbridge/internal/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/bqrow"
-	"github.com/ztfbridge/ztfbridge/internal/stack/stacktest"
 )
 
 // TestEmulatorFidelity writes the rows of two packets of each writer
@@ -33,21 +32,9 @@ import (
 func TestEmulatorFidelity(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bq := stacktest.BigQuery(t)
-	c, err := bq.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ds := c.Dataset(stacktest.Name(t, "fidelity"))
-	if err := ds.Create(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
 	o := bqrow.Options{Cutouts: true}
 	schema := bqrow.Schema(o)
-	if err := ds.Table("alerts").Create(ctx, &bigquery.TableMetadata{Schema: schema}); err != nil {
-		t.Fatal(err)
-	}
+	bq, c, table := emulatorTable(ctx, t, o)
 	enc, err := bqloader.NewRowEncoder(schema)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +46,7 @@ func TestEmulatorFidelity(t *testing.T) {
 	}
 	defer mw.Close()
 	stream, err := mw.NewManagedStream(ctx, managedwriter.WithType(managedwriter.DefaultStream),
-		managedwriter.WithDestinationTable(managedwriter.TableParentFromParts(bq.Project, ds.DatasetID, "alerts")),
+		managedwriter.WithDestinationTable(managedwriter.TableParentFromParts(bq.Project, table.DatasetID, table.TableID)),
 		managedwriter.WithSchemaDescriptor(enc.Descriptor()))
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +102,7 @@ func TestEmulatorFidelity(t *testing.T) {
 		rows = rows[n:]
 	}
 
-	it, err := c.Query(fmt.Sprintf("SELECT * FROM `%s.alerts`", ds.DatasetID)).Read(ctx)
+	it, err := c.Query(fmt.Sprintf("SELECT * FROM `%s.%s`", table.DatasetID, table.TableID)).Read(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
