@@ -18,7 +18,8 @@ import (
 // broker schemas make every field nullable, pre-survey simulations wrote
 // isdiffpos as an int). For those a plan decodes into a "shadow" struct
 // type built with reflect.StructOf that has the writer's shapes, then
-// converts it into the wanted type: null becomes the zero value, numbers
+// converts it into the wanted type: null becomes the zero value (and, in
+// a field held by value, a member of the struct's Absent set), numbers
 // widen, an int becomes its decimal string. Fields that cannot be
 // converted are left out and stay zero.
 //
