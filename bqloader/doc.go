@@ -128,14 +128,25 @@
 // # Why the Storage Write API
 //
 // The loader appends to the table's default stream (committed at once,
-// at-least-once, no stream to finalize) through managedwriter, encoding each
-// bqrow row as a protocol buffer derived from the table's schema
-// (RowEncoder). Against the emulator v0.8.1 this is also the only exact
-// path: its insertAll (tabledata.insertAll) decodes JSON numbers as float64,
-// so candid 3400000000000000001 is stored as 3400000000000000000, and stores
-// a BYTES value as the text of its base64; the Storage Write API carries
-// int64 and bytes as they are. On Google Cloud it is also the cheaper API
-// and needs no insertId.
+// at-least-once, no stream to finalize) through managedwriter. encode
+// (loader.go) builds the row's typed values once (bqrow.Row.Values) and
+// RowEncoder writes each as the protocol-buffer field of its column, in a
+// message derived from the table's schema: an int64 is a varint, a float64
+// a double, with no decimal text and no reflection in between. So candid
+// stays exact the same way in bqrow and here: it is an int64 from the
+// decoded packet to the wire. Against the emulator v0.8.1 this is also the
+// only exact path: its insertAll (tabledata.insertAll) decodes JSON numbers
+// as float64, so candid 3400000000000000001 is stored as
+// 3400000000000000000, and stores a BYTES value as the text of its base64;
+// the Storage Write API carries int64 and bytes as they are. On Google
+// Cloud it is also the cheaper API, and it has no insertId: rows carry
+// none. NaN and ±Inf are sent as they are; BigQuery's FLOAT64 holds them
+// (the emulator does not, see below).
+//
+// Fields of a writer schema that have no column (a broker's extra fields,
+// see bqrow) are not loaded: the packet in GCS has them. encode counts
+// them per alert in unmapped_fields_total{schema} and logs the fields of
+// each writer schema once (unmapped.go).
 //
 // # Schema changes
 //
@@ -161,7 +172,8 @@
 // ztfbridge_bqloader_received_total, _rows_written_total,
 // _duplicates_dropped_total, _dead_lettered_total{reason},
 // _nacked_total, _write_errors_total{kind}, _write_latency_seconds,
-// _batch_rows and _dedup_candids. Logs are JSON (package logging); each
+// _batch_rows, _dedup_candids and _unmapped_fields_total{schema} (fields
+// of loaded alerts without a column, by writer schema id). Logs are JSON (package logging); each
 // dead letter is logged with its reason and candid.
 //
 // # The local emulator
@@ -185,5 +197,8 @@
 //     loaders' appends from failing with "database is locked";
 //   - a refused value fails the whole append with an internal error, and
 //     the next append on the connection with EOF, instead of naming the
-//     rows.
+//     rows;
+//   - it stores RECORD columns as JSON, which has no NaN or Infinity: a row
+//     with a NaN or an infinity in candidate, prv_candidates or fp_hists
+//     is refused ("json: unsupported value"), where BigQuery takes it.
 package bqloader

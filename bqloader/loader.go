@@ -46,6 +46,8 @@ type Loader struct {
 	rowOpts bqrow.Options
 	encoder *RowEncoder
 
+	unmapped *unmappedFields
+
 	pubsub *pubsub.Client
 	sub    *pubsub.Subscriber
 	dead   *pubsub.Publisher
@@ -73,6 +75,7 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 		l.reg = metrics.NewRegistry()
 	}
 	l.metrics = newMetrics(l.reg)
+	l.unmapped = newUnmappedFields(l.log, l.metrics.unmappedFields)
 	defer func() {
 		if err != nil {
 			l.Close()
@@ -251,11 +254,8 @@ func (l *Loader) encode(a *alert.Alert, m *pubsub.Message) ([]byte, error) {
 		l.log.Warn("malformed Kafka attributes, loading the alert without them", "candid", a.Candid, "err", err)
 		k = attr.Kafka{}
 	}
-	values, _, err := bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: l.cfg.Now()}, l.rowOpts).Save()
-	if err != nil {
-		return nil, err
-	}
-	return l.encoder.Encode(values)
+	l.unmapped.note(a)
+	return l.encoder.Encode(bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: l.cfg.Now()}, l.rowOpts).Values())
 }
 
 // writeBatch writes one batch and tells each of its messages the outcome

@@ -25,6 +25,9 @@ type loaderMetrics struct {
 	writeLatency prometheus.Histogram
 	batchRows    prometheus.Histogram
 	seenCandids  prometheus.Gauge
+	// unmappedFields counts, by writer schema, the fields of loaded
+	// alerts that have no column (unmapped.go).
+	unmappedFields *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *loaderMetrics {
@@ -50,8 +53,10 @@ func newMetrics(reg prometheus.Registerer) *loaderMetrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11)}),
 		seenCandids: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "dedup_candids",
 			Help: "Candids remembered to skip the replay, all nights together."}),
+		unmappedFields: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "unmapped_fields_total",
+			Help: "Fields of loaded alerts that the table has no column for (kept only in the packet in GCS), summed over alerts, by writer schema id."}, []string{"schema"}),
 	}
-	reg.MustRegister(m.received, m.rowsWritten, m.duplicates, m.deadLettered, m.nacked, m.writeErrors, m.writeLatency, m.batchRows, m.seenCandids)
+	reg.MustRegister(m.received, m.rowsWritten, m.duplicates, m.deadLettered, m.nacked, m.writeErrors, m.writeLatency, m.batchRows, m.seenCandids, m.unmappedFields)
 	for _, r := range []message.Reason{message.Undecodable, message.NotOneAlert, message.InvalidIDs, message.Unencodable, message.Rejected} {
 		m.deadLettered.WithLabelValues(string(r))
 	}

@@ -1,36 +1,52 @@
 package bqloader
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"reflect"
-	"strconv"
 	"time"
 
 	"cloud.google.com/go/bigquery"
 	"cloud.google.com/go/bigquery/storage/managedwriter/adapt"
 	"cloud.google.com/go/civil"
-	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
-	"google.golang.org/protobuf/types/dynamicpb"
 )
 
-// RowEncoder turns rows as BigQuery's ValueSaver gives them
-// (map[string]bigquery.Value, as bqrow.Row.Save returns) into the
-// protocol-buffer rows of the Storage Write API, for one table schema.
-// It is safe for concurrent use.
+// RowEncoder turns rows of typed values, as bqrow.Row.Values gives them,
+// into the protocol-buffer rows of the Storage Write API, for one table
+// schema. It is safe for concurrent use.
 //
 // The proto message is derived from the table's schema, so a row can only
 // carry columns the table has: a key the table lacks is an error, never a
-// silently dropped value. Values keep their exact type: INT64 stays an
-// int64 all the way (candid reaches 3.4e18, beyond float64), BYTES stay
-// bytes, DATE is days since 1970-01-01 and TIMESTAMP microseconds since
-// the Unix epoch, as the API wants them.
+// silently dropped value. Each value is written as the wire type of its
+// column, straight from its Go type, with no intermediate form: INT64
+// takes an int64 (candid reaches 3.4e18, beyond float64, and stays exact),
+// FLOAT64 a float64 (NaN and ±Inf included: the API carries them), STRING
+// a string, BYTES a []byte, BOOL a bool, DATE a civil.Date (sent as days
+// since 1970-01-01), TIMESTAMP a time.Time (microseconds since the Unix
+// epoch), RECORD a map[string]bigquery.Value and REPEATED a
+// []bigquery.Value. A nil value is NULL: the field is not sent.
 type RowEncoder struct {
 	message    protoreflect.MessageDescriptor
 	descriptor *descriptorpb.DescriptorProto // self-contained, for the stream
+	fields     *protoFields
+}
+
+// protoFields are the fields of one proto message, in field order and by
+// column name.
+type protoFields struct {
+	list   []*protoField
+	byName map[string]*protoField
+}
+
+// protoField is one column of a message: its proto number and kind.
+type protoField struct {
+	name     string
+	num      protowire.Number
+	kind     protoreflect.Kind
+	repeated bool
+	sub      *protoFields // the fields of a RECORD
 }
 
 // NewRowEncoder builds the proto message of schema: each column a field
@@ -52,7 +68,23 @@ func NewRowEncoder(schema bigquery.Schema) (*RowEncoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("normalize descriptor: %w", err)
 	}
-	return &RowEncoder{message: md, descriptor: dp}, nil
+	return &RowEncoder{message: md, descriptor: dp, fields: fieldsOf(md)}, nil
+}
+
+// fieldsOf returns the fields of the message md, and of its records.
+func fieldsOf(md protoreflect.MessageDescriptor) *protoFields {
+	fds := md.Fields()
+	fs := &protoFields{byName: make(map[string]*protoField, fds.Len())}
+	for i := range fds.Len() {
+		fd := fds.Get(i)
+		f := &protoField{name: string(fd.Name()), num: fd.Number(), kind: fd.Kind(), repeated: fd.IsList()}
+		if fd.Kind() == protoreflect.MessageKind {
+			f.sub = fieldsOf(fd.Message())
+		}
+		fs.list = append(fs.list, f)
+		fs.byName[f.name] = f
+	}
+	return fs
 }
 
 // Descriptor returns the self-contained message descriptor a managed
@@ -60,184 +92,123 @@ func NewRowEncoder(schema bigquery.Schema) (*RowEncoder, error) {
 func (e *RowEncoder) Descriptor() *descriptorpb.DescriptorProto { return e.descriptor }
 
 // Encode returns the wire bytes of row, an error naming the column when a
-// value does not fit it.
+// value does not fit it. The fields are written in field order: the same
+// row always gives the same bytes.
 func (e *RowEncoder) Encode(row map[string]bigquery.Value) ([]byte, error) {
-	m := dynamicpb.NewMessage(e.message)
-	if err := fillMessage(m, row); err != nil {
-		return nil, err
-	}
-	return proto.Marshal(m)
+	return appendRecord(nil, e.fields, row)
 }
 
-// fillMessage sets the fields of m from row. Nil values stay unset (NULL).
-func fillMessage(m protoreflect.Message, row map[string]bigquery.Value) error {
-	fields := m.Descriptor().Fields()
-	for name, v := range row {
-		if isNull(v) {
+// appendRecord appends the fields of row, a message of fields fs.
+func appendRecord(b []byte, fs *protoFields, row map[string]bigquery.Value) ([]byte, error) {
+	known := 0
+	for _, f := range fs.list {
+		v, ok := row[f.name]
+		if !ok {
 			continue
 		}
-		fd := fields.ByName(protoreflect.Name(name))
-		if fd == nil {
-			return fmt.Errorf("column %s: not in the table schema", name)
+		known++
+		if v == nil {
+			continue
 		}
-		if err := setField(m, fd, v); err != nil {
-			return fmt.Errorf("column %s: %w", name, err)
+		var err error
+		if b, err = f.append(b, v); err != nil {
+			return nil, fmt.Errorf("column %s: %w", f.name, err)
 		}
 	}
-	return nil
+	if known < len(row) {
+		for name := range row {
+			if fs.byName[name] == nil {
+				return nil, fmt.Errorf("column %s: not in the table schema", name)
+			}
+		}
+	}
+	return b, nil
 }
 
-func setField(m protoreflect.Message, fd protoreflect.FieldDescriptor, v any) error {
-	if !fd.IsList() {
-		if fd.Kind() == protoreflect.MessageKind {
-			rec, ok := v.(map[string]bigquery.Value)
-			if !ok {
-				return fmt.Errorf("want a record (map[string]bigquery.Value), got %T", v)
-			}
-			return fillMessage(m.Mutable(fd).Message(), rec)
-		}
-		pv, err := scalar(fd, v)
-		if err != nil {
-			return err
-		}
-		m.Set(fd, pv)
-		return nil
+// append appends v, the non-nil value of f.
+func (f *protoField) append(b []byte, v bigquery.Value) ([]byte, error) {
+	if !f.repeated {
+		return f.appendOne(b, v)
 	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-		return fmt.Errorf("want a list for a REPEATED column, got %T", v)
+	list, ok := v.([]bigquery.Value)
+	if !ok {
+		return nil, fmt.Errorf("want a list ([]bigquery.Value) for a REPEATED column, got %T", v)
 	}
-	list := m.Mutable(fd).List()
-	for i := range rv.Len() {
-		ev := rv.Index(i).Interface()
-		if isNull(ev) {
-			return fmt.Errorf("element %d: REPEATED columns cannot hold NULL", i)
+	for i, e := range list {
+		if e == nil {
+			return nil, fmt.Errorf("element %d: REPEATED columns cannot hold NULL", i)
 		}
-		if fd.Kind() == protoreflect.MessageKind {
-			rec, ok := ev.(map[string]bigquery.Value)
-			if !ok {
-				return fmt.Errorf("element %d: want a record, got %T", i, ev)
-			}
-			el := list.NewElement()
-			if err := fillMessage(el.Message(), rec); err != nil {
-				return fmt.Errorf("element %d: %w", i, err)
-			}
-			list.Append(el)
-			continue
+		var err error
+		if b, err = f.appendOne(b, e); err != nil {
+			return nil, fmt.Errorf("element %d: %w", i, err)
 		}
-		pv, err := scalar(fd, ev)
-		if err != nil {
-			return fmt.Errorf("element %d: %w", i, err)
-		}
-		list.Append(pv)
 	}
-	return nil
+	return b, nil
 }
 
 // unixEpoch is day 0 of the Storage Write API's DATE.
 var unixEpoch = civil.Date{Year: 1970, Month: 1, Day: 1}
 
-// scalar converts v to the proto value of a non-message field. The proto
-// kinds are those adapt gives BigQuery types: INT64/TIMESTAMP int64,
-// DATE int32, FLOAT64 double, BOOL bool, STRING string, BYTES bytes.
-func scalar(fd protoreflect.FieldDescriptor, v any) (protoreflect.Value, error) {
-	v = deref(v)
-	switch fd.Kind() {
-	case protoreflect.Int64Kind:
-		switch x := v.(type) {
-		case time.Time: // TIMESTAMP
-			return protoreflect.ValueOfInt64(x.UnixMicro()), nil
-		default:
-			n, err := toInt64(v)
-			return protoreflect.ValueOfInt64(n), err
+// appendOne appends one value of f. The proto kinds are those adapt gives
+// BigQuery types: INT64 and TIMESTAMP int64, DATE int32, FLOAT64 double,
+// BOOL bool, STRING string, BYTES bytes, RECORD a message.
+func (f *protoField) appendOne(b []byte, v bigquery.Value) ([]byte, error) {
+	switch f.kind {
+	case protoreflect.MessageKind:
+		rec, ok := v.(map[string]bigquery.Value)
+		if !ok {
+			return nil, fmt.Errorf("want a record (map[string]bigquery.Value), got %T", v)
 		}
-	case protoreflect.Int32Kind: // DATE
-		var d civil.Date
+		sub, err := appendRecord(nil, f.sub, rec)
+		if err != nil {
+			return nil, err
+		}
+		return protowire.AppendBytes(protowire.AppendTag(b, f.num, protowire.BytesType), sub), nil
+	case protoreflect.Int64Kind:
+		var n int64
 		switch x := v.(type) {
-		case civil.Date:
-			d = x
-		case time.Time:
-			d = civil.DateOf(x.UTC())
+		case int64:
+			n = x
+		case time.Time: // TIMESTAMP
+			n = x.UnixMicro()
 		default:
-			return protoreflect.Value{}, fmt.Errorf("want a date, got %T", v)
+			return nil, fmt.Errorf("want an int64 or a time.Time, got %T", v)
+		}
+		return protowire.AppendVarint(protowire.AppendTag(b, f.num, protowire.VarintType), uint64(n)), nil
+	case protoreflect.Int32Kind: // DATE
+		d, ok := v.(civil.Date)
+		if !ok {
+			return nil, fmt.Errorf("want a date (civil.Date), got %T", v)
 		}
 		days := int64(d.DaysSince(unixEpoch))
 		if days < math.MinInt32 || days > math.MaxInt32 {
-			return protoreflect.Value{}, fmt.Errorf("date %s is beyond what a DATE can hold", d)
+			return nil, fmt.Errorf("date %s is beyond what a DATE can hold", d)
 		}
-		return protoreflect.ValueOfInt32(int32(days)), nil
+		return protowire.AppendVarint(protowire.AppendTag(b, f.num, protowire.VarintType), uint64(days)), nil
 	case protoreflect.DoubleKind:
-		switch x := v.(type) {
-		case float64:
-			return protoreflect.ValueOfFloat64(x), nil
-		case float32:
-			return protoreflect.ValueOfFloat64(float64(x)), nil
-		default:
-			n, err := toInt64(v)
-			return protoreflect.ValueOfFloat64(float64(n)), err
+		x, ok := v.(float64)
+		if !ok {
+			return nil, fmt.Errorf("want a float64, got %T", v)
 		}
+		return protowire.AppendFixed64(protowire.AppendTag(b, f.num, protowire.Fixed64Type), math.Float64bits(x)), nil
 	case protoreflect.BoolKind:
-		b, ok := v.(bool)
+		x, ok := v.(bool)
 		if !ok {
-			return protoreflect.Value{}, fmt.Errorf("want a bool, got %T", v)
+			return nil, fmt.Errorf("want a bool, got %T", v)
 		}
-		return protoreflect.ValueOfBool(b), nil
+		return protowire.AppendVarint(protowire.AppendTag(b, f.num, protowire.VarintType), protowire.EncodeBool(x)), nil
 	case protoreflect.StringKind:
-		s, ok := v.(string)
+		x, ok := v.(string)
 		if !ok {
-			return protoreflect.Value{}, fmt.Errorf("want a string, got %T", v)
+			return nil, fmt.Errorf("want a string, got %T", v)
 		}
-		return protoreflect.ValueOfString(s), nil
+		return protowire.AppendString(protowire.AppendTag(b, f.num, protowire.BytesType), x), nil
 	case protoreflect.BytesKind:
-		b, ok := v.([]byte)
+		x, ok := v.([]byte)
 		if !ok {
-			return protoreflect.Value{}, fmt.Errorf("want bytes, got %T", v)
+			return nil, fmt.Errorf("want bytes, got %T", v)
 		}
-		return protoreflect.ValueOfBytes(b), nil
+		return protowire.AppendBytes(protowire.AppendTag(b, f.num, protowire.BytesType), x), nil
 	}
-	return protoreflect.Value{}, fmt.Errorf("unsupported proto kind %s", fd.Kind())
-}
-
-var errNotInteger = errors.New("not an integer")
-
-func toInt64(v any) (int64, error) {
-	switch x := v.(type) {
-	case int64:
-		return x, nil
-	case int:
-		return int64(x), nil
-	case int32:
-		return int64(x), nil
-	case int16:
-		return int64(x), nil
-	case int8:
-		return int64(x), nil
-	case uint32:
-		return int64(x), nil
-	case uint16:
-		return int64(x), nil
-	case uint8:
-		return int64(x), nil
-	case string: // how bqrow sends integers, exact
-		return strconv.ParseInt(x, 10, 64)
-	}
-	return 0, fmt.Errorf("%w: %T", errNotInteger, v)
-}
-
-// isNull reports a nil value, including a typed nil pointer.
-func isNull(v any) bool {
-	if v == nil {
-		return true
-	}
-	rv := reflect.ValueOf(v)
-	return rv.Kind() == reflect.Pointer && rv.IsNil()
-}
-
-// deref follows a non-nil pointer to its value.
-func deref(v any) any {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer {
-		return rv.Elem().Interface()
-	}
-	return v
+	return nil, fmt.Errorf("unsupported proto kind %s", f.kind)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -100,26 +101,28 @@ func TestRowEncoder(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := time.Date(2024, 7, 15, 3, 4, 5, 123456000, time.UTC)
-	mag := float32(18.5)
 	tests := []struct {
 		name    string
 		row     map[string]bigquery.Value
 		want    string // the decoded message, text format
 		wantErr string
 	}{
-		{name: "candid beyond float64, as bqrow's decimal string",
-			row: map[string]bigquery.Value{"candid": "3400000000000000001"}, want: "candid:3400000000000000001"},
+		{name: "candid beyond float64 stays exact",
+			row: map[string]bigquery.Value{"candid": int64(3400000000000000001)}, want: "candid:3400000000000000001"},
 		{name: "candid as int64", row: map[string]bigquery.Value{"candid": int64(-7)}, want: "candid:-7"},
 		{name: "DATE is days since 1970", row: map[string]bigquery.Value{"night": civil.Date{Year: 2024, Month: 7, Day: 15}}, want: "night:19919"},
 		{name: "TIMESTAMP is microseconds", row: map[string]bigquery.Value{"ingest_time": ts}, want: fmt.Sprintf("ingest_time:%d", ts.UnixMicro())},
-		{name: "float32 pointer", row: map[string]bigquery.Value{"mag": &mag}, want: "mag:18.5"},
-		{name: "nil and typed nil are NULL", row: map[string]bigquery.Value{"mag": (*float32)(nil), "ok": nil}, want: ""},
+		{name: "float", row: map[string]bigquery.Value{"mag": 18.5}, want: "mag:18.5"},
+		{name: "NaN", row: map[string]bigquery.Value{"mag": math.NaN()}, want: "mag:NaN"},
+		{name: "infinity", row: map[string]bigquery.Value{"mag": math.Inf(-1)}, want: "mag:-Inf"},
+		{name: "nil is NULL", row: map[string]bigquery.Value{"mag": nil, "ok": nil}, want: ""},
 		{name: "bytes", row: map[string]bigquery.Value{"cutout": []byte{0, 1}}, want: `cutout:"\x00\x01"`},
 		{name: "record and repeated record",
-			row:  map[string]bigquery.Value{"candidate": map[string]bigquery.Value{"fid": "2"}, "prv": []bigquery.Value{map[string]bigquery.Value{}, map[string]bigquery.Value{"candid": "5"}}},
+			row:  map[string]bigquery.Value{"candidate": map[string]bigquery.Value{"fid": int64(2)}, "prv": []bigquery.Value{map[string]bigquery.Value{}, map[string]bigquery.Value{"candid": int64(5)}}},
 			want: "candidate:{fid:2} prv:{} prv:{candid:5}"},
 		{name: "unknown column", row: map[string]bigquery.Value{"newfield": "x"}, wantErr: "column newfield: not in the table schema"},
-		{name: "bad integer", row: map[string]bigquery.Value{"candid": "12x"}, wantErr: "column candid"},
+		{name: "an integer as a decimal string", row: map[string]bigquery.Value{"candid": "12"}, wantErr: "column candid: want an int64"},
+		{name: "unknown column in a record", row: map[string]bigquery.Value{"candidate": map[string]bigquery.Value{"newfield": int64(1)}}, wantErr: "column candidate: column newfield: not in the table schema"},
 		{name: "wrong type", row: map[string]bigquery.Value{"ok": "yes"}, wantErr: "want a bool"},
 		{name: "null in a repeated column", row: map[string]bigquery.Value{"prv": []bigquery.Value{nil}}, wantErr: "cannot hold NULL"},
 		{name: "date beyond int32 days", row: map[string]bigquery.Value{"night": civil.Date{Year: 9_000_000, Month: 1, Day: 1}}, wantErr: "beyond what a DATE can hold"},

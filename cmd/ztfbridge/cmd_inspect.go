@@ -16,7 +16,7 @@ import (
 // inspectLine is the line "ztfbridge inspect" prints for an alert.
 type inspectLine struct {
 	File           string     `json:"file"`
-	Candid         int64      `json:"candid"` // encoding/json writes int64 exactly
+	Candid         int64      `json:"candid,string"` // a string: jq and JavaScript read numbers as float64, and candid is beyond 2^53
 	ObjectID       string     `json:"objectId"`
 	SchemaVsn      string     `json:"schemavsn"`
 	SchemaVersion  string     `json:"schema_version"`
@@ -44,7 +44,7 @@ func runInspect(_ context.Context, e cli.Env, args []string) error {
 		fmt.Fprintln(fs.Output(), "Usage: ztfbridge inspect [--row] FILE...")
 		fs.PrintDefaults()
 	}
-	withRow := fs.Bool("row", false, "add the alert's BigQuery row")
+	withRow := fs.Bool("row", false, "add the alert's BigQuery row, in BigQuery's JSON form (integers as strings, NULL columns left out)")
 	cutouts := fs.Bool("cutouts", false, "with --row, include the cutout columns")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err

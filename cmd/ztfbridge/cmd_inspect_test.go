@@ -38,9 +38,9 @@ func TestInspect(t *testing.T) {
 		lines int
 		want  []string
 	}{
-		{"one alert", []string{good}, 0, 1, []string{`"candid":2752190655615010016,`, `"objectId":"ZTF19aaococq"`, `"night":"20240715"`,
+		{"one alert", []string{good}, 0, 1, []string{`"candid":"2752190655615010016",`, `"objectId":"ZTF19aaococq"`, `"night":"20240715"`,
 			`"topic":"ztf_20240715_programid1"`, `"n_prv_candidates":29`, `"n_upper_limits":14`, `"n_fp_hists":19`, `"n_cutouts":3`, `"schema_version":"4.02"`}},
-		{"several records", []string{multi}, 0, 3, []string{`"candid":1788110916115010009,`}},
+		{"several records", []string{multi}, 0, 3, []string{`"candid":"1788110916115010009",`}},
 		{"a broken file", []string{good, bare, "/no/such/file.avro"}, 1, 3, []string{`"error":"not an Avro object container file`, `"file":"/no/such/file.avro","error"`}},
 		{"row", []string{"--row", good}, 0, 1, []string{`"row":{"candid":"2752190655615010016"`, `"night":"2024-07-15"`}},
 		{"no files", nil, 2, 0, nil},

@@ -34,6 +34,61 @@ type Alert struct {
 	CutoutScience    *Cutout        `avro:"cutoutScience" doc:"science image cutout, gzip-compressed FITS"`
 	CutoutTemplate   *Cutout        `avro:"cutoutTemplate" doc:"template image cutout, gzip-compressed FITS"`
 	CutoutDifference *Cutout        `avro:"cutoutDifference" doc:"difference image cutout, gzip-compressed FITS"`
+
+	// Absent holds the fields above held by value that the packet gave no
+	// value (see FieldSet); Candidate, PrvCandidate and FPHist have theirs.
+	Absent FieldSet `avro:"-"`
+	// Writer describes the writer schema of the packet. Every alert of
+	// that schema shares it: do not modify it. Nil in an Alert built by
+	// hand.
+	Writer *Schema `avro:"-"`
+}
+
+// Schema is what the Decoder learned of a writer schema when it parsed it.
+type Schema struct {
+	// ID names the schema in logs and metrics: the first 16 hex digits of
+	// the SHA-256 of the schema as the container header holds it.
+	ID string
+	// Version is the schema's "version" attribute ("" when it has none).
+	Version string
+	// Unmapped lists the writer's fields that the Alert has no place for,
+	// as dotted paths ("candidate.newfield", "prv_candidates.x",
+	// "fink_class"): fields of another version or of a broker, and fields
+	// whose type cannot be converted to the Go field's. Their values are
+	// skipped by the decoder; they are only in the packet itself.
+	Unmapped []string
+}
+
+// FieldSet is a set of fields of one of the record structs of this
+// package (Alert, Candidate, PrvCandidate, FPHist), by their index in the
+// struct, as reflect numbers them.
+//
+// Each of those structs has a FieldSet named Absent: the fields held by
+// value (not pointers or slices) that the packet gave no value, because
+// the writer schema lacks them (rfid in prv_candidates, drbversion before
+// 3.3, objectId in early simulations) or because the writer wrote null
+// into them (Fink's schemas make every field nullable). Such a field holds
+// its zero value, which the packet did not say: 0 and "" in a field not in
+// Absent are values the packet holds. A pointer field that is nil is null
+// whatever Absent says.
+type FieldSet [2]uint64
+
+// maxFields is the number of fields a FieldSet can hold; a test checks
+// that the structs of this package stay below it.
+const maxFields = 128
+
+// Has reports whether the field with index i is in s.
+func (s FieldSet) Has(i int) bool {
+	return i >= 0 && i < maxFields && s[i/64]&(1<<(i%64)) != 0
+}
+
+// Add puts the field with index i in s.
+func (s *FieldSet) Add(i int) { s[i/64] |= 1 << (i % 64) }
+
+// union puts the fields of t in s.
+func (s *FieldSet) union(t FieldSet) {
+	s[0] |= t[0]
+	s[1] |= t[1]
 }
 
 // Topic returns the ZTF Kafka topic of the alert's night,
@@ -173,6 +228,10 @@ type Candidate struct {
 	ExpTime         *float32 `avro:"exptime" doc:"Integration time of camera exposure [sec]"`
 	DRB             *float32 `avro:"drb" doc:"RealBogus quality score from Deep-Learning-based classifier; range is 0 to 1 where closer to 1 is more reliable"`
 	DRBVersion      string   `avro:"drbversion" doc:"version of Deep-Learning-based classifier model used to assign RealBogus (drb) quality score"`
+
+	// Absent holds the fields above held by value that the packet gave no
+	// value (see FieldSet).
+	Absent FieldSet `avro:"-"`
 }
 
 // PrvCandidate is one earlier detection or upper limit of the same object.
@@ -244,6 +303,10 @@ type PrvCandidate struct {
 	Forcediffimflux    *float32 `avro:"forcediffimflux" doc:"Forced difference image PSF-fit flux [DN]"`
 	Forcediffimfluxunc *float32 `avro:"forcediffimfluxunc" doc:"1-sigma uncertainty in forcediffimflux [DN]"`
 	Procstatus         *string  `avro:"procstatus" doc:"Forced photometry processing status codes (0 => no warnings); see documentation"`
+
+	// Absent holds the fields above held by value that the packet gave no
+	// value (see FieldSet): rfid, which ZTF's prv_candidate never had.
+	Absent FieldSet `avro:"-"`
 }
 
 // FPHist is one forced-photometry measurement at the position of the
@@ -278,6 +341,10 @@ type FPHist struct {
 	Sigmagnr           *float32 `avro:"sigmagnr" doc:"1-sigma uncertainty in magnr [mag]"`
 	Chinr              *float32 `avro:"chinr" doc:"DAOPhot chi parameter of nearest source in reference image PSF-catalog"`
 	Sharpnr            *float32 `avro:"sharpnr" doc:"DAOPhot sharp parameter of nearest source in reference image PSF-catalog"`
+
+	// Absent holds the fields above held by value that the packet gave no
+	// value (see FieldSet).
+	Absent FieldSet `avro:"-"`
 }
 
 // Cutout is a 63x63 pixel image stamp around the candidate.

@@ -54,8 +54,8 @@ func BenchmarkDecodeRow(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, a := range alerts {
-			if _, _, err := bqrow.New(a, in, bqrow.Options{}).Save(); err != nil {
-				b.Fatal(err)
+			if len(bqrow.New(a, in, bqrow.Options{}).Values()) == 0 {
+				b.Fatal("empty row")
 			}
 		}
 	})

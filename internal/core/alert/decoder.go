@@ -76,12 +76,13 @@ func (d *Decoder) SchemaParses() int64 { return d.parses.Load() }
 // some alerts and an error. The alerts do not refer to b: the caller may
 // reuse it.
 func (d *Decoder) Decode(b []byte) ([]*Alert, error) {
-	alerts, w, err := decodeRecords[Alert](d, b)
+	alerts, p, err := decodeRecords[Alert](d, b)
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range alerts {
-		a.SchemaVersion = w.version
+		a.SchemaVersion = p.schema.Version
+		a.Writer = p.schema
 		a.Night = nightOf(a.Candidate.NID, a.Candidate.JD)
 	}
 	return alerts, nil
@@ -123,7 +124,7 @@ func (s Summary) Topic() string { return night.Topic(s.Night) }
 // alert, such as message attributes. It fails on the same packets as
 // Decode, except for damage inside the skipped parts of a record.
 func (d *Decoder) Summarize(b []byte) ([]Summary, error) {
-	recs, w, err := decodeRecords[summaryRecord](d, b)
+	recs, p, err := decodeRecords[summaryRecord](d, b)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +135,7 @@ func (d *Decoder) Summarize(b []byte) ([]Summary, error) {
 			CandidateCandid: r.Candidate.Candid,
 			ObjectID:        r.ObjectID,
 			SchemaVsn:       r.SchemaVsn,
-			SchemaVersion:   w.version,
+			SchemaVersion:   p.schema.Version,
 			Night:           nightOf(r.Candidate.NID, r.Candidate.JD),
 			JD:              r.Candidate.JD,
 			RA:              r.Candidate.RA,
@@ -157,22 +158,22 @@ func nightOf(nid *int32, jd float64) time.Time {
 }
 
 // decodeRecords reads the container b and decodes each of its records
-// into a new T.
-func decodeRecords[T any](d *Decoder, b []byte) ([]*T, *writer, error) {
+// into a new T, with the plan it returns.
+func decodeRecords[T any](d *Decoder, b []byte) ([]*T, plan, error) {
 	c, err := d.open(b)
 	if err != nil {
-		return nil, nil, err
+		return nil, plan{}, err
 	}
 	p, err := c.w.planFor(reflect.TypeFor[T]())
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrNotZTF, err)
+		return nil, plan{}, fmt.Errorf("%w: %w", ErrNotZTF, err)
 	}
 	var out []*T
 	rec := avro.NewReader(nil, 0, avro.WithReaderConfig(d.api))
 	for {
 		data, n, err := c.nextBlock()
 		if err != nil {
-			return nil, nil, err
+			return nil, plan{}, err
 		}
 		if data == nil {
 			break
@@ -189,18 +190,21 @@ func decodeRecords[T any](d *Decoder, b []byte) ([]*T, *writer, error) {
 				p.convert(reflect.ValueOf(v).Elem(), shadow.Elem())
 			}
 			if rec.Error != nil {
-				return nil, nil, fmt.Errorf("%w: record %d of %d in block %d: %w", ErrCorrupt, i+1, n, c.blocks, readError(rec.Error))
+				return nil, plan{}, fmt.Errorf("%w: record %d of %d in block %d: %w", ErrCorrupt, i+1, n, c.blocks, readError(rec.Error))
+			}
+			if p.mark != nil {
+				p.mark(reflect.ValueOf(v).Elem())
 			}
 			out = append(out, v)
 		}
 		if rec.Peek(); rec.Error == nil {
-			return nil, nil, fmt.Errorf("%w: block %d holds more bytes than its %d records", ErrCorrupt, c.blocks, n)
+			return nil, plan{}, fmt.Errorf("%w: block %d holds more bytes than its %d records", ErrCorrupt, c.blocks, n)
 		}
 	}
 	if len(out) == 0 {
-		return nil, nil, fmt.Errorf("%w: container holds no records", ErrCorrupt)
+		return nil, plan{}, fmt.Errorf("%w: container holds no records", ErrCorrupt)
 	}
-	return out, c.w, nil
+	return out, p, nil
 }
 
 // readError names the end of data, which hamba reports as a bare EOF.

@@ -51,10 +51,24 @@
 // Consumers decide what to do with them; package bqrow documents what
 // BigQuery gets.
 //
+// # What the packet did not say
+//
+// A field held by value (candid, jd, rfid, rbversion, ...) cannot be nil,
+// yet not every packet gives it a value: older versions lack fields (a
+// 1.7 packet has no schemavsn, publisher, rfid, jdstartref, jdendref,
+// nframesref, rbversion, nmatches or drbversion; pre-survey simulations
+// lack objectId, ndethist, ranr and more), ZTF's prv_candidate has no rfid
+// at all, and Fink's schemas may write null anywhere. Such a field holds its zero value and is in the
+// Absent FieldSet of its struct (Alert, Candidate, each PrvCandidate and
+// FPHist): 0 or "" in a field not in Absent is what the packet says. The
+// fields a writer schema lacks are found once, when its plan is made;
+// nulls are found record by record.
+//
 // Fields a writer has that the Go definition lacks (a future version's
 // additions, fields of pre-1.7 versions, a broker's extra columns) are
-// skipped: decoding still works, the field is just not in the Alert. To
-// keep such a field, add it to the struct with its avro tag.
+// skipped: decoding still works, the field is just not in the Alert.
+// Alert.Writer.Unmapped lists them, as dotted paths, once per writer
+// schema. To keep such a field, add it to the struct with its avro tag.
 //
 // # Writer schemas that strict libraries reject
 //
@@ -74,9 +88,10 @@
 // other shapes still decode: Fink's broker schemas make every field
 // nullable, old simulations wrote isdiffpos as an int. For those the
 // Decoder builds, once per schema, a struct type with the writer's shapes
-// and converts each record into the Go types: null becomes the zero value,
-// int and float widen to long and double, an int becomes its decimal
-// string; a field that cannot be converted is skipped.
+// and converts each record into the Go types: null becomes the zero value
+// of a field held by value (and the field is Absent), int and float widen
+// to long and double, an int becomes its decimal string; a field that
+// cannot be converted is skipped (and Unmapped).
 //
 // # What is a ZTF alert
 //

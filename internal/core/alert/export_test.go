@@ -22,3 +22,6 @@ func WriterSchema(d *Decoder, b []byte) (avro.Schema, [][]byte, error) {
 		blocks = append(blocks, data)
 	}
 }
+
+// MaxFields is the number of fields a FieldSet holds.
+const MaxFields = maxFields

@@ -18,24 +18,38 @@ import (
 // broker schemas make every field nullable, pre-survey simulations wrote
 // isdiffpos as an int). For those a plan decodes into a "shadow" struct
 // type built with reflect.StructOf that has the writer's shapes, then
-// converts it into the wanted type: null becomes the zero value, numbers
+// converts it into the wanted type: null becomes the zero value (and, in
+// a field held by value, a member of the struct's Absent set), numbers
 // widen, an int becomes its decimal string. Fields that cannot be
 // converted are left out and stay zero.
+//
+// A plan also knows what the shapes do not show: which fields of the
+// wanted structs the writer lacks (mark puts them in each decoded
+// record's Absent set) and which writer fields have no place in the
+// wanted type (schema.Unmapped).
 type plan struct {
 	typ     reflect.Type // what hamba decodes into
 	convert converter    // nil when typ is the wanted type itself
+	mark    marker       // nil when the writer has every field held by value
+	schema  *Schema      // the writer schema, as seen from the wanted type
 }
+
+// marker adds to a decoded value the fields its writer lacks.
+type marker func(v reflect.Value)
 
 // converter copies a decoded shadow value src into dst of the wanted type.
 type converter func(dst, src reflect.Value)
 
-// planFor returns the plan that decodes schema s into want.
-func planFor(s avro.Schema, want reflect.Type) (plan, error) {
+// planFor returns the plan that decodes schema s into want. id and
+// version describe s in the plan's Schema.
+func planFor(s avro.Schema, want reflect.Type, id, version string) (plan, error) {
 	typ, conv := shape(s, want)
 	if typ == nil {
 		return plan{}, fmt.Errorf("writer schema %s cannot be read as %s", s.Type(), want)
 	}
-	return plan{typ: typ, convert: conv}, nil
+	mark, unmapped := survey(s, want, "")
+	return plan{typ: typ, convert: conv, mark: mark,
+		schema: &Schema{ID: id, Version: version, Unmapped: unmapped}}, nil
 }
 
 // shape returns the Go type that hamba can decode s into and that converts
@@ -132,6 +146,7 @@ func recordShape(s *avro.RecordSchema, want reflect.Type) (reflect.Type, convert
 	type fieldCopy struct {
 		src, dst int
 		conv     converter
+		nullable bool // null in the writer, a value in want: null is Absent
 	}
 	var (
 		fields []reflect.StructField
@@ -152,17 +167,134 @@ func recordShape(s *avro.RecordSchema, want reflect.Type) (reflect.Type, convert
 		if conv != nil {
 			same = false
 		}
-		copies = append(copies, fieldCopy{src: len(fields), dst: i, conv: conv})
+		nullable := typ.Kind() == reflect.Pointer && wf.Type.Kind() != reflect.Pointer
+		copies = append(copies, fieldCopy{src: len(fields), dst: i, conv: conv, nullable: nullable})
 		fields = append(fields, reflect.StructField{Name: wf.Name, Type: typ, Tag: wf.Tag})
 	}
 	if same {
 		return want, nil
 	}
+	absent := absentField(want)
 	return reflect.StructOf(fields), func(dst, src reflect.Value) {
 		for _, c := range copies {
-			assign(c.conv, dst.Field(c.dst), src.Field(c.src))
+			v := src.Field(c.src)
+			if c.nullable && v.IsNil() && absent >= 0 {
+				dst.Field(absent).Addr().Interface().(*FieldSet).Add(c.dst)
+				continue
+			}
+			assign(c.conv, dst.Field(c.dst), v)
 		}
 	}
+}
+
+var fieldSetType = reflect.TypeFor[FieldSet]()
+
+// absentField returns the index of the Absent FieldSet of struct t, -1
+// when t has none.
+func absentField(t reflect.Type) int {
+	if f, ok := t.FieldByName("Absent"); ok && f.Type == fieldSetType && len(f.Index) == 1 {
+		return f.Index[0]
+	}
+	return -1
+}
+
+// survey walks s and want together as shape does and returns what the
+// shapes leave unsaid: the marker that puts the fields held by value that
+// the writer lacks (or has in a type shape cannot convert) into the Absent
+// set of each decoded struct, and the writer fields that have no place in
+// want, as dotted paths below prefix.
+func survey(s avro.Schema, want reflect.Type, prefix string) (marker, []string) {
+	if ref, ok := s.(*avro.RefSchema); ok {
+		s = ref.Schema()
+	}
+	if u, ok := s.(*avro.UnionSchema); ok && u.Nullable() {
+		for _, t := range u.Types() {
+			if t.Type() != avro.Null {
+				s = t
+			}
+		}
+	}
+	switch {
+	case want.Kind() == reflect.Pointer:
+		mark, unmapped := survey(s, want.Elem(), prefix)
+		if mark == nil {
+			return nil, unmapped
+		}
+		return func(v reflect.Value) {
+			if !v.IsNil() {
+				mark(v.Elem())
+			}
+		}, unmapped
+	case want.Kind() == reflect.Slice && s.Type() == avro.Array:
+		mark, unmapped := survey(s.(*avro.ArraySchema).Items(), want.Elem(), prefix)
+		if mark == nil {
+			return nil, unmapped
+		}
+		return func(v reflect.Value) {
+			for i := range v.Len() {
+				mark(v.Index(i))
+			}
+		}, unmapped
+	case want.Kind() == reflect.Struct && s.Type() == avro.Record:
+		return surveyRecord(s.(*avro.RecordSchema), want, prefix)
+	}
+	return nil, nil
+}
+
+// surveyRecord is survey for a record read into a struct.
+func surveyRecord(s *avro.RecordSchema, want reflect.Type, prefix string) (marker, []string) {
+	byName := make(map[string]int, want.NumField())
+	for i := range want.NumField() {
+		if tag, ok := want.Field(i).Tag.Lookup("avro"); ok && tag != "-" {
+			byName[tag] = i
+		}
+	}
+	type sub struct {
+		index int
+		mark  marker
+	}
+	var (
+		unmapped []string
+		subs     []sub
+		has      = make(map[int]bool, len(s.Fields()))
+	)
+	for _, f := range s.Fields() {
+		i, ok := byName[f.Name()]
+		if ok {
+			typ, _ := shape(f.Type(), want.Field(i).Type)
+			ok = typ != nil
+		}
+		if !ok {
+			unmapped = append(unmapped, prefix+f.Name())
+			continue
+		}
+		has[i] = true
+		mark, u := survey(f.Type(), want.Field(i).Type, prefix+f.Name()+".")
+		unmapped = append(unmapped, u...)
+		if mark != nil {
+			subs = append(subs, sub{i, mark})
+		}
+	}
+	var lacks FieldSet
+	absent := absentField(want)
+	if absent >= 0 {
+		for _, i := range byName {
+			if k := want.Field(i).Type.Kind(); !has[i] && k != reflect.Pointer && k != reflect.Slice {
+				lacks.Add(i)
+			}
+		}
+	}
+	if lacks == (FieldSet{}) && len(subs) == 0 {
+		return nil, unmapped
+	}
+	return func(v reflect.Value) {
+		if absent >= 0 {
+			v.Field(absent).Addr().Interface().(*FieldSet).union(lacks)
+		}
+		for _, s := range subs {
+			s.mark(v.Field(s.index))
+		}
+	}, unmapped
 }
 
 func arrayShape(s *avro.ArraySchema, want reflect.Type) (reflect.Type, converter) {

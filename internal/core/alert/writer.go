@@ -2,6 +2,8 @@ package alert
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -14,6 +16,7 @@ import (
 // per Go type and kept for the next packet with the same schema.
 type writer struct {
 	schema  avro.Schema
+	id      string // Schema.ID
 	version string // the schema's "version" attribute
 	err     error  // why the schema cannot be used; then schema is nil
 
@@ -87,7 +90,8 @@ func parseWriter(raw []byte) *writer {
 	if err != nil {
 		return &writer{err: err}
 	}
-	return &writer{schema: s, version: version}
+	sum := sha256.Sum256(raw)
+	return &writer{schema: s, id: hex.EncodeToString(sum[:8]), version: version}
 }
 
 // stripDefaults removes every "default" attribute from a schema document.
@@ -128,7 +132,7 @@ func (w *writer) planFor(t reflect.Type) (plan, error) {
 	if r, ok := w.plans.Load(t); ok {
 		return r.(planResult).plan, r.(planResult).err
 	}
-	p, err := planFor(w.schema, t)
+	p, err := planFor(w.schema, t, w.id, w.version)
 	w.plans.Store(t, planResult{p, err})
 	return p, err
 }

@@ -2,6 +2,7 @@ package bqrow
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"strconv"
 	"time"
@@ -27,43 +28,42 @@ type Ingest struct {
 	IngestTime time.Time  // when the loader handled it; zero leaves it NULL
 }
 
-// Row is the BigQuery row of one alert. It implements bigquery.ValueSaver
-// and json.Marshaler (the same values as JSON, as insertAll sends them).
+// Row is the BigQuery row of one alert.
+//
+// Values gives it as typed Go values, what the loader encodes for the
+// Storage Write API (bqloader.RowEncoder): INTEGER columns are int64, so
+// candid stays exact from the packet to the table, FLOAT columns float64
+// (NaN and ±Inf included), STRING string, BYTES []byte, DATE civil.Date,
+// TIMESTAMP time.Time, RECORD map[string]bigquery.Value and REPEATED
+// []bigquery.Value. A column is NULL, and left out, when the packet has no
+// value for it: the writer schema lacks the field or wrote null.
+//
+// MarshalJSON and Save give the same values in BigQuery's JSON form, for
+// ztfbridge inspect and for tools and tests that use insertAll.
 type Row struct {
 	a  *alert.Alert
 	in Ingest
 	o  Options
 }
 
-// New returns the row of a. The row reads a when it is saved: a must not
-// change until then.
+// New returns the row of a. The row reads a when its values are asked
+// for: a must not change until then.
 func New(a *alert.Alert, in Ingest, o Options) *Row {
 	return &Row{a: a, in: in, o: o}
 }
 
-// Save returns the row's values and its insert id, the candid in decimal:
-// BigQuery's best-effort deduplication drops a second insert of the same
-// candid within about a minute. Columns that are NULL are left out.
-func (r *Row) Save() (map[string]bigquery.Value, string, error) {
-	return r.Values(), r.InsertID(), nil
-}
+// alertAbsent is the index of Alert.Absent.
+var alertAbsent = absentIndex(reflect.TypeFor[alert.Alert]())
 
-// InsertID returns the row's insert id: the candid in decimal.
-func (r *Row) InsertID() string { return strconv.FormatInt(r.a.Candid, 10) }
-
-// Values returns the row's column values, NULL columns left out.
+// Values returns the row's column values as typed Go values, NULL
+// columns left out.
 func (r *Row) Values() map[string]bigquery.Value {
-	m := make(map[string]bigquery.Value, 20)
-	for _, c := range alertColumns(r.o) {
-		if v, ok := c.value(r.a); ok {
-			m[c.name] = v
-		}
-	}
+	m := record(alertColumns(r.o), reflect.ValueOf(r.a).Elem(), alertAbsent)
 	k := r.in.Kafka
 	if k.Topic != "" {
 		m[ColKafkaTopic] = k.Topic
-		m[ColKafkaPartition] = strconv.FormatInt(int64(k.Partition), 10)
-		m[ColKafkaOffset] = strconv.FormatInt(k.Offset, 10)
+		m[ColKafkaPartition] = int64(k.Partition)
+		m[ColKafkaOffset] = k.Offset
 	}
 	if !k.Timestamp.IsZero() {
 		m[ColKafkaTimestamp] = k.Timestamp.UTC()
@@ -74,8 +74,56 @@ func (r *Row) Values() map[string]bigquery.Value {
 	return m
 }
 
-// MarshalJSON returns the row's values as a JSON object.
-func (r *Row) MarshalJSON() ([]byte, error) { return json.Marshal(r.Values()) }
+// Save implements bigquery.ValueSaver for insertAll (tabledata.insertAll),
+// which tests and tools use; the loader does not. The values are in the
+// JSON form of MarshalJSON, and there is no insert id: BigQuery's
+// best-effort deduplication does not exist in the Storage Write API, and
+// one row per candid is the alerts view's job.
+func (r *Row) Save() (map[string]bigquery.Value, string, error) {
+	return jsonRecord(r.Values()), bigquery.NoDedupeID, nil
+}
+
+// MarshalJSON returns the row's values as a JSON object in BigQuery's
+// JSON form: INTEGER values are decimal strings, which BigQuery reads as
+// INT64 exactly and which jq and JavaScript keep exact (a JSON number
+// passes through float64 there and loses candid's last digits); NaN,
+// Infinity and -Infinity are strings, as BigQuery writes them.
+func (r *Row) MarshalJSON() ([]byte, error) { return json.Marshal(jsonRecord(r.Values())) }
+
+// jsonRecord returns the JSON form of the values of a record.
+func jsonRecord(m map[string]bigquery.Value) map[string]bigquery.Value {
+	out := make(map[string]bigquery.Value, len(m))
+	for k, v := range m {
+		out[k] = jsonValue(v)
+	}
+	return out
+}
+
+// jsonValue returns the JSON form of a value of Values.
+func jsonValue(v bigquery.Value) bigquery.Value {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return "NaN"
+		case math.IsInf(x, 1):
+			return "Infinity"
+		case math.IsInf(x, -1):
+			return "-Infinity"
+		}
+	case map[string]bigquery.Value:
+		return jsonRecord(x)
+	case []bigquery.Value:
+		out := make([]bigquery.Value, len(x))
+		for i, e := range x {
+			out[i] = jsonValue(e)
+		}
+		return out
+	}
+	return v
+}
 
 // Column names that are not fields of the alert record.
 const (

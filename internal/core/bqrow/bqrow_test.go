@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -121,22 +122,24 @@ func decodeAll(t *testing.T) []*alert.Alert {
 	return out
 }
 
-// TestRowsMatchSchema converts every real alert and checks each value
-// against its column's type.
+// TestRowsMatchSchema converts every real alert and checks each typed
+// value against its column's type, and that the JSON form marshals.
 func TestRowsMatchSchema(t *testing.T) {
 	o := bqrow.Options{Cutouts: true}
 	s := bqrow.Schema(o)
 	in := bqrow.Ingest{Kafka: attr.Kafka{Topic: "ztf_20240715_programid1", Partition: 7, Offset: 1 << 40, Timestamp: time.UnixMilli(1721000000123)}, IngestTime: time.Now()}
 	for _, a := range decodeAll(t) {
-		row, id, err := bqrow.New(a, in, o).Save()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if id != strconv.FormatInt(a.Candid, 10) || row["candid"] != id {
-			t.Errorf("insert id %s and candid %v for candid %d", id, row["candid"], a.Candid)
+		r := bqrow.New(a, in, o)
+		row := r.Values()
+		if row["candid"] != a.Candid {
+			t.Errorf("candid %v (%T) for candid %d", row["candid"], row["candid"], a.Candid)
 		}
 		checkValues(t, a.Candid, "", s, row)
-		if _, err := json.Marshal(row); err != nil {
+		saved, id, err := r.Save()
+		if err != nil || id != bigquery.NoDedupeID || saved["candid"] != strconv.FormatInt(a.Candid, 10) {
+			t.Errorf("%d: Save gives candid %v, insert id %q, %v; want the decimal string, no insert id", a.Candid, saved["candid"], id, err)
+		}
+		if _, err := json.Marshal(r); err != nil {
 			t.Errorf("%d: row does not marshal: %v", a.Candid, err)
 		}
 	}
@@ -172,12 +175,9 @@ func checkValue(t *testing.T, candid int64, name string, f *bigquery.FieldSchema
 	ok := false
 	switch f.Type {
 	case bigquery.IntegerFieldType:
-		s, isString := v.(string)
-		_, err := strconv.ParseInt(s, 10, 64)
-		ok = isString && err == nil
+		_, ok = v.(int64)
 	case bigquery.FloatFieldType:
-		x, isFloat := v.(float64)
-		ok = isFloat && !math.IsNaN(x) && !math.IsInf(x, 0)
+		_, ok = v.(float64)
 	case bigquery.StringFieldType:
 		_, ok = v.(string)
 	case bigquery.BytesFieldType:
@@ -209,14 +209,14 @@ func TestRowValues(t *testing.T) {
 	row := bqrow.New(a, in, bqrow.Options{}).Values()
 
 	want := map[string]bigquery.Value{
-		"candid":          strconv.FormatInt(a.Candid, 10),
+		"candid":          a.Candid,
 		"objectId":        a.ObjectID,
 		"schemavsn":       "4.02",
 		"schema_version":  "4.02",
 		"night":           civil.DateOf(a.Night),
 		"kafka_topic":     a.Topic(),
-		"kafka_partition": "2",
-		"kafka_offset":    "99",
+		"kafka_partition": int64(2),
+		"kafka_offset":    int64(99),
 		"kafka_timestamp": ts,
 		"ingest_time":     ts.Add(time.Second),
 	}
@@ -252,10 +252,14 @@ func TestRowValues(t *testing.T) {
 
 func TestRowNulls(t *testing.T) {
 	inf := float32(math.Inf(1))
-	a := &alert.Alert{Candid: 1, Candidate: alert.Candidate{JD: math.NaN(), Magpsf: float32(math.NaN()), Diffmaglim: &inf}}
-	row := bqrow.New(a, bqrow.Ingest{}, bqrow.Options{Cutouts: true}).Values()
+	a := &alert.Alert{Candid: 1, Candidate: alert.Candidate{JD: math.NaN(), Magpsf: float32(math.NaN()), Diffmaglim: &inf, RA: math.Inf(-1)}}
+	// The packet gave no rfid and no drbversion (a writer schema without
+	// them): NULL, not 0 and "".
+	a.Candidate.Absent = fieldSet(t, reflect.TypeFor[alert.Candidate](), "RFID", "DRBVersion")
+	r := bqrow.New(a, bqrow.Ingest{}, bqrow.Options{Cutouts: true})
+	row := r.Values()
 	cand := row["candidate"].(map[string]bigquery.Value)
-	for _, k := range []string{"jd", "magpsf", "diffmaglim", "nid", "rb"} {
+	for _, k := range []string{"nid", "rb", "rfid", "drbversion"} {
 		if v, ok := cand[k]; ok {
 			t.Errorf("candidate.%s = %v, want NULL", k, v)
 		}
@@ -265,7 +269,36 @@ func TestRowNulls(t *testing.T) {
 			t.Errorf("%s = %v, want NULL", k, v)
 		}
 	}
-	if _, err := json.Marshal(bqrow.New(a, bqrow.Ingest{}, bqrow.Options{})); err != nil {
-		t.Errorf("a row with NaN does not marshal: %v", err)
+	// Values the packet holds are there, zeros and non-finite floats too.
+	if cand["nmatches"] != int64(0) || cand["rbversion"] != "" || cand["dec"] != 0.0 {
+		t.Errorf("nmatches %v rbversion %q dec %v, want the zeros the packet holds", cand["nmatches"], cand["rbversion"], cand["dec"])
 	}
+	jd, _ := cand["jd"].(float64)
+	magpsf, _ := cand["magpsf"].(float64)
+	if !math.IsNaN(jd) || !math.IsNaN(magpsf) || cand["diffmaglim"] != math.Inf(1) || cand["ra"] != math.Inf(-1) {
+		t.Errorf("jd %v magpsf %v diffmaglim %v ra %v, want NaN NaN +Inf -Inf", cand["jd"], cand["magpsf"], cand["diffmaglim"], cand["ra"])
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatalf("a row with NaN does not marshal: %v", err)
+	}
+	for _, want := range []string{`"jd":"NaN"`, `"diffmaglim":"Infinity"`, `"ra":"-Infinity"`, `"candid":"1"`} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("JSON form lacks %s: %s", want, b)
+		}
+	}
+}
+
+// fieldSet returns the set of the fields of struct t with those names.
+func fieldSet(t *testing.T, typ reflect.Type, names ...string) alert.FieldSet {
+	t.Helper()
+	var s alert.FieldSet
+	for _, n := range names {
+		f, ok := typ.FieldByName(n)
+		if !ok {
+			t.Fatalf("%s has no field %s", typ, n)
+		}
+		s.Add(f.Index[0])
+	}
+	return s
 }

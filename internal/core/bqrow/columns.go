@@ -27,11 +27,6 @@ type column struct {
 	get func(v reflect.Value) (bigquery.Value, bool)
 }
 
-// value returns the column's value in the alert a.
-func (c column) value(a *alert.Alert) (bigquery.Value, bool) {
-	return c.get(reflect.ValueOf(a).Elem().Field(c.index))
-}
-
 func (c column) field() *bigquery.FieldSchema {
 	f := &bigquery.FieldSchema{Name: c.name, Description: c.desc, Type: c.typ, Repeated: c.repeated}
 	for _, s := range c.sub {
@@ -54,7 +49,30 @@ func alertColumns(o Options) []column {
 	return noCutoutColumn
 }
 
-var cutoutType = reflect.TypeFor[*alert.Cutout]()
+var (
+	cutoutType   = reflect.TypeFor[*alert.Cutout]()
+	fieldSetType = reflect.TypeFor[alert.FieldSet]()
+)
+
+// absentIndex returns the index of the alert.FieldSet field of struct t
+// (the fields the packet gave no value), -1 when t has none.
+func absentIndex(t reflect.Type) int {
+	for i := range t.NumField() {
+		if t.Field(i).Type == fieldSetType {
+			return i
+		}
+	}
+	return -1
+}
+
+// absentOf returns the FieldSet of struct v at index i, empty when i < 0.
+func absentOf(v reflect.Value, i int) alert.FieldSet {
+	if i < 0 {
+		return alert.FieldSet{}
+	}
+	f := v.Field(i)
+	return alert.FieldSet{f.Index(0).Uint(), f.Index(1).Uint()}
+}
 
 // columnsOf returns the columns of the fields of struct t that have an
 // avro tag, in field order.
@@ -113,19 +131,16 @@ func kindOf(t reflect.Type) (typ bigquery.FieldType, repeated bool, sub []column
 			return elem(v.Elem())
 		}
 	case reflect.Int32, reflect.Int64:
-		// As a decimal string: a JSON number would pass through float64 in
-		// some readers and lose the last digits of a candid.
 		return bigquery.IntegerFieldType, false, nil, func(v reflect.Value) (bigquery.Value, bool) {
-			return strconv.FormatInt(v.Int(), 10), true
+			return v.Int(), true
 		}
 	case reflect.Float32:
 		return bigquery.FloatFieldType, false, nil, func(v reflect.Value) (bigquery.Value, bool) {
-			return float32Value(float32(v.Float()))
+			return float32Value(float32(v.Float())), true
 		}
 	case reflect.Float64:
 		return bigquery.FloatFieldType, false, nil, func(v reflect.Value) (bigquery.Value, bool) {
-			f := v.Float()
-			return f, !math.IsNaN(f) && !math.IsInf(f, 0)
+			return v.Float(), true
 		}
 	case reflect.String:
 		return bigquery.StringFieldType, false, nil, func(v reflect.Value) (bigquery.Value, bool) {
@@ -145,29 +160,37 @@ func kindOf(t reflect.Type) (typ bigquery.FieldType, repeated bool, sub []column
 			return
 		}
 		sub = columnsOf(t.Elem())
+		absent := absentIndex(t.Elem())
 		return bigquery.RecordFieldType, true, sub, func(v reflect.Value) (bigquery.Value, bool) {
 			if v.Len() == 0 {
 				return nil, false
 			}
 			out := make([]bigquery.Value, v.Len())
 			for i := range out {
-				out[i] = record(sub, v.Index(i))
+				out[i] = record(sub, v.Index(i), absent)
 			}
 			return out, true
 		}
 	case reflect.Struct:
 		sub = columnsOf(t)
+		absent := absentIndex(t)
 		return bigquery.RecordFieldType, false, sub, func(v reflect.Value) (bigquery.Value, bool) {
-			return record(sub, v), true
+			return record(sub, v, absent), true
 		}
 	}
 	return
 }
 
-// record returns the values of struct v as a nested row.
-func record(cols []column, v reflect.Value) map[string]bigquery.Value {
+// record returns the values of struct v as a nested row, leaving out the
+// NULL columns: nil pointers, and the fields in v's FieldSet at index
+// absent (the packet gave them no value).
+func record(cols []column, v reflect.Value, absent int) map[string]bigquery.Value {
 	m := make(map[string]bigquery.Value, len(cols))
+	nulls := absentOf(v, absent)
 	for _, c := range cols {
+		if nulls.Has(c.index) {
+			continue
+		}
 		if x, ok := c.get(v.Field(c.index)); ok {
 			m[c.name] = x
 		}
@@ -177,17 +200,17 @@ func record(cols []column, v reflect.Value) map[string]bigquery.Value {
 
 // float32Value widens a float to the double that prints like it: ZTF's
 // 18.5432 (a float) loads as 18.5432, not 18.543199539184570. NaN and
-// infinities are NULL: BigQuery's JSON rejects them.
-func float32Value(f float32) (bigquery.Value, bool) {
+// the infinities stay what they are.
+func float32Value(f float32) float64 {
 	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
-		return nil, false
+		return float64(f)
 	}
 	var buf [32]byte
 	d, err := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], float64(f), 'g', -1, 32)), 64)
 	if err != nil {
-		return float64(f), true
+		return float64(f)
 	}
-	return d, true
+	return d
 }
 
 // snake turns cutoutScience into cutout_science.

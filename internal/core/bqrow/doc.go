@@ -34,13 +34,34 @@
 //
 // # Values
 //
-//   - Integers (candid, the ids, ints and longs) are sent as decimal
-//     strings, which BigQuery reads as INT64 exactly; as JSON numbers they
-//     would pass through float64 in some readers and lose candid's digits.
+// Every value in a row is what the packet says, and only that:
+//
+//   - NULL means the packet has no value: the writer schema lacks the field
+//     (rfid in prv_candidates, which ZTF never had; drbversion, rfid,
+//     nmatches and others in older versions) or wrote null. Fields the
+//     Go structs hold by value are NULL when they are in the struct's
+//     Absent set (see package alert). 0 and "" are values ZTF wrote.
+//   - Row.Values gives typed Go values, built once, which the loader's
+//     bqloader.RowEncoder writes as protocol-buffer fields for the Storage
+//     Write API: INTEGER columns are int64 from the decoded packet to the
+//     wire, so candid (up to 3.4e18, beyond float64) stays exact without
+//     passing through text; FLOAT float64, STRING string, BYTES []byte,
+//     DATE civil.Date, TIMESTAMP time.Time.
 //   - Floats that ZTF writes as Avro float (32 bits) are widened to the
 //     double that prints the same: magpsf 18.5432 loads as 18.5432 rather
-//     than 18.543199539184570. Doubles are loaded as they are.
-//   - NaN and ±Inf become NULL: BigQuery's JSON rejects them.
+//     than 18.543199539184570, and converts back to the same float32.
+//     Doubles are loaded as they are.
+//   - NaN, +Inf and -Inf are loaded as FLOAT64 NaN, Infinity and
+//     -Infinity, which BigQuery holds and the Storage Write API carries.
+//     The local emulator cannot: it refuses an append with a NaN or an
+//     infinity in a RECORD column ("json: unsupported value"): there such
+//     a row is refused like any row BigQuery refuses (see package
+//     bqloader). No packet of the test corpus holds one.
+//   - Row.MarshalJSON (ztfbridge inspect --row) and Row.Save (insertAll,
+//     for tests and tools) give BigQuery's JSON form: INTEGER values as
+//     decimal strings, exact in BigQuery, jq and JavaScript, which read
+//     JSON numbers as float64; NaN, Infinity and -Infinity as those
+//     strings; NULL columns left out.
 //   - ZTF's placeholders are kept as ZTF wrote them, they are not NULL:
 //     -999 in candidate and prv_candidates fields means "no such source" or
 //     "not measured" (the nearest reference source distnr, magnr, sigmagnr,
@@ -53,19 +74,27 @@
 //     them in queries (WHERE magnr > -999).
 //   - Upper limits in prv_candidates have candid NULL (and no magpsf).
 //
-// # Unknown fields
+// # Fields without a column
 //
-// A packet of a future version with fields the Go definition lacks still
-// decodes and loads: the new fields are not in the row. To load one, add
-// it to the struct in package alert, regenerate the schema, and add the
-// column to the table (adding NULLABLE columns is a compatible change).
+// Fields of a writer schema that the Go definition lacks (a broker's extra
+// fields, such as the ~60 Fink adds; a future version's additions; fields
+// of pre-1.7 versions) have no column. They are not loaded, and not put in
+// a JSON column either: the packet, which GCS keeps whole, is where they
+// live. Keeping them in the row would load dozens of untyped values per
+// broker alert that ZTF's own stream never carries, and a field that later
+// gets its column would be in two places. They are not lost in silence:
+// the decoder lists them per writer schema (alert.Schema.Unmapped), and
+// the loader counts them (ztfbridge_bqloader_unmapped_fields_total, by
+// writer schema) and logs them once per schema. To load one, add it to the
+// struct in package alert, regenerate the schema, and add the column to
+// the table (adding NULLABLE columns is a compatible change).
 //
 // # Deduplication
 //
-// Row.Save returns the candid as insert id, which makes BigQuery drop
-// retries of the same row within about a minute; exactly one row per
-// candid over longer spans (ZTF replays a night at 10am) is the loader's
-// job.
+// Rows carry no insert id: the Storage Write API has none, and BigQuery's
+// best-effort insertAll deduplication lasts about a minute anyway. Exactly
+// one row per candid (ZTF replays a night at 10am) is the loader's job
+// and the alerts view's.
 package bqrow
 
 //go:generate sh -c "go run ../../cmd/ztfbridge schema > ../../terraform/schema/alerts.json"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
@@ -19,23 +20,9 @@ import (
 func TestEmulatorRoundTrip(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	c, err := stacktest.BigQuery(t).Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ds := c.Dataset(stacktest.Name(t, "ztf"))
-	if err := ds.Create(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
 	o := bqrow.Options{Cutouts: true}
-	table := ds.Table("alerts")
-	if err := table.Create(ctx, &bigquery.TableMetadata{
-		Schema:           bqrow.Schema(o),
-		TimePartitioning: &bigquery.TimePartitioning{Field: bqrow.ColNight},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	_, c, table := emulatorTable(ctx, t, o)
+	ds := c.Dataset(table.DatasetID)
 
 	type want struct {
 		objectID   string
@@ -96,4 +83,29 @@ func TestEmulatorRoundTrip(t *testing.T) {
 	if got != len(wants) {
 		t.Errorf("%d rows came back, inserted %d", got, len(wants))
 	}
+}
+
+// emulatorTable starts the BigQuery emulator and creates in it a dataset
+// of the test's own and there the alerts table of Schema(o), partitioned
+// by night. The client is closed when the test ends.
+func emulatorTable(ctx context.Context, t *testing.T, o bqrow.Options) (*stack.BigQuery, *bigquery.Client, *bigquery.Table) {
+	t.Helper()
+	bq := stacktest.BigQuery(t)
+	c, err := bq.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ds := c.Dataset(stacktest.Name(t, "ztf"))
+	if err := ds.Create(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	table := ds.Table("alerts")
+	if err := table.Create(ctx, &bigquery.TableMetadata{
+		Schema:           bqrow.Schema(o),
+		TimePartitioning: &bigquery.TimePartitioning{Field: bqrow.ColNight},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return bq, c, table
 }

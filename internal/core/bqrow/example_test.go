@@ -27,13 +27,13 @@ func ExampleNew() {
 		Kafka:      attr.Kafka{Topic: a.Topic(), Partition: 3, Offset: 1234},
 		IngestTime: time.Date(2024, 7, 15, 9, 0, 0, 0, time.UTC),
 	}
-	row, insertID, _ := bqrow.New(a, in, bqrow.Options{}).Save()
-	fmt.Println(insertID)
-	fmt.Println(row["candid"], row["night"], row["kafka_topic"], row["kafka_offset"])
+	row := bqrow.New(a, in, bqrow.Options{}).Values()
+	fmt.Printf("%T %v\n", row["candid"], row["candid"])
+	fmt.Println(row["night"], row["kafka_topic"], row["kafka_offset"])
 	fmt.Println(row["candidate"].(map[string]bigquery.Value)["magpsf"])
 	// Output:
-	// 2752190655615010016
-	// 2752190655615010016 2024-07-15 ztf_20240715_programid1 1234
+	// int64 2752190655615010016
+	// 2024-07-15 ztf_20240715_programid1 1234
 	// 18.5432
 }
 

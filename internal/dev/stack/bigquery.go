@@ -15,6 +15,8 @@ import (
 
 	"cloud.google.com/go/bigquery"
 	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // BigQueryEmulatorVersion is the goccy/bigquery-emulator release that
@@ -198,6 +200,13 @@ func (b *BigQuery) Endpoint() string { return "http://" + b.Addr }
 // emulator without credentials.
 func (b *BigQuery) ClientOptions() []option.ClientOption {
 	return []option.ClientOption{option.WithEndpoint(b.Endpoint()), option.WithoutAuthentication()}
+}
+
+// StorageWriteOptions returns the options that point a Storage Write API
+// client (managedwriter) at the emulator's gRPC port without credentials.
+func (b *BigQuery) StorageWriteOptions() []option.ClientOption {
+	return []option.ClientOption{option.WithEndpoint(b.GRPCAddr), option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials()))}
 }
 
 // Client returns a new BigQuery client of Project on the emulator. The

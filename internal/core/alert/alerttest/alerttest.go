@@ -41,7 +41,13 @@ func (e Entry) Broken() bool {
 // Read returns the bytes of the packet.
 func (e Entry) Read(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(Dir(t), e.Path))
+	return File(t, e.Path)
+}
+
+// File returns the bytes of the packet at path, relative to Dir.
+func File(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(Dir(t), path))
 	if err != nil {
 		t.Fatal(err)
 	}
