@@ -10,10 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // runCommand runs ztfbridge with args and returns its exit status and
@@ -72,10 +74,16 @@ func TestInspect(t *testing.T) {
 	}
 }
 
+// TestGenerateThenInspect inspects what "ztfbridge-dev generate" writes
+// (synth.Generator.WriteDir).
 func TestGenerateThenInspect(t *testing.T) {
 	dir := t.TempDir()
-	if code, _ := runCommand(t, "generate", "--night", "20250302", "--count", "12", "--objects", "3", "--seed", "9", "--out", dir); code != 0 {
-		t.Fatalf("generate: exit status %d", code)
+	g, err := synth.New(synth.Config{Night: time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC), Seed: 9, Objects: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := g.WriteDir(t.Context(), dir, 12); err != nil {
+		t.Fatalf("generate: %v", err)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.avro"))
 	if len(files) != 12 {

@@ -11,7 +11,7 @@ import (
 
 // Decode a real ZTF packet: one container file, one alert.
 func ExampleDecoder_Decode() {
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "ztf-alerts",
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "shared", "ztf-alerts",
 		"boom-astro+boom", "data", "alerts", "2752190655615010016.avro"))
 	if err != nil {
 		fmt.Println(err)

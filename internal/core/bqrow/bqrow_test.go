@@ -88,7 +88,7 @@ func TestSchemaFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("..", "..", "terraform", "schema", "alerts.json")
+	path := filepath.Join("..", "..", "..", "terraform", "schema", "alerts.json")
 	got, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

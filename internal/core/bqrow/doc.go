@@ -97,4 +97,4 @@
 // and the alerts view's.
 package bqrow
 
-//go:generate sh -c "go run ../../cmd/ztfbridge schema > ../../terraform/schema/alerts.json"
+//go:generate sh -c "go run ../../../cmd/ztfbridge schema > ../../../terraform/schema/alerts.json"

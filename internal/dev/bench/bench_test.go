@@ -20,7 +20,7 @@ func TestBenches(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bins := bench.Binaries{Ztfbridge: filepath.Join(dir, "ztfbridge"), Dev: filepath.Join(dir, "ztfbridge-dev")}
-	for bin, pkg := range map[string]string{bins.Ztfbridge: "../../cmd/ztfbridge", bins.Dev: "../../cmd/ztfbridge-dev"} {
+	for bin, pkg := range map[string]string{bins.Ztfbridge: "../../../cmd/ztfbridge", bins.Dev: "../../../cmd/ztfbridge-dev"} {
 		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
 			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 		}

@@ -181,11 +181,7 @@ func meanRowBytes(packets []synth.Packet) (float64, error) {
 	}
 	total := 0
 	for _, p := range packets {
-		values, _, err := bqrow.New(p.Alert, bqrow.Ingest{IngestTime: time.Now()}, bqrow.Options{}).Save()
-		if err != nil {
-			return 0, err
-		}
-		row, err := enc.Encode(values)
+		row, err := enc.Encode(bqrow.New(p.Alert, bqrow.Ingest{IngestTime: time.Now()}, bqrow.Options{}).Values())
 		if err != nil {
 			return 0, err
 		}
@@ -298,11 +294,7 @@ func RunRawLoad(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 		}
 		for _, a := range alerts {
 			k := attr.Kafka{Topic: a.Topic(), Partition: int32(i % 16), Offset: int64(i), Timestamp: a.Night}
-			values, _, err := bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: time.Now()}, rowOpts).Save()
-			if err != nil {
-				return err
-			}
-			row, err := enc.Encode(values)
+			row, err := enc.Encode(bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: time.Now()}, rowOpts).Values())
 			if err != nil {
 				return err
 			}
