@@ -48,7 +48,6 @@ type Config struct {
 	DedupRefresh time.Duration // --dedup-refresh: how often other loaders' rows are read back
 
 	DrainTimeout time.Duration // --drain-timeout: on SIGTERM, longest wait to write what was received
-	MetricsAddr  string        // --metrics-addr: Prometheus /metrics; empty = off
 
 	// Not flags: what a program or a test embedding the loader injects.
 
@@ -57,7 +56,7 @@ type Config struct {
 	// Logger receives JSON logs. Nil means slog.Default().
 	Logger *slog.Logger
 	// Registry receives the loader's metrics. Nil means a new
-	// metrics.NewRegistry(), served on MetricsAddr.
+	// metrics.NewRegistry(); the command that runs the component serves it.
 	Registry *prometheus.Registry
 	// PubSubOptions, BigQueryOptions and StorageWriteOptions are passed to
 	// the Google clients after the ones BigQueryAPI and StorageWriteAPI
@@ -95,7 +94,6 @@ func DefaultConfig() Config {
 		// SIGTERM; 7 s of draining leaves 3 s to hand the rest back and
 		// close the streams.
 		DrainTimeout: 7 * time.Second,
-		MetricsAddr:  ":9465",
 	}
 }
 
@@ -127,7 +125,6 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DedupRefresh, "dedup-refresh", c.DedupRefresh, "how often the candids other loaders wrote are read back from BigQuery")
 
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "on SIGTERM, longest wait to write and acknowledge what was received;\nthe rest is redelivered. Keep it below the platform's kill: Cloud Run\nsends SIGKILL 10 s after SIGTERM")
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus /metrics and /healthz on this address; empty = off")
 }
 
 // check reports the settings that cannot work and fills in the derived

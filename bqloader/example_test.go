@@ -40,7 +40,6 @@ func Example() {
 	cfg.Project = bq.Project
 	cfg.BigQueryAPI, cfg.StorageWriteAPI = bq.Endpoint(), bq.GRPCAddr // the emulator; empty on Google Cloud
 	cfg.PubSubProject, cfg.PubSubOptions = ps.Project, ps.ClientOptions()
-	cfg.MetricsAddr = ""
 	cfg.Logger = log
 	reg := prometheus.NewRegistry()
 	cfg.Registry = reg

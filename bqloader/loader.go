@@ -172,7 +172,8 @@ func (l *Loader) Registry() *prometheus.Registry { return l.reg }
 // Run receives and loads until ctx is done, then drains: what was received
 // is written and acknowledged if BigQuery takes it within DrainTimeout, and
 // handed back to Pub/Sub (nacked) otherwise. Run returns nil after a clean
-// stop; call it once.
+// stop; call it once. Run serves nothing: the command that runs the
+// loader serves Registry.
 func (l *Loader) Run(ctx context.Context) error {
 	l.log.Info("loader starting", "subscription", l.cfg.Subscription, "table", l.cfg.Project+"."+l.cfg.Dataset+"."+RawTable)
 	// Writes and dead letters outlive ctx by at most DrainTimeout.
@@ -182,8 +183,6 @@ func (l *Loader) Run(ctx context.Context) error {
 	defer stopDrainTimer()
 
 	var wg sync.WaitGroup
-	var serveErr error
-	wg.Go(func() { serveErr = metrics.Serve(ctx, l.log, l.cfg.MetricsAddr, l.reg) })
 	wg.Go(func() { l.refreshSeen(ctx) })
 	wg.Go(func() { l.batches.run(work, ctx.Done()) })
 
@@ -196,7 +195,7 @@ func (l *Loader) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bqloader: receive: %w", err)
 	}
-	return serveErr
+	return nil
 }
 
 // handle takes one message to BigQuery and acks it, or nacks it when it

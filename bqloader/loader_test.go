@@ -82,7 +82,6 @@ func newTestStack(t *testing.T) *testStack {
 	cfg.BatchDelay = 50 * time.Millisecond
 	cfg.BatchRows = 50
 	cfg.DedupRefresh = time.Hour // a refresh is a query: see newTestStack
-	cfg.MetricsAddr = ""
 	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg.Now = func() time.Time { return testNight.Add(10 * time.Hour).Add(time.Since(start)) }
 	s.cfg = cfg

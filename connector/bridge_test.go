@@ -49,7 +49,6 @@ func newBridge(t *testing.T) *bridge {
 	cfg.PubSubTopic = stacktest.Name(t, "alerts")
 	cfg.DeadLetterTopic = stacktest.Name(t, "dead")
 	cfg.PubSubOptions = b.pubsub.ClientOptions()
-	cfg.MetricsAddr = ""
 	cfg.PollInterval = 200 * time.Millisecond
 	cfg.CommitEvery = 100 * time.Millisecond
 	cfg.DrainTimeout = 20 * time.Second

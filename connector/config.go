@@ -62,7 +62,6 @@ type Config struct {
 	DedupMax    int  // --dedup-max: candids remembered per night
 
 	// Observability.
-	MetricsAddr    string        // --metrics-addr: Prometheus /metrics; empty = off
 	CountsBucket   string        // --counts-bucket: GCS bucket of the per-topic counts; empty = off
 	CountsInterval time.Duration // --counts-interval: how often counts are written
 
@@ -73,7 +72,7 @@ type Config struct {
 	// Logger receives JSON logs. Nil means slog.Default().
 	Logger *slog.Logger
 	// Registry receives the connector's metrics. Nil means a new
-	// metrics.NewRegistry(), served on MetricsAddr.
+	// metrics.NewRegistry(); the command that runs the component serves it.
 	Registry *prometheus.Registry
 	// PubSubOptions and StorageOptions are passed to the Google clients
 	// (endpoints, credentials). The Pub/Sub client also honours
@@ -110,7 +109,6 @@ func DefaultConfig() Config {
 
 		DedupMax: 1_500_000,
 
-		MetricsAddr:    ":9464",
 		CountsInterval: 30 * time.Second,
 	}
 }
@@ -159,7 +157,6 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.DedupReplay, "dedup-replay", c.DedupReplay, "drop alerts whose candid this process already published for the night\n(the 10am replay); memory: at most 2 nights x --dedup-max candids x 40 bytes (120 MB at the default)")
 	fs.IntVar(&c.DedupMax, "dedup-max", c.DedupMax, "candids remembered per night by --dedup-replay; later ones are published without the check")
 
-	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus /metrics and /healthz on this address; empty = off")
 	fs.StringVar(&c.CountsBucket, "counts-bucket", c.CountsBucket, "GCS bucket where per-topic published counts are kept for \"ztfbridge count\"; empty = off")
 	fs.DurationVar(&c.CountsInterval, "counts-interval", c.CountsInterval, "how often the per-topic counts are written to --counts-bucket")
 }

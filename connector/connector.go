@@ -146,20 +146,11 @@ func (c *Connector) Registry() *prometheus.Registry { return c.reg }
 // Run consumes until ctx is done, then drains: each partition waits up to
 // DrainTimeout for its in-flight publishes, marks what was acknowledged,
 // and the group commits it before leaving. The counts are written a last
-// time before Run returns. Run returns nil after a clean stop, and an
-// error (after the same drain) if the metrics server fails; call it once.
+// time before Run returns; the error is that write's. Call it once. Run
+// serves nothing: the command that runs the connector serves Registry.
 func (c *Connector) Run(ctx context.Context) error {
 	c.log.Info("connector starting", "config", c.cfg)
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
 	var wg sync.WaitGroup
-	var serveErr error
-	wg.Go(func() {
-		if serveErr = metrics.Serve(ctx, c.log, c.cfg.MetricsAddr, c.reg); serveErr != nil {
-			c.log.Error("metrics server failed; stopping", "err", serveErr)
-			stop()
-		}
-	})
 	wg.Go(func() { c.topics.run(ctx) })
 	if c.counts != nil {
 		wg.Go(func() { c.counts.run(ctx, c.cfg.CountsInterval) })
@@ -172,9 +163,6 @@ func (c *Connector) Run(ctx context.Context) error {
 	wg.Wait()
 
 	var errs []error
-	if serveErr != nil {
-		errs = append(errs, serveErr)
-	}
 	if c.counts != nil {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()

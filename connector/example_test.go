@@ -77,7 +77,6 @@ func Example() {
 	cfg.PubSubTopic, cfg.DeadLetterTopic = "example-alerts", "example-deadletter"
 	cfg.CountsBucket = "counts"
 	cfg.StorageOptions = gcs.ClientOptions()
-	cfg.MetricsAddr = ""
 	cfg.Now = func() time.Time { return tonight.Add(6 * time.Hour) } // tonight's topic is read
 	cfg.Logger = quiet
 

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"github.com/ztfbridge/ztfbridge/internal/core/cli"
-
 	"context"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/logging"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/demo"

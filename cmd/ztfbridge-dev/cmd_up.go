@@ -1,13 +1,12 @@
 package main
 
 import (
-	"github.com/ztfbridge/ztfbridge/internal/core/cli"
-
 	"context"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 )
 

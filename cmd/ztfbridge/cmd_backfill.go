@@ -1,12 +1,11 @@
 package main
 
 import (
-	"github.com/ztfbridge/ztfbridge/internal/core/cli"
-
 	"context"
 	"fmt"
 
 	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/backfill"
 )
@@ -16,7 +15,6 @@ import (
 // backfill).
 func runBackfill(ctx context.Context, e cli.Env, args []string) error {
 	cfg := backfill.Config{Connector: connector.DefaultConfig()}
-	cfg.Connector.MetricsAddr = "" // not the port of the nightly connector, which may be running beside it
 	fs := cli.NewFlagSet(e, "backfill")
 	cfg.Connector.AddFlags(fs)
 	day := fs.String("night", "", "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"github.com/ztfbridge/ztfbridge/internal/core/cli"
-
 	"context"
 	"fmt"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/ztfbridge/ztfbridge/internal/core/cli"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +8,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 

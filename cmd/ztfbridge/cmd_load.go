@@ -1,12 +1,12 @@
 package main
 
 import (
-	"github.com/ztfbridge/ztfbridge/internal/core/cli"
-
 	"context"
 	"fmt"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/metrics"
 )
 
 // runLoad runs the BigQuery loader until SIGTERM or SIGINT, then drains:
@@ -16,6 +16,7 @@ func runLoad(ctx context.Context, e cli.Env, args []string) error {
 	cfg := bqloader.DefaultConfig()
 	fs := cli.NewFlagSet(e, "load")
 	cfg.AddFlags(fs)
+	metricsAddr := metricsFlag(fs, ":9465")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -24,11 +25,16 @@ func runLoad(ctx context.Context, e cli.Env, args []string) error {
 		return cli.ErrUsage
 	}
 	cfg.Logger = e.Log
+	cfg.Registry = metrics.NewRegistry()
+	srv, err := listenMetrics(e, *metricsAddr, cfg.Registry)
+	if err != nil {
+		return err
+	}
 	l, err := bqloader.New(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	runErr := l.Run(ctx)
+	runErr := runServing(ctx, e, srv, l.Run)
 	if err := l.Close(); runErr == nil {
 		runErr = err
 	}

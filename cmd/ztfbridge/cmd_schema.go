@@ -1,11 +1,10 @@
 package main
 
 import (
-	"github.com/ztfbridge/ztfbridge/internal/core/cli"
-
 	"context"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 )
 
 // runSchema prints the BigQuery schema of the alerts table as JSON, the

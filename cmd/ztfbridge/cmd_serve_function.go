@@ -1,13 +1,12 @@
 package main
 
 import (
-	"github.com/ztfbridge/ztfbridge/internal/core/cli"
-
 	"context"
 	"net"
 	"strconv"
 
 	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 )
 
 // runServeFunction runs the GCS-writing Cloud Function locally with the

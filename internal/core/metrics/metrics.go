@@ -1,5 +1,5 @@
-// Package metrics serves a Prometheus registry over HTTP for the
-// long-running ztfbridge commands (connect, load, serve-function).
+// Package metrics gives the long-running ztfbridge commands (connect,
+// load) their Prometheus registry and serves it over HTTP.
 package metrics
 
 import (
@@ -24,29 +24,42 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
-// Serve serves reg at /metrics on addr until ctx is done. An empty addr
-// serves nothing and returns at once. The listener is bound before Serve
-// returns its first error, so a port in use is reported immediately.
-func Serve(ctx context.Context, log *slog.Logger, addr string, reg *prometheus.Registry) error {
-	if addr == "" {
-		return nil
-	}
+// Server serves a registry at /metrics, and /healthz, for a command: the
+// components only register their metrics (the franz-go kprom pattern), the
+// command that runs them serves.
+type Server struct {
+	ln  net.Listener
+	srv *http.Server
+	log *slog.Logger
+}
+
+// Listen binds addr for reg's metrics, so that a port in use is an error
+// before the command starts its component. Serve then serves them.
+func Listen(log *slog.Logger, addr string, reg *prometheus.Registry) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("metrics listen %s: %w", addr, err)
+		return nil, fmt.Errorf("metrics listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
+	return &Server{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, log: log}, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until ctx is done, then shuts down within 5 s. It returns
+// nil after ctx is done and an error if serving fails before.
+func (s *Server) Serve(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-	}()
-	log.Info("serving metrics", "addr", ln.Addr().String())
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		_ = s.srv.Shutdown(shutdownCtx)
+	})
+	defer stop()
+	s.log.Info("serving metrics", "addr", s.Addr())
+	if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("metrics serve: %w", err)
 	}
 	return nil

@@ -4,11 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -19,30 +17,22 @@ func TestServe(t *testing.T) {
 	reg.MustRegister(c)
 	c.Add(3)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := Listen(slog.New(slog.DiscardHandler), "127.0.0.1:0", reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, slog.New(slog.DiscardHandler), addr, reg) }()
+	go func() { done <- s.Serve(ctx) }()
 
-	var body string
-	for i := 0; i < 50; i++ {
-		resp, err := http.Get("http://" + addr + "/metrics")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			body = string(b)
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	resp, err := http.Get("http://" + s.Addr() + "/metrics") // bound by Listen: no wait
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(body, "ztfbridge_test_total 3") {
-		t.Errorf("metrics body lacks the counter:\n%.500s", body)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "ztfbridge_test_total 3") {
+		t.Errorf("metrics body lacks the counter:\n%.500s", b)
 	}
 	cancel()
 	if err := <-done; err != nil {
@@ -50,8 +40,15 @@ func TestServe(t *testing.T) {
 	}
 }
 
-func TestServeEmptyAddr(t *testing.T) {
-	if err := Serve(context.Background(), slog.New(slog.DiscardHandler), "", NewRegistry()); err != nil {
-		t.Errorf("Serve with empty addr: %v", err)
+// TestListenTaken: a port in use is an error of Listen, before anything
+// runs unobserved.
+func TestListenTaken(t *testing.T) {
+	s, err := Listen(slog.New(slog.DiscardHandler), "127.0.0.1:0", NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.ln.Close()
+	if _, err := Listen(slog.New(slog.DiscardHandler), s.Addr(), NewRegistry()); err == nil || !strings.Contains(err.Error(), "metrics") {
+		t.Errorf("second Listen on %s: %v, want a metrics error", s.Addr(), err)
 	}
 }

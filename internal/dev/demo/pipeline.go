@@ -81,7 +81,6 @@ func (n Names) ConnectorConfig(s *stack.Stack, topic string, log *slog.Logger) c
 	cfg.CountsBucket = n.Bucket
 	cfg.CountsInterval = time.Second
 	cfg.StorageOptions = s.GCS.ClientOptions()
-	cfg.MetricsAddr = ""
 	cfg.Logger = log
 	return cfg
 }
@@ -103,7 +102,6 @@ func (n Names) LoaderConfig(s *stack.Stack, log *slog.Logger) bqloader.Config {
 	cfg.BatchBytes = 3 << 20
 	cfg.WritesInFlight = 1
 	cfg.DedupRefresh = 24 * time.Hour
-	cfg.MetricsAddr = ""
 	cfg.Logger = log
 	return cfg
 }

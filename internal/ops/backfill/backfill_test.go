@@ -122,7 +122,6 @@ func backfillConfig(t *testing.T, k *stack.Kafka, g *stack.GCS, p *stack.PubSub)
 	cc.DeadLetterTopic = stacktest.Name(t, "dead")
 	cc.PubSubOptions = p.ClientOptions()
 	cc.CountsBucket, cc.StorageOptions = bucket, g.ClientOptions()
-	cc.MetricsAddr = ""
 	cc.PollInterval, cc.CommitEvery = 200*time.Millisecond, 100*time.Millisecond
 	cc.Logger = slog.New(slog.DiscardHandler)
 	for _, topic := range []string{cc.PubSubTopic, cc.DeadLetterTopic} {

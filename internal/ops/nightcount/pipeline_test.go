@@ -68,7 +68,7 @@ func TestPipelineNight(t *testing.T) {
 	lc.PubSubOptions = p.ClientOptions()
 	lc.BigQueryAPI, lc.StorageWriteAPI = b.Endpoint(), b.GRPCAddr
 	lc.Topic, lc.DeadLetterTopic, lc.Subscription = alerts, dead, stacktest.Name(t, "load")
-	lc.BatchDelay, lc.MetricsAddr, lc.Logger = 50*time.Millisecond, "", discard
+	lc.BatchDelay, lc.Logger = 50*time.Millisecond, discard
 	l, err := bqloader.New(ctx, lc)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestPipelineNight(t *testing.T) {
 	cc.Brokers, cc.PubSubProject, cc.PubSubOptions = k.Addrs(), p.Project, p.ClientOptions()
 	cc.PubSubTopic, cc.DeadLetterTopic = alerts, dead
 	cc.CountsBucket, cc.StorageOptions = bucket, g.ClientOptions()
-	cc.MetricsAddr, cc.Logger = "", discard
+	cc.Logger = discard
 	cc.CommitEvery = 100 * time.Millisecond
 	if _, err := backfill.Run(ctx, backfill.Config{Connector: cc, Poll: 100 * time.Millisecond}, testNight); err != nil {
 		t.Fatal(err)
