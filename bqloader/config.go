@@ -49,6 +49,12 @@ type Config struct {
 
 	DrainTimeout time.Duration // --drain-timeout: on SIGTERM, longest wait to write what was received
 
+	// CreateResources (--create-resources) makes the loader create what it
+	// needs when missing: its subscription, the dataset, the raw table and
+	// its new columns, the views. Off in production, where Terraform owns
+	// them (and the loader's IAM is smaller); on for the local stack.
+	CreateResources bool
+
 	// Not flags: what a program or a test embedding the loader injects.
 
 	// Now stamps ingest_time. Nil means time.Now.
@@ -124,6 +130,8 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.DedupNights, "dedup-nights", c.DedupNights, "nights whose written candids are remembered to skip the replay\n(about 40 bytes per candid)")
 	fs.DurationVar(&c.DedupRefresh, "dedup-refresh", c.DedupRefresh, "how often the candids other loaders wrote are read back from BigQuery")
 
+	fs.BoolVar(&c.CreateResources, "create-resources", c.CreateResources, "create the subscription, dataset, raw table (and its new columns) and views when missing;\n"+
+		"without it the loader only checks they are there (Terraform owns them in production)")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "on SIGTERM, longest wait to write and acknowledge what was received;\nthe rest is redelivered. Keep it below the platform's kill: Cloud Run\nsends SIGKILL 10 s after SIGTERM")
 }
 

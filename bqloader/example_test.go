@@ -37,13 +37,14 @@ func Example() {
 	}
 
 	cfg := bqloader.DefaultConfig()
+	cfg.CreateResources = true // on the local stack; Terraform owns them on Google Cloud
 	cfg.Project = bq.Project
 	cfg.BigQueryAPI, cfg.StorageWriteAPI = bq.Endpoint(), bq.GRPCAddr // the emulator; empty on Google Cloud
 	cfg.PubSubProject, cfg.PubSubOptions = ps.Project, ps.ClientOptions()
 	cfg.Logger = log
 	reg := prometheus.NewRegistry()
 	cfg.Registry = reg
-	l, err := bqloader.New(ctx, cfg) // creates the subscription, the table and the views
+	l, err := bqloader.New(ctx, cfg) // creates the subscription, the table and the views (CreateResources)
 	if err != nil {
 		panic(err)
 	}

@@ -59,12 +59,13 @@ type Loader struct {
 	batches *batcher
 }
 
-// New checks cfg, connects to Pub/Sub and BigQuery, creates what is
-// missing (the subscription, the dataset, the raw table and its new
-// columns, the views), opens the write stream and reads the candids
-// already written for the last DedupNights nights. It fails if the
-// dead-letter topic or BigQuery cannot be reached, so that a wrong
-// setting is seen at start. It receives nothing until Run.
+// New checks cfg, connects to Pub/Sub and BigQuery, checks that the
+// subscription and the raw table (with every column) exist, or with
+// CreateResources creates what is missing (the subscription, the dataset,
+// the raw table and its new columns, the views), opens the write stream
+// and reads the candids already written for the last DedupNights nights.
+// It fails if the dead-letter topic or BigQuery cannot be reached, so that
+// a wrong setting is seen at start. It receives nothing until Run.
 func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
@@ -85,7 +86,7 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	if l.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, cfg.PubSubOptions...); err != nil {
 		return nil, fmt.Errorf("bqloader: pubsub: %w", err)
 	}
-	if err := l.ensureSubscription(ctx); err != nil {
+	if err := l.checkSubscription(ctx); err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
 	}
 	deadTopic := "projects/" + cfg.PubSubProject + "/topics/" + cfg.DeadLetterTopic
@@ -100,7 +101,13 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	if l.bq, err = bigquery.NewClient(ctx, cfg.Project, cfg.bigQueryOptions()...); err != nil {
 		return nil, fmt.Errorf("bqloader: bigquery: %w", err)
 	}
-	schema, err := EnsureTables(ctx, l.bq, cfg.Dataset, cfg.Location, bqrow.Schema(l.rowOpts))
+	ensure := CheckTables
+	if cfg.CreateResources {
+		ensure = func(ctx context.Context, c *bigquery.Client, dataset string, schema bigquery.Schema) (bigquery.Schema, error) {
+			return EnsureTables(ctx, c, dataset, cfg.Location, schema)
+		}
+	}
+	schema, err := ensure(ctx, l.bq, cfg.Dataset, bqrow.Schema(l.rowOpts))
 	if err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
 	}
@@ -142,13 +149,13 @@ func recentNights(now time.Time, n int) []civil.Date {
 	return nights
 }
 
-// ensureSubscription creates the loader's subscription on the alert topic
-// when it does not exist. Terraform normally creates it; this makes a
-// fresh project or the local stack work too.
-func (l *Loader) ensureSubscription(ctx context.Context) error {
+// checkSubscription checks that the loader's subscription exists. With
+// CreateResources it creates it on the alert topic when missing; in
+// production Terraform owns it.
+func (l *Loader) checkSubscription(ctx context.Context) error {
 	name := "projects/" + l.cfg.PubSubProject + "/subscriptions/" + l.cfg.Subscription
 	_, err := l.pubsub.SubscriptionAdminClient.GetSubscription(ctx, &pubsubpb.GetSubscriptionRequest{Subscription: name})
-	if status.Code(err) != codes.NotFound {
+	if status.Code(err) != codes.NotFound || !l.cfg.CreateResources {
 		if err != nil {
 			return fmt.Errorf("subscription %s: %w", name, err)
 		}

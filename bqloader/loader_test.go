@@ -75,6 +75,7 @@ func newTestStack(t *testing.T) *testStack {
 	}
 	start := time.Now()
 	cfg := DefaultConfig()
+	cfg.CreateResources = true // the local stack has no Terraform
 	cfg.PubSubProject = ps.Project
 	cfg.PubSubOptions = ps.ClientOptions()
 	cfg.Topic, cfg.DeadLetterTopic = topic, dead

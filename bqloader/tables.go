@@ -59,6 +59,26 @@ func EnsureTables(ctx context.Context, client *bigquery.Client, dataset, locatio
 	return have, nil
 }
 
+// CheckTables returns the schema of the raw table of dataset, which
+// Terraform owns in production, after checking that it has every column of
+// schema: a loader newer than its table would otherwise refuse every row.
+// It creates and changes nothing (EnsureTables does).
+func CheckTables(ctx context.Context, client *bigquery.Client, dataset string, schema bigquery.Schema) (bigquery.Schema, error) {
+	md, err := client.Dataset(dataset).Table(RawTable).Metadata(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("table %s.%s (terraform apply creates it; --create-resources makes the loader do it): %w", dataset, RawTable, err)
+	}
+	_, missing, err := mergeSchema(md.Schema, schema)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", RawTable, err)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("table %s.%s lacks the columns %s: terraform apply adds them (terraform/schema/alerts.json), or run the loader once with --create-resources",
+			dataset, RawTable, strings.Join(missing, ", "))
+	}
+	return md.Schema, nil
+}
+
 // ensureRawTable creates t or adds the columns it lacks, and returns its
 // schema. A concurrent update by another loader (the ETag changed) is
 // retried on the new metadata.

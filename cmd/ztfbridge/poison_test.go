@@ -92,7 +92,7 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 		}
 	}
 	loadMetrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	load := startProcess(t, bin, env, "load", "--metrics-addr", loadMetrics)
+	load := startProcess(t, bin, env, "load", "--create-resources", "--metrics-addr", loadMetrics)
 	waitUntil(t, ctx, "the loader ready", func() bool { return listening(loadMetrics) })
 	connect := startProcess(t, bin, env, "connect", "--topic", topic, "--group", "poison", "--metrics-addr", "", "--commit-interval", "200ms")
 

@@ -131,7 +131,7 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 	p, err := startProc(dir, "loader", opts.Bins.Ztfbridge, []string{"load", "--project", bq.Project, "--pubsub-project", ps.Project,
 		"--subscription", sub, "--pubsub-topic", topic, "--deadletter-topic", "bench-deadletter", "--dataset", "bench",
 		"--bigquery-api", bq.Endpoint(), "--bigquery-storage-api", bq.GRPCAddr,
-		"--metrics-addr", metrics, "--dedup-refresh", "1h"}, ps.Env())
+		"--metrics-addr", metrics, "--dedup-refresh", "1h", "--create-resources"}, ps.Env())
 	if err != nil {
 		return err
 	}

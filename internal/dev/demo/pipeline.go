@@ -92,6 +92,7 @@ func (n Names) ConnectorConfig(s *stack.Stack, topic string, log *slog.Logger) c
 // connections, when a query beside an append broke the emulator).
 func (n Names) LoaderConfig(s *stack.Stack, log *slog.Logger) bqloader.Config {
 	cfg := bqloader.DefaultConfig()
+	cfg.CreateResources = true // the local stack has no Terraform
 	cfg.Project, cfg.PubSubProject = s.BigQuery.Project, s.Project
 	cfg.Subscription, cfg.Topic, cfg.DeadLetterTopic = n.LoaderSubscription, n.AlertTopic, n.DeadLetterTopic
 	cfg.Dataset = n.Dataset

@@ -64,6 +64,7 @@ func TestPipelineNight(t *testing.T) {
 	// The loader.
 	dataset := stacktest.Name(t, "ztf")
 	lc := bqloader.DefaultConfig()
+	lc.CreateResources = true
 	lc.Project, lc.PubSubProject, lc.Dataset = b.Project, p.Project, dataset
 	lc.PubSubOptions = p.ClientOptions()
 	lc.BigQueryAPI, lc.StorageWriteAPI = b.Endpoint(), b.GRPCAddr
