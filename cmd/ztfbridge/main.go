@@ -42,6 +42,7 @@ func commands() []command {
 		{"load", "stream alerts from Pub/Sub into BigQuery, one row per candid", runLoad},
 		{"count", "count one night at every stage of the pipeline", runCount},
 		{"backfill", "re-ingest a past night's topic without duplicating what is stored", runBackfill},
+		{"redrive", "move dead letters back to the alert topic once their cause is fixed", runRedrive},
 		{"demo", "run the whole pipeline on a local stack and check a night end to end", runDemo},
 		{"up", "start the local stack and print its environment until Ctrl-C", runUp},
 		{"bench", "measure a component against its raw client on the local stack", runBench},
