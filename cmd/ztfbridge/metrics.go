@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,18 +12,48 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/metrics"
 )
 
-// metricsFlag defines --metrics-addr on fs with the component's port.
-func metricsFlag(fs *flag.FlagSet, def string) *string {
-	return fs.String("metrics-addr", def, "serve Prometheus /metrics and /healthz on this `address`; empty = off")
+// component is a long-running component as the commands run it: made by
+// New, then Run until SIGTERM, then Close.
+type component interface {
+	Run(ctx context.Context) error
+	Close() error
 }
 
-// listenMetrics binds addr for reg before the component starts, so that a
-// port in use stops the command at once; nil for an empty addr.
-func listenMetrics(e cli.Env, addr string, reg *prometheus.Registry) (*metrics.Server, error) {
-	if addr == "" {
-		return nil, nil
+// runComponent is the command of a long-running component (connect,
+// load): it reads the component's flags (added by addFlags) and
+// --metrics-addr (default metricsAddr), binds the metrics port before the
+// component starts, so that a port in use stops the command at once, then
+// makes the component with start, runs it while serving its metrics, and
+// closes it.
+func runComponent(ctx context.Context, e cli.Env, name string, args []string, addFlags func(*flag.FlagSet), metricsAddr string,
+	start func(ctx context.Context, reg *prometheus.Registry) (component, error)) error {
+	fs := cli.NewFlagSet(e, name)
+	addFlags(fs)
+	addr := fs.String("metrics-addr", metricsAddr, "serve Prometheus /metrics and /healthz on this `address`; empty = off")
+	if err := cli.ParseFlags(fs, args); err != nil {
+		return err
 	}
-	return metrics.Listen(e.Log, addr, reg)
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.Stderr, "%s %s: unexpected arguments %q\n", e.Program, name, fs.Args())
+		return cli.ErrUsage
+	}
+	reg := metrics.NewRegistry()
+	var srv *metrics.Server
+	if *addr != "" {
+		var err error
+		if srv, err = metrics.Listen(e.Log, *addr, reg); err != nil {
+			return err
+		}
+	}
+	c, err := start(ctx, reg)
+	if err != nil {
+		return err
+	}
+	runErr := runServing(ctx, e, srv, c.Run)
+	if err := c.Close(); runErr == nil {
+		runErr = err
+	}
+	return runErr
 }
 
 // runServing runs run while srv (if any) serves. A metrics server that
