@@ -79,6 +79,17 @@ func TestReplayDedupAndCounts(t *testing.T) {
 		cfg.Group += "_again" // the next run reads the whole topic again
 	}
 	// Each run published each alert once: the replay never got through.
+	// Published means acknowledged by Pub/Sub, not yet delivered: wait
+	// for the second run's copies before counting.
+	waitFor(t, time.Minute, func() bool {
+		got := b.alerts.byCandid()
+		for _, p := range packets {
+			if len(got[p.Candid]) < 2 {
+				return false
+			}
+		}
+		return true
+	}, func() string { return "the second run's alerts were not all delivered" })
 	for c, ds := range b.alerts.byCandid() {
 		if len(ds) != 2 {
 			t.Errorf("candid %d delivered %d times over two runs, want 2", c, len(ds))
