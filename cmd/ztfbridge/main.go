@@ -41,6 +41,7 @@ func commands() []command {
 		{"serve-function", "run the GCS-writing Cloud Function locally (functions framework)", runServeFunction},
 		{"load", "stream alerts from Pub/Sub into BigQuery, one row per candid", runLoad},
 		{"count", "count one night at every stage of the pipeline", runCount},
+		{"reconcile", "list a night's alerts at every stage, name the missing ones, --repair them", runReconcile},
 		{"backfill", "re-ingest a past night's topic without duplicating what is stored", runBackfill},
 		{"demo", "run the whole pipeline on a local stack and check a night end to end", runDemo},
 		{"up", "start the local stack and print its environment until Ctrl-C", runUp},

@@ -7,7 +7,7 @@ import "flag"
 func (c *Config) AddFlags(fs *flag.FlagSet) {
 	c.Config.AddFlags(fs)
 	brokers := fs.Lookup("brokers")
-	brokers.Usage += "; empty = do not count Kafka"
+	brokers.Usage += "; empty = leave Kafka out"
 	fs.StringVar(&c.Bucket, "bucket", c.Bucket, "alert `bucket` (terraform output alert_bucket); empty = do not count Pub/Sub and GCS.\nThe storage client honours STORAGE_EMULATOR_HOST")
 	fs.StringVar(&c.Project, "project", c.Project, "BigQuery `project`; empty = do not count BigQuery")
 	fs.StringVar(&c.Dataset, "dataset", c.Dataset, "BigQuery `dataset` (terraform output dataset)")
