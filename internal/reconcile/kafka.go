@@ -63,13 +63,13 @@ type KafkaStage struct {
 	// Partial says that some partition no longer starts at offset 0:
 	// retention removed its first messages, so stored alerts may be
 	// absent from Kafka (unexpected) without being wrong.
-	Partial     bool                       `json:"partial"`
+	Partial     bool                        `json:"partial"`
 	Ranges      map[int32]kafkaclient.Range `json:"-"`
-	Messages    int64                      `json:"messages"` // offsets read
-	Alerts      int                        `json:"alerts"`   // distinct candids
-	Repeats     int64                      `json:"repeats"`  // alert messages repeating a candid (the 10am replay)
-	DeadLetters []DeadLetter               `json:"dead_letters"`
-	Elapsed     time.Duration              `json:"elapsed_ns"`
+	Messages    int64                       `json:"messages"` // offsets read
+	Alerts      int                         `json:"alerts"`   // distinct candids
+	Repeats     int64                       `json:"repeats"`  // alert messages repeating a candid (the 10am replay)
+	DeadLetters []DeadLetter                `json:"dead_letters"`
+	Elapsed     time.Duration               `json:"elapsed_ns"`
 
 	alerts []kafkaAlert // sorted by candid, one per candid: its lowest (partition, offset)
 }

@@ -16,14 +16,14 @@ import (
 // Item is one line of the lists: a missing or unexpected candid, a dead
 // letter, a quarantined object, a duplicated candid or a stray object.
 type Item struct {
-	List      string    `json:"list"` // missing, unexpected, dead_letter, quarantined, duplicate, stray
-	Candid    int64     `json:"candid,omitempty"`
-	Stages    []Stage   `json:"stages,omitempty"` // missing: the stages lacking it; unexpected: those holding it
-	Kafka     *Position `json:"kafka,omitempty"`  // partition and offset in the night's topic
-	Reason    string    `json:"reason,omitempty"`
-	Detail    string    `json:"detail,omitempty"`
-	Object    string    `json:"object,omitempty"`
-	Rows      int64     `json:"rows,omitempty"` // duplicate: rows of the candid in alerts_raw
+	List   string    `json:"list"` // missing, unexpected, dead_letter, quarantined, duplicate, stray
+	Candid int64     `json:"candid,omitempty"`
+	Stages []Stage   `json:"stages,omitempty"` // missing: the stages lacking it; unexpected: those holding it
+	Kafka  *Position `json:"kafka,omitempty"`  // partition and offset in the night's topic
+	Reason string    `json:"reason,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+	Object string    `json:"object,omitempty"`
+	Rows   int64     `json:"rows,omitempty"` // duplicate: rows of the candid in alerts_raw
 }
 
 // The lists of Item, in the order Items yields them.
