@@ -74,18 +74,6 @@ type KafkaStage struct {
 	alerts []kafkaAlert // sorted by candid, one per candid: its lowest (partition, offset)
 }
 
-// position returns the Kafka position of candid, if the topic has it.
-func (k *KafkaStage) position(candid int64) (Position, bool) {
-	if k == nil {
-		return Position{}, false
-	}
-	i, ok := slices.BinarySearchFunc(k.alerts, candid, func(a kafkaAlert, c int64) int { return cmp.Compare(a.candid, c) })
-	if !ok {
-		return Position{}, false
-	}
-	return Position{Partition: k.alerts[i].partition, Offset: k.alerts[i].offset}, true
-}
-
 // classify is the connector's decision on one message: too large, refused
 // by message.Check, or an alert.
 func classify(dec *alert.Decoder, maxBytes int, data []byte) (message.Alert, *message.Refusal) {
