@@ -24,6 +24,7 @@ func commands() []cli.Command {
 		{Name: "load", Summary: "stream alerts from Pub/Sub into BigQuery, one row per candid", Run: runLoad},
 		{Name: "count", Summary: "count one night at every stage of the pipeline", Run: runCount},
 		{Name: "backfill", Summary: "re-ingest a past night's topic without duplicating what is stored", Run: runBackfill},
+		{Name: "reconcile", Summary: "list a night's alerts at every stage, name the missing ones, --repair them", Run: runReconcile},
 		{Name: "redrive", Summary: "move dead letters back to the alert topic once their cause is fixed", Run: runRedrive},
 		{Name: "inspect", Summary: "decode alert files and print one JSON line per alert", Run: runInspect},
 		{Name: "schema", Summary: "print the BigQuery table schema of alerts as JSON", Run: runSchema},

@@ -21,6 +21,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"golang.org/x/time/rate"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 )
 
 // A Source yields the packets of one night. It is called once per pass, so
@@ -86,9 +88,12 @@ func Run(ctx context.Context, cfg Config, src Source) (Progress, error) {
 	if cfg.Topic == "" || len(cfg.Brokers) == 0 {
 		return Progress{}, errors.New("simulate: brokers and topic are required")
 	}
-	sc := sarama.NewConfig()
-	sc.Version = sarama.V2_8_0_0
-	sc.ClientID = "ztfbridge-simulate"
+	kc := kafkaclient.DefaultConfig()
+	kc.Brokers, kc.ClientID = cfg.Brokers, "ztfbridge-simulate"
+	sc, err := kc.Sarama()
+	if err != nil {
+		return Progress{}, fmt.Errorf("simulate: %w", err)
+	}
 	sc.Producer.RequiredAcks = sarama.WaitForAll
 	sc.Producer.Return.Successes = true
 	// Kafka's default message.max.bytes (kfake's too): sarama bounds a

@@ -35,8 +35,8 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
-	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
 
 // Config is a backfill's settings.
@@ -97,7 +97,7 @@ func Run(ctx context.Context, cfg Config, day time.Time) (Result, error) {
 		return res, fmt.Errorf("connect to %v: %w", cc.Brokers, err)
 	}
 	defer client.Close()
-	target, err := nightcount.Offsets(client, topic)
+	target, err := kafkaclient.Offsets(client, topic)
 	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
 		return res, fmt.Errorf("the brokers no longer retain %s (or never had it): nothing to backfill: %w", topic, sarama.ErrUnknownTopicOrPartition)
 	}
@@ -105,7 +105,7 @@ func Run(ctx context.Context, cfg Config, day time.Time) (Result, error) {
 		return res, err
 	}
 	for _, r := range target {
-		res.Messages += r.Newest - r.Oldest
+		res.Messages += r.Len()
 	}
 	admin, err := sarama.NewClusterAdminFromClient(client)
 	if err != nil {
@@ -139,7 +139,7 @@ func Run(ctx context.Context, cfg Config, day time.Time) (Result, error) {
 // waitCommitted returns nil once group has committed at least target's
 // Newest on every partition, or ctx's error, or the first error reading
 // the offsets.
-func waitCommitted(ctx context.Context, admin sarama.ClusterAdmin, group, topic string, target map[int32]nightcount.Range, poll time.Duration, log *slog.Logger) error {
+func waitCommitted(ctx context.Context, admin sarama.ClusterAdmin, group, topic string, target map[int32]kafkaclient.Range, poll time.Duration, log *slog.Logger) error {
 	parts := make([]int32, 0, len(target))
 	for p := range target {
 		parts = append(parts, p)
@@ -164,7 +164,7 @@ func waitCommitted(ctx context.Context, admin sarama.ClusterAdmin, group, topic 
 }
 
 // remaining is how many messages below target group has not committed.
-func remaining(admin sarama.ClusterAdmin, group, topic string, parts []int32, target map[int32]nightcount.Range) (int64, error) {
+func remaining(admin sarama.ClusterAdmin, group, topic string, parts []int32, target map[int32]kafkaclient.Range) (int64, error) {
 	resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: parts})
 	switch {
 	case errors.Is(err, sarama.ErrGroupIDNotFound):

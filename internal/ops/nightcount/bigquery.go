@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/bigquery"
@@ -16,20 +17,13 @@ import (
 // cfg.Table. A missing table is an error: a wrong --dataset or --table, or
 // a loader that never ran.
 func countBigQuery(ctx context.Context, cfg Config, day time.Time) (rows, candids *int64, err error) {
-	var opts []option.ClientOption
-	if cfg.BigQueryAPI != "" {
-		opts = append(opts, option.WithEndpoint(cfg.BigQueryAPI), option.WithoutAuthentication())
-	}
-	client, err := bigquery.NewClient(ctx, cfg.Project, append(opts, cfg.BigQueryOptions...)...)
+	client, err := cfg.BigQueryClient(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("bigquery client: %w", err)
+		return nil, nil, err
 	}
 	defer client.Close()
 
-	q := client.Query(fmt.Sprintf("SELECT COUNT(*) AS n_rows, COUNT(DISTINCT candid) AS candids FROM `%s.%s.%s` WHERE night = @night",
-		cfg.Project, cfg.Dataset, cfg.Table))
-	q.Parameters = []bigquery.QueryParameter{{Name: "night", Value: civil.DateOf(day)}}
-	it, err := q.Read(ctx)
+	it, err := cfg.NightQuery(client, "COUNT(*) AS n_rows, COUNT(DISTINCT candid) AS candids", cfg.Table, "", day).Read(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("query %s.%s: %w", cfg.Dataset, cfg.Table, err)
 	}
@@ -41,4 +35,31 @@ func countBigQuery(ctx context.Context, cfg Config, day time.Time) (rows, candid
 		return nil, nil, fmt.Errorf("read count: %w", err)
 	}
 	return &r.Rows, &r.Candids, nil
+}
+
+// BigQueryClient returns a client of c's BigQuery project: the endpoint
+// BigQueryAPI without authentication when it is set, Google's with
+// Application Default Credentials otherwise. The caller closes it.
+func (c Config) BigQueryClient(ctx context.Context) (*bigquery.Client, error) {
+	var opts []option.ClientOption
+	if c.BigQueryAPI != "" {
+		opts = append(opts, option.WithEndpoint(c.BigQueryAPI), option.WithoutAuthentication())
+	}
+	client, err := bigquery.NewClient(ctx, c.Project, append(opts, c.BigQueryOptions...)...)
+	if err != nil {
+		return nil, fmt.Errorf("bigquery client: %w", err)
+	}
+	return client, nil
+}
+
+// NightQuery returns the query
+//
+//	SELECT columns FROM `project.dataset.table` WHERE night = @night tail
+//
+// of c's dataset for day: one partition of alerts_raw, and of the views on
+// it. tail may add GROUP BY, HAVING or ORDER BY.
+func (c Config) NightQuery(client *bigquery.Client, columns, table, tail string, day time.Time) *bigquery.Query {
+	q := client.Query(strings.TrimSpace(fmt.Sprintf("SELECT %s FROM `%s.%s.%s` WHERE night = @night %s", columns, c.Project, c.Dataset, table, tail)))
+	q.Parameters = []bigquery.QueryParameter{{Name: "night", Value: civil.DateOf(day)}}
+	return q
 }

@@ -1,23 +1,13 @@
 package nightcount
 
-import (
-	"flag"
-	"strings"
-)
+import "flag"
 
 // AddFlags defines one flag per field of c on fs (and so, with
 // internal/core/config, one ZTFBRIDGE_* variable), with c's values as defaults.
 func (c *Config) AddFlags(fs *flag.FlagSet) {
-	fs.Func("brokers", "comma-separated Kafka bootstrap brokers `host:port,...`; empty = do not count Kafka", func(s string) error {
-		c.Brokers = nil
-		for _, b := range strings.Split(s, ",") {
-			if b = strings.TrimSpace(b); b != "" {
-				c.Brokers = append(c.Brokers, b)
-			}
-		}
-		return nil
-	})
-	fs.StringVar(&c.KafkaVersion, "kafka-version", c.KafkaVersion, "Kafka protocol `version` of the brokers")
+	c.Config.AddFlags(fs)
+	brokers := fs.Lookup("brokers")
+	brokers.Usage += "; empty = leave Kafka out"
 	fs.StringVar(&c.Bucket, "bucket", c.Bucket, "alert `bucket` (terraform output alert_bucket); empty = do not count Pub/Sub and GCS.\nThe storage client honours STORAGE_EMULATOR_HOST")
 	fs.StringVar(&c.Project, "project", c.Project, "BigQuery `project`; empty = do not count BigQuery")
 	fs.StringVar(&c.Dataset, "dataset", c.Dataset, "BigQuery `dataset` (terraform output dataset)")

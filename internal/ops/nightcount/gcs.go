@@ -38,26 +38,33 @@ func countBucket(ctx context.Context, cfg Config, topic string) (published, dead
 	return published, deadLettered, &n, nil
 }
 
-// countObjects counts the objects <topic>_*.avro at the bucket root, the
-// names package functions writes (night.ObjectName): what
+// countObjects counts the objects Objects lists: what
 // "gsutil ls gs://BUCKET/ztf_YYYYMMDD_programid1_*.avro | wc -l" counts.
 func countObjects(ctx context.Context, bucket *storage.BucketHandle, topic string) (int64, error) {
+	var n int64
+	err := Objects(ctx, bucket, topic, func(string) { n++ })
+	return n, err
+}
+
+// Objects calls fn with the name of every object <topic>_*.avro at the
+// bucket root, the names package functions writes (night.ObjectName), in
+// name order. It lists names only: memory does not grow with the night.
+func Objects(ctx context.Context, bucket *storage.BucketHandle, topic string, fn func(name string)) error {
 	q := &storage.Query{Prefix: topic + "_"}
 	if err := q.SetAttrSelection([]string{"Name"}); err != nil {
-		return 0, err
+		return err
 	}
 	it := bucket.Objects(ctx, q)
-	var n int64
 	for {
 		o, err := it.Next()
 		if errors.Is(err, iterator.Done) {
-			return n, nil
+			return nil
 		}
 		if err != nil {
-			return 0, fmt.Errorf("list gs://%s/%s*: %w", bucket.BucketName(), q.Prefix, err)
+			return fmt.Errorf("list gs://%s/%s*: %w", bucket.BucketName(), q.Prefix, err)
 		}
 		if strings.HasSuffix(o.Name, ".avro") && !strings.Contains(o.Name, "/") {
-			n++
+			fn(o.Name)
 		}
 	}
 }

@@ -10,14 +10,16 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
+	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // Config says where each stage lives. An empty Brokers, Bucket or Project
 // leaves its stages uncounted (n/a). DefaultConfig holds the defaults.
 type Config struct {
-	Brokers      []string // Kafka bootstrap brokers; empty = Kafka n/a
-	KafkaVersion string   // Kafka protocol version spoken to the brokers
+	// Config reaches Kafka (brokers, version, TLS, SASL); no Brokers =
+	// Kafka n/a.
+	kafkaclient.Config
 
 	// Bucket holds the alert objects and the connector's records;
 	// empty = Pub/Sub and Cloud Storage n/a. The storage client honours
@@ -36,9 +38,12 @@ type Config struct {
 }
 
 // DefaultConfig returns the names of a terraform deployment (docs/deploy.md):
-// dataset ztf, the alerts view, Kafka 2.8.0; no stage is configured.
+// dataset ztf, the alerts view, Kafka's kafkaclient.DefaultConfig; no
+// stage is configured.
 func DefaultConfig() Config {
-	return Config{KafkaVersion: "2.8.0", Dataset: "ztf", Table: bqloader.AlertsView}
+	k := kafkaclient.DefaultConfig()
+	k.ClientID = "ztfbridge-count"
+	return Config{Config: k, Dataset: "ztf", Table: bqloader.AlertsView}
 }
 
 // Counts is one night at every stage. A nil field is a stage that was not
