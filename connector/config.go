@@ -5,43 +5,34 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/api/option"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 )
 
 // Config is everything the connector can be told. Each exported field
 // above the "Not flags" line is one command-line flag (see AddFlags, which
 // also holds the help text); DefaultConfig holds every default.
 type Config struct {
-	// Kafka.
-	Brokers      []string      // --brokers: bootstrap brokers, host:port
+	// Kafka: the brokers and how to reach them (--brokers, --kafka-version,
+	// --tls*, --sasl*), as for every command that reads Kafka.
+	kafkaclient.Config
+
 	Group        string        // --group: consumer group id; committed offsets live under it
 	Topic        string        // --topic: consume exactly this topic (backfill)
 	Topics       []string      // --topics: consume these topics
 	TopicRegex   string        // --topic-regex: consume every topic whose whole name matches
 	PollInterval time.Duration // --topic-poll-interval: how often topics, the night and lag are looked at
-	KafkaVersion string        // --kafka-version: protocol version spoken to the brokers (>= 2.8.0)
 	Consumers    int           // --consumers: consumer-group members run by this process
 	BatchSize    int           // --batch-size: messages of one partition handled at once
 	FetchBytes   int           // --fetch-bytes: bytes asked per partition per fetch
 	CommitEvery  time.Duration // --commit-interval: how often acknowledged offsets are committed
 	DrainTimeout time.Duration // --drain-timeout: longest wait for in-flight publishes on stop or rebalance
-
-	// Kafka security; off by default.
-	TLS              bool   // --tls
-	TLSCAFile        string // --tls-ca-file: PEM CA bundle; empty = system roots
-	TLSCertFile      string // --tls-cert-file: PEM client certificate (mutual TLS)
-	TLSKeyFile       string // --tls-key-file: PEM client key
-	TLSSkipVerify    bool   // --tls-skip-verify
-	SASLMechanism    string // --sasl-mechanism: "", PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
-	SASLUser         string // --sasl-user
-	SASLPassword     string // --sasl-password (prefer the environment variable); never logged
-	SASLPasswordFile string // --sasl-password-file: read the password from this file
 
 	// Pub/Sub.
 	PubSubProject          string        // --pubsub-project
@@ -86,10 +77,13 @@ type Config struct {
 // night, bursts of 80,000 a minute.
 func DefaultConfig() Config {
 	return Config{
-		Brokers:      []string{"public.alerts.ztf.uw.edu:9092"},
+		Config: kafkaclient.Config{
+			Brokers:      []string{"public.alerts.ztf.uw.edu:9092"},
+			KafkaVersion: kafkaclient.DefaultVersion,
+			ClientID:     "ztfbridge-connector",
+		},
 		Group:        "ztfbridge",
 		PollInterval: 30 * time.Second,
-		KafkaVersion: "2.8.0",
 		Consumers:    2,
 		BatchSize:    64,
 		FetchBytes:   8 << 20,
@@ -116,28 +110,17 @@ func DefaultConfig() Config {
 // AddFlags defines one flag per Config field on fs, with c's values as
 // defaults, writing into c.
 func (c *Config) AddFlags(fs *flag.FlagSet) {
-	fs.Var(listFlag{&c.Brokers}, "brokers", "comma-separated Kafka bootstrap brokers `host:port,...`")
+	c.Config.AddFlags(fs)
 	fs.StringVar(&c.Group, "group", c.Group, "Kafka consumer group; a new group starts at the earliest offset")
 	fs.StringVar(&c.Topic, "topic", c.Topic, "consume only this topic, e.g. a past night for a backfill (default: tonight's ztf_YYYYMMDD_programid1, UTC)")
 	fs.Var(listFlag{&c.Topics}, "topics", "comma-separated `topics` to consume instead of tonight's")
 	fs.StringVar(&c.TopicRegex, "topic-regex", c.TopicRegex, "consume every topic whose whole name matches this regular expression")
 	fs.DurationVar(&c.PollInterval, "topic-poll-interval", c.PollInterval, "how often to look for new or awaited topics, the next night and the lag")
-	fs.StringVar(&c.KafkaVersion, "kafka-version", c.KafkaVersion, "Kafka protocol version of the brokers, at least 2.8.0")
 	fs.IntVar(&c.Consumers, "consumers", c.Consumers, "consumer-group members in this process; they share the partitions")
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "messages of one partition handled at once (also the per-partition fetch buffer)")
 	fs.IntVar(&c.FetchBytes, "fetch-bytes", c.FetchBytes, "bytes requested per partition per Kafka fetch")
 	fs.DurationVar(&c.CommitEvery, "commit-interval", c.CommitEvery, "how often acknowledged offsets are committed to Kafka")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "longest wait for in-flight publishes on SIGTERM or rebalance; then come the\noffset commit and the counts write. On the VM: below systemd's TimeoutStopSec=75,\nitself below the ~90 s Compute Engine gives a stopping guest")
-
-	fs.BoolVar(&c.TLS, "tls", c.TLS, "connect to Kafka over TLS")
-	fs.StringVar(&c.TLSCAFile, "tls-ca-file", c.TLSCAFile, "PEM file of CA certificates for Kafka TLS (default: system roots)")
-	fs.StringVar(&c.TLSCertFile, "tls-cert-file", c.TLSCertFile, "PEM client certificate for Kafka mutual TLS")
-	fs.StringVar(&c.TLSKeyFile, "tls-key-file", c.TLSKeyFile, "PEM client key for Kafka mutual TLS")
-	fs.BoolVar(&c.TLSSkipVerify, "tls-skip-verify", c.TLSSkipVerify, "do not verify the Kafka brokers' certificates (testing only)")
-	fs.StringVar(&c.SASLMechanism, "sasl-mechanism", c.SASLMechanism, "Kafka SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default: no SASL)")
-	fs.StringVar(&c.SASLUser, "sasl-user", c.SASLUser, "Kafka SASL user")
-	fs.StringVar(&c.SASLPassword, "sasl-password", c.SASLPassword, "Kafka SASL password; set it through the environment variable\nor --sasl-password-file, not on the command line")
-	fs.StringVar(&c.SASLPasswordFile, "sasl-password-file", c.SASLPasswordFile, "file holding the Kafka SASL password")
 
 	fs.StringVar(&c.PubSubProject, "pubsub-project", c.PubSubProject, "Google Cloud project of the Pub/Sub topics (required)")
 	fs.StringVar(&c.PubSubTopic, "pubsub-topic", c.PubSubTopic, "Pub/Sub topic the alerts are published to")
@@ -186,8 +169,8 @@ func (f listFlag) Set(s string) error {
 func (c *Config) check() error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if len(c.Brokers) == 0 {
-		fail("no Kafka brokers")
+	if err := c.Config.Check(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Group == "" {
 		fail("empty consumer group")
@@ -235,34 +218,7 @@ func (c *Config) check() error {
 	if c.PubSubTopic == "" || c.DeadLetterTopic == "" {
 		fail("--pubsub-topic and --deadletter-topic must be set")
 	}
-	switch c.SASLMechanism {
-	case "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
-	default:
-		fail("--sasl-mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.SASLMechanism)
-	}
-	if c.SASLMechanism != "" {
-		password, err := c.saslPassword()
-		if err != nil {
-			fail("%w", err)
-		}
-		if c.SASLUser == "" || password == "" {
-			fail("--sasl-mechanism %s needs --sasl-user and a password", c.SASLMechanism)
-		}
-	}
 	return errors.Join(errs...)
-}
-
-// saslPassword is SASLPassword, or the first line of SASLPasswordFile.
-func (c *Config) saslPassword() (string, error) {
-	if c.SASLPasswordFile == "" {
-		return c.SASLPassword, nil
-	}
-	b, err := os.ReadFile(c.SASLPasswordFile)
-	if err != nil {
-		return "", fmt.Errorf("--sasl-password-file: %w", err)
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	return strings.TrimRight(line, "\r"), nil
 }
 
 // LogValue describes c for logs without its secrets.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 )
 
 func TestConfigCheck(t *testing.T) {
@@ -81,7 +83,9 @@ func TestFlagsMapToConfig(t *testing.T) {
 	var n int
 	fs.VisitAll(func(*flag.Flag) { n++ })
 	const notFlags = 5 // Now, Logger, Registry, PubSubOptions, StorageOptions
-	if fields := reflect.TypeFor[Config]().NumField() - notFlags; n != fields {
+	// The embedded kafkaclient.Config counts by its fields, less ClientID.
+	kafkaFields := reflect.TypeFor[kafkaclient.Config]().NumField() - 1
+	if fields := reflect.TypeFor[Config]().NumField() - 1 - notFlags + kafkaFields; n != fields {
 		t.Errorf("%d flags for %d Config fields", n, fields)
 	}
 	var logged strings.Builder
