@@ -2,7 +2,6 @@ package functions
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -42,8 +41,8 @@ func (a *Archiver) ReceiveEvent(ctx context.Context, e cloudevents.Event) error 
 
 // messageOf reads the Pub/Sub message out of a messagePublished event.
 func messageOf(e cloudevents.Event) (Message, error) {
-	var d messagePublished
-	if err := json.Unmarshal(e.Data(), &d); err != nil {
+	d, err := parseMessagePublished(e.Data())
+	if err != nil {
 		return Message{}, fmt.Errorf("event %s of type %s does not carry a Pub/Sub message: %w", e.ID(), e.Type(), err)
 	}
 	id := d.Message.MessageID
