@@ -1,7 +1,9 @@
 package functions
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -42,8 +44,8 @@ func (a *Archiver) ReceiveEvent(ctx context.Context, e cloudevents.Event) error 
 
 // messageOf reads the Pub/Sub message out of a messagePublished event.
 func messageOf(e cloudevents.Event) (Message, error) {
-	var d messagePublished
-	if err := json.Unmarshal(e.Data(), &d); err != nil {
+	d, err := parseMessagePublished(e.Data())
+	if err != nil {
 		return Message{}, fmt.Errorf("event %s of type %s does not carry a Pub/Sub message: %w", e.ID(), e.Type(), err)
 	}
 	id := d.Message.MessageID
@@ -51,4 +53,227 @@ func messageOf(e cloudevents.Event) (Message, error) {
 		id = e.ID() // Eventarc sets the event id to the message id
 	}
 	return Message{ID: id, Data: d.Message.Data, Attributes: d.Message.Attributes, PublishTime: d.Message.PublishTime}, nil
+}
+
+// parseMessagePublished is json.Unmarshal of b into a messagePublished,
+// without scanning the message data byte by byte: it returns the same
+// value, or the same error, for every input.
+//
+// encoding/json validates and unquotes a string one byte at a time, which
+// for the ~110 KB of base64 an alert takes most of a request's CPU. Here a
+// walker finds the one message.data string (strings are skipped with
+// bytes.IndexByte); when it holds only base64 characters it is decoded
+// directly, and the document without it (data replaced by null) goes to
+// encoding/json. Replacing a valid string by null changes neither the
+// validity nor the other fields of the document, so the result is the
+// same. Anything else falls back to encoding/json for the data string
+// (escapes) or the whole document: keys that are not plain ASCII (which
+// encoding/json matches by Unicode case folding), several data keys, data
+// that is not a string or not base64, and every document that fails.
+func parseMessagePublished(b []byte) (messagePublished, error) {
+	if d, ok := parseFast(b); ok {
+		return d, nil
+	}
+	var d messagePublished
+	err := json.Unmarshal(b, &d)
+	return d, err
+}
+
+// parseFast is parseMessagePublished's fast path. It reports false when
+// the document must go to encoding/json whole.
+func parseFast(b []byte) (messagePublished, bool) {
+	var d messagePublished
+	start, end, ok := dataSpan(b)
+	if !ok {
+		return d, false
+	}
+	data, ok := decodeData(b[start:end])
+	if !ok {
+		return d, false
+	}
+	rest := make([]byte, 0, len(b)-(end-start)+len("null"))
+	rest = append(append(append(rest, b[:start]...), "null"...), b[end:]...)
+	if json.Unmarshal(rest, &d) != nil {
+		return d, false
+	}
+	d.Message.Data = data
+	return d, true
+}
+
+// decodeData decodes the JSON string s (with its quotes) as
+// encoding/json decodes a string into a []byte. It reports false when s is
+// not a valid string of base64.
+func decodeData(s []byte) ([]byte, bool) {
+	body := s[1 : len(s)-1]
+	if bytes.IndexByte(body, '\\') >= 0 {
+		var data []byte
+		return data, json.Unmarshal(s, &data) == nil
+	}
+	// Base64 skips raw line breaks, which a JSON string may not hold; every
+	// other byte that is not base64 fails the decoding.
+	if bytes.IndexByte(body, '\n') >= 0 || bytes.IndexByte(body, '\r') >= 0 {
+		return nil, false
+	}
+	data := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
+	n, err := base64.StdEncoding.Decode(data, body)
+	if err != nil {
+		return nil, false
+	}
+	return data[:n], true
+}
+
+// dataSpan returns where the string value of the only "data" key of the
+// "message" objects of the document b starts and ends (its quotes
+// included). It reports false when there is not exactly one, when it is
+// not a string, or when b does not look like the JSON object it expects;
+// it does not validate b, which encoding/json does with the rest.
+func dataSpan(b []byte) (start, end int, ok bool) {
+	w := walker{b: b}
+	found := 0
+	ok = w.object(func(key []byte) bool {
+		if !bytes.EqualFold(key, []byte("message")) || w.peek() != '{' {
+			return w.skipValue()
+		}
+		return w.object(func(key []byte) bool {
+			if !bytes.EqualFold(key, []byte("data")) {
+				return w.skipValue()
+			}
+			found++
+			start = w.i
+			if w.peek() != '"' || !w.skipValue() {
+				return false
+			}
+			end = w.i
+			return true
+		})
+	})
+	return start, end, ok && found == 1
+}
+
+// walker moves through a JSON document without validating it.
+type walker struct {
+	b []byte
+	i int
+}
+
+func (w *walker) skipSpace() {
+	for w.i < len(w.b) {
+		switch w.b[w.i] {
+		case ' ', '\t', '\n', '\r':
+			w.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next byte after white space, or 0 at the end.
+func (w *walker) peek() byte {
+	if w.skipSpace(); w.i < len(w.b) {
+		return w.b[w.i]
+	}
+	return 0
+}
+
+// object walks the object at w, calling member with each key, the walker
+// at the key's value, which member must move past. It reports false when
+// member does or when a key is not plain ASCII (so that bytes.EqualFold
+// matches it as encoding/json does) or the object is malformed.
+func (w *walker) object(member func(key []byte) bool) bool {
+	if w.peek() != '{' {
+		return false
+	}
+	w.i++
+	if w.peek() == '}' {
+		w.i++
+		return true
+	}
+	for {
+		if w.peek() != '"' {
+			return false
+		}
+		start := w.i
+		if !w.skipString() {
+			return false
+		}
+		key := w.b[start+1 : w.i-1]
+		for _, c := range key {
+			if c == '\\' || c >= 0x80 {
+				return false
+			}
+		}
+		if w.peek() != ':' {
+			return false
+		}
+		w.i++
+		w.skipSpace()
+		if !member(key) {
+			return false
+		}
+		switch w.peek() {
+		case ',':
+			w.i++
+		case '}':
+			w.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// skipString moves past the string that starts at w. A backslash escapes
+// the byte after it, as it does in every valid string.
+func (w *walker) skipString() bool {
+	i, q := w.i+1, -1 // q: the next quote at or after i
+	for {
+		if q < i {
+			n := bytes.IndexByte(w.b[i:], '"')
+			if n < 0 {
+				return false
+			}
+			q = i + n
+		}
+		e := bytes.IndexByte(w.b[i:q], '\\')
+		if e < 0 {
+			w.i = q + 1
+			return true
+		}
+		i += e + 2
+	}
+}
+
+// skipValue moves past the value at w: a string, an object or array with
+// everything in it, or the bytes of a literal up to the next delimiter.
+func (w *walker) skipValue() bool {
+	depth := 0
+	for w.i < len(w.b) {
+		c := w.b[w.i]
+		switch c {
+		case '"':
+			if !w.skipString() {
+				return false
+			}
+		case '{', '[':
+			depth++
+			w.i++
+		case '}', ']':
+			if depth == 0 {
+				return true
+			}
+			depth--
+			w.i++
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return true
+			}
+			w.i++
+		default:
+			w.i++
+		}
+		if depth == 0 && (c == '"' || c == '}' || c == ']') {
+			return true // the end of a string, object or array
+		}
+	}
+	return depth == 0
 }

@@ -76,7 +76,7 @@ func (d *Decoder) SchemaParses() int64 { return d.parses.Load() }
 // some alerts and an error. The alerts do not refer to b: the caller may
 // reuse it.
 func (d *Decoder) Decode(b []byte) ([]*Alert, error) {
-	alerts, p, err := decodeRecords[Alert](d, b)
+	alerts, p, err := decodeRecords[Alert](d, b, false)
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +102,7 @@ type Summary struct {
 	JD, RA, Dec     float64
 }
 
-// summaryRecord is the part of an alert record that Summarize decodes;
-// hamba skips the rest (histories and cutouts) without allocating them.
+// summaryRecord is the part of an alert record that Summarize decodes.
 type summaryRecord struct {
 	SchemaVsn string `avro:"schemavsn"`
 	ObjectID  string `avro:"objectId"`
@@ -121,10 +120,22 @@ type summaryRecord struct {
 func (s Summary) Topic() string { return night.Topic(s.Night) }
 
 // Summarize is Decode for callers that need only the Summary of each
-// alert, such as message attributes. It fails on the same packets as
-// Decode, except for damage inside the skipped parts of a record.
+// alert, such as message attributes.
+//
+// Of a block that holds one record (a ZTF packet is one such block),
+// Summarize reads only the record's leading fields, up to the last one it
+// needs, whatever their order in the writer schema (schemavsn, objectId,
+// candid and candidate come first in ZTF's schemas; the histories and
+// cutouts after them are not read). Blocks of several records are read
+// whole. The container's framing is checked as Decode checks it: the
+// header, then for every block its record count, its byte length and the
+// header's sync marker after it, and nothing after the last block, so a
+// truncated or mis-framed packet is refused. What Summarize does not
+// detect, and Decode does, is damage after those leading fields inside a
+// well-framed block: garbage in the histories or cutouts, or bytes left
+// over after the record.
 func (d *Decoder) Summarize(b []byte) ([]Summary, error) {
-	recs, p, err := decodeRecords[summaryRecord](d, b)
+	recs, p, err := decodeRecords[summaryRecord](d, b, true)
 	if err != nil {
 		return nil, err
 	}
@@ -158,13 +169,16 @@ func nightOf(nid *int32, jd float64) time.Time {
 }
 
 // decodeRecords reads the container b and decodes each of its records
-// into a new T, with the plan it returns.
-func decodeRecords[T any](d *Decoder, b []byte) ([]*T, plan, error) {
+// into a new T, with the plan of its writer schema (whole). With prefix,
+// the record of a block that holds only one is read up to the last field T
+// has a tag for, and the rest of the block is not looked at; the framing of
+// every block (record count, length, sync marker) is checked all the same.
+func decodeRecords[T any](d *Decoder, b []byte, prefix bool) ([]*T, plan, error) {
 	c, err := d.open(b)
 	if err != nil {
 		return nil, plan{}, err
 	}
-	p, err := c.w.planFor(reflect.TypeFor[T]())
+	ps, err := c.w.planFor(reflect.TypeFor[T]())
 	if err != nil {
 		return nil, plan{}, fmt.Errorf("%w: %w", ErrNotZTF, err)
 	}
@@ -180,13 +194,18 @@ func decodeRecords[T any](d *Decoder, b []byte) ([]*T, plan, error) {
 		}
 		rec.Reset(data)
 		rec.Error = nil // Reset keeps the end-of-data mark of the last block
+		schema, p := c.w.schema, ps.whole
+		whole := !prefix || n > 1 || ps.prefixSchema == nil
+		if !whole {
+			schema, p = ps.prefixSchema, ps.prefix
+		}
 		for i := range n {
 			v := new(T)
 			if p.convert == nil {
-				rec.ReadVal(c.w.schema, v)
+				rec.ReadVal(schema, v)
 			} else {
 				shadow := reflect.New(p.typ)
-				rec.ReadVal(c.w.schema, shadow.Interface())
+				rec.ReadVal(schema, shadow.Interface())
 				p.convert(reflect.ValueOf(v).Elem(), shadow.Elem())
 			}
 			if rec.Error != nil {
@@ -197,6 +216,9 @@ func decodeRecords[T any](d *Decoder, b []byte) ([]*T, plan, error) {
 			}
 			out = append(out, v)
 		}
+		if !whole {
+			continue
+		}
 		if rec.Peek(); rec.Error == nil {
 			return nil, plan{}, fmt.Errorf("%w: block %d holds more bytes than its %d records", ErrCorrupt, c.blocks, n)
 		}
@@ -204,7 +226,7 @@ func decodeRecords[T any](d *Decoder, b []byte) ([]*T, plan, error) {
 	if len(out) == 0 {
 		return nil, plan{}, fmt.Errorf("%w: container holds no records", ErrCorrupt)
 	}
-	return out, p, nil
+	return out, ps.whole, nil
 }
 
 // readError names the end of data, which hamba reports as a bare EOF.

@@ -273,3 +273,42 @@ func TestDecodeDoesNotAlias(t *testing.T) {
 		t.Error("the alert changed when the packet's buffer was cleared")
 	}
 }
+
+// TestSummarizeFraming checks that Summarize, which does not read a
+// record past its candidate, still refuses a packet cut anywhere (every
+// 1 KB and in the sync marker), a wrong sync marker and bytes after the
+// last block, for one packet of each schema version.
+func TestSummarizeFraming(t *testing.T) {
+	d := alert.NewDecoder()
+	seen := map[string]bool{}
+	for _, e := range alerttest.Manifest(t) {
+		if e.Broken() || e.Records != 1 || seen[e.SchemaVersion] {
+			continue
+		}
+		seen[e.SchemaVersion] = true
+		b := e.Read(t)
+		if _, err := d.Summarize(b); err != nil {
+			t.Fatalf("%s: %v", e.Path, err)
+		}
+		cuts := []int{len(b) - 1, len(b) - 8, len(b) - 16, len(b) - 17}
+		for n := 0; n < len(b); n += 1 << 10 {
+			cuts = append(cuts, n)
+		}
+		for _, n := range cuts {
+			if _, err := d.Summarize(b[:n]); err == nil {
+				t.Errorf("%s cut to %d of %d bytes: no error", e.Path, n, len(b))
+			}
+		}
+		badSync := bytes.Clone(b)
+		badSync[len(b)-1] ^= 1
+		for name, p := range map[string][]byte{"wrong sync marker": badSync, "a byte after the block": append(bytes.Clone(b), 0)} {
+			if _, err := d.Summarize(p); !errors.Is(err, alert.ErrCorrupt) {
+				t.Errorf("%s with %s: error %v, want ErrCorrupt", e.Path, name, err)
+			}
+		}
+	}
+	if len(seen) < 3 {
+		t.Fatalf("only %d schema versions among the real packets", len(seen))
+	}
+	t.Logf("%d schema versions", len(seen))
+}

@@ -24,8 +24,8 @@ type writer struct {
 }
 
 type planResult struct {
-	plan plan
-	err  error
+	plans *plans
+	err   error
 }
 
 // writer returns the parsed writer schema for the schema bytes raw of a
@@ -127,12 +127,62 @@ func checkZTF(s avro.Schema) error {
 	return nil
 }
 
-// planFor returns the plan that decodes w's records into t.
-func (w *writer) planFor(t reflect.Type) (plan, error) {
+// planFor returns the plans that decode w's records into t.
+func (w *writer) planFor(t reflect.Type) (*plans, error) {
 	if r, ok := w.plans.Load(t); ok {
-		return r.(planResult).plan, r.(planResult).err
+		return r.(planResult).plans, r.(planResult).err
 	}
-	p, err := planFor(w.schema, t, w.id, w.version)
-	w.plans.Store(t, planResult{p, err})
-	return p, err
+	ps, err := plansFor(w.schema, t, w.id, w.version)
+	w.plans.Store(t, planResult{ps, err})
+	return ps, err
+}
+
+// plans are the ways to decode records of one writer schema into a Go
+// type: whole, or only their leading fields up to the last one the type
+// has a tag for.
+type plans struct {
+	whole plan
+	// prefixSchema is the record of those leading fields, nil when they are
+	// all the fields; prefix decodes it.
+	prefixSchema avro.Schema
+	prefix       plan
+}
+
+// plansFor returns the plans that decode the records of s into t.
+func plansFor(s avro.Schema, t reflect.Type, id, version string) (*plans, error) {
+	whole, err := planFor(s, t, id, version)
+	if err != nil {
+		return nil, err
+	}
+	ps := &plans{whole: whole}
+	rec, ok := s.(*avro.RecordSchema)
+	if !ok {
+		return ps, nil
+	}
+	tags := map[string]bool{}
+	for i := range t.NumField() {
+		if tag, ok := t.Field(i).Tag.Lookup("avro"); ok {
+			tags[tag] = true
+		}
+	}
+	fields := rec.Fields()
+	last := len(fields) - 1
+	for last >= 0 && !tags[fields[last].Name()] {
+		last--
+	}
+	if last == len(fields)-1 {
+		return ps, nil
+	}
+	// A record is its fields' data one after the other: its first fields
+	// are read as a record of those fields alone.
+	// A prefix that cannot be planned leaves the whole plan, which works.
+	prefix, err := avro.NewRecordSchema(rec.Name(), rec.Namespace(), fields[:last+1])
+	if err != nil {
+		return ps, nil
+	}
+	if ps.prefix, err = planFor(prefix, t, id, version); err != nil {
+		return ps, nil
+	}
+	ps.prefixSchema = prefix
+	return ps, nil
 }

@@ -4,8 +4,9 @@
 //
 // The connector, the function and the loader each run [Check] on the bytes
 // they receive, so that they accept and refuse the same messages for the
-// same [Reason]. A refused message is never dropped: the connector and the
-// loader publish it to the dead-letter topic, the function keeps it under
+// same [Reason] (the loader, which decodes the alert whole, also refuses
+// the damage that Check does not read; see [Check]). A refused message is
+// never dropped: the connector and the loader publish it to the dead-letter topic, the function keeps it under
 // its quarantine prefix, each with [Refusal.SetAttributes]'s attributes.
 //
 // Every attribute map this package writes is one Pub/Sub accepts: at most
@@ -147,6 +148,13 @@ type Alert struct {
 // exactly one record, candid > 0 and equal to candidate.candid, a
 // non-empty objectId, and identifiers that Pub/Sub attributes carry
 // exactly. Anything else is refused with a *Refusal.
+//
+// Check reads the record only up to its candidate (see
+// alert.Decoder.Summarize): a truncated or mis-framed container is
+// refused, but damage after the candidate inside a well-framed container
+// (garbage in the histories or cutouts) is not seen. Such a packet passes
+// the connector and the function, which archives its bytes; the loader's
+// full decode refuses it as Undecodable.
 func Check(dec *alert.Decoder, data []byte) (Alert, *Refusal) {
 	if len(data) == 0 {
 		return Alert{}, Refuse(Undecodable, "empty message")
