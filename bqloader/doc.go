@@ -150,12 +150,14 @@
 //
 // # Schema changes
 //
-// New compares alerts_raw with bqrow.Schema and adds the columns it lacks,
-// nested fields included (EnsureTables): adding NULLABLE or REPEATED columns
-// is compatible, so a newer ZTF schema version only needs its fields added
-// to package alert and a loader restart; the views are re-created with them.
-// A column whose type changed is an error at start that needs a migration.
-// The write stream's proto message is made from the updated schema.
+// New compares alerts_raw with bqrow.Schema, nested fields included. In
+// production Terraform owns the table (terraform/schema/alerts.json) and a
+// table that lacks a column the loader writes stops New with the missing
+// columns named (CheckTables). With CreateResources New adds them itself
+// (EnsureTables): adding NULLABLE or REPEATED columns is compatible, and the
+// views are re-created with them. A column whose type changed is an error
+// at start that needs a migration. The write stream's proto message is
+// made from the table's schema.
 //
 // # Memory and throughput
 //

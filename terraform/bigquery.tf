@@ -29,15 +29,11 @@ resource "google_bigquery_table" "alerts_raw" {
   }
   clustering = ["objectId", "candid"]
 
+  # Terraform owns the schema: a newer ZTF schema version's columns come
+  # from the regenerated schema/alerts.json, an additive in-place update.
+  # The loader creates nothing in production (no --create-resources): it
+  # checks at start-up that the table has every column it writes.
   deletion_protection = var.deletion_protection
-
-  lifecycle {
-    # The loader adds the columns of newer ZTF schema versions itself, at
-    # start-up (bqloader.EnsureTables, additive only). Terraform creates the
-    # table and then leaves its schema to the loader, instead of trying to
-    # drop the columns it does not know.
-    ignore_changes = [schema]
-  }
 }
 
 locals {

@@ -34,6 +34,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
+	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
 
 // TestPoisonThroughRealProcesses runs the pipeline as an operator does:
@@ -232,20 +233,15 @@ func (h *heldMessages) reasonAt(o int64) message.Reason {
 func objectCandids(ctx context.Context, t *testing.T, c *storage.Client, topic string) []int64 {
 	t.Helper()
 	var out []int64
-	it := c.Bucket("ztf-alerts").Objects(ctx, &storage.Query{Prefix: topic + "_"})
-	for {
-		o, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
+	err := nightcount.Objects(ctx, c.Bucket("ztf-alerts"), topic, func(name string) {
+		candid, ok := night.ObjectCandid(topic, name)
+		if !ok {
+			t.Errorf("object %s is not named by a candid", name)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(o.Name, topic+"_"), ".avro"), 10, 64)
-		if err != nil {
-			t.Fatalf("object %s: %v", o.Name, err)
-		}
-		out = append(out, n)
+		out = append(out, candid)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	slices.Sort(out)
 	return out

@@ -78,6 +78,23 @@ func ObjectName(topic string, candid int64) string {
 	return topic + "_" + strconv.FormatInt(candid, 10) + ".avro"
 }
 
+// ObjectCandid reads the candid back from an object name that ObjectName
+// made for topic; false when name is not one.
+func ObjectCandid(topic, name string) (int64, bool) {
+	s, ok := strings.CutPrefix(name, topic+"_")
+	if !ok {
+		return 0, false
+	}
+	if s, ok = strings.CutSuffix(s, ".avro"); !ok {
+		return 0, false
+	}
+	c, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || c <= 0 {
+		return 0, false
+	}
+	return c, true
+}
+
 // ObjectGlob returns the glob that matches every alert object of a night,
 // as used by gsutil ls and gcloud storage ls.
 func ObjectGlob(t time.Time) string {

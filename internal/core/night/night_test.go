@@ -72,3 +72,22 @@ func TestObjectName(t *testing.T) {
 		t.Errorf("ObjectGlob = %q, want %q", got, want)
 	}
 }
+
+func TestObjectCandid(t *testing.T) {
+	const topic = "ztf_20240715_programid1"
+	for _, tc := range []struct {
+		name string
+		want int64
+		ok   bool
+	}{
+		{ObjectName(topic, 2752190655615010016), 2752190655615010016, true},
+		{"ztf_20240716_programid1_2752190655615010016.avro", 0, false},
+		{topic + "_2752190655615010016.bin", 0, false},
+		{topic + "_-5.avro", 0, false},
+		{topic + "_x.avro", 0, false},
+	} {
+		if got, ok := ObjectCandid(topic, tc.name); got != tc.want || ok != tc.ok {
+			t.Errorf("ObjectCandid(%q) = %d, %v; want %d, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}

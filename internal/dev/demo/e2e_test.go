@@ -18,7 +18,6 @@ import (
 
 	"cloud.google.com/go/bigquery"
 	"cloud.google.com/go/civil"
-	"cloud.google.com/go/storage"
 	"google.golang.org/api/iterator"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
@@ -189,20 +188,15 @@ func gcsCandids(ctx context.Context, t *testing.T, s *stack.Stack, bucket, topic
 	}
 	defer c.Close()
 	var candids []int64
-	it := c.Bucket(bucket).Objects(ctx, &storage.Query{Prefix: topic + "_"})
-	for {
-		o, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		candid, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(o.Name, topic+"_"), ".avro"), 10, 64)
-		if err != nil {
-			t.Fatalf("object %s: %v", o.Name, err)
+	err = nightcount.Objects(ctx, c.Bucket(bucket), topic, func(name string) {
+		candid, ok := night.ObjectCandid(topic, name)
+		if !ok {
+			t.Errorf("object %s is not named by a candid", name)
 		}
 		candids = append(candids, candid)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	slices.Sort(candids)
 	return candids

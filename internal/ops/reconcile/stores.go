@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"cloud.google.com/go/storage"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
 
@@ -48,7 +47,7 @@ func readGCS(ctx context.Context, cfg Config, topic string) (*GCSStage, error) {
 
 	g := &GCSStage{}
 	err = nightcount.Objects(ctx, bucket, topic, func(name string) {
-		if c, ok := candidOf(topic, name); ok {
+		if c, ok := night.ObjectCandid(topic, name); ok {
 			g.candids = append(g.candids, c)
 		} else {
 			g.Strays = append(g.Strays, name)
@@ -81,20 +80,6 @@ func readGCS(ctx context.Context, cfg Config, topic string) (*GCSStage, error) {
 		g.Quarantined = append(g.Quarantined, qo)
 	}
 	return g, nil
-}
-
-// candidOf reads the candid from an object name that night.ObjectName
-// made for topic.
-func candidOf(topic, name string) (int64, bool) {
-	s, ok := strings.CutPrefix(name, topic+"_")
-	if !ok {
-		return 0, false
-	}
-	if s, ok = strings.CutSuffix(s, ".avro"); !ok {
-		return 0, false
-	}
-	c, err := strconv.ParseInt(s, 10, 64)
-	return c, err == nil && c > 0
 }
 
 // BigQueryStage is what BigQuery holds of the night.
