@@ -39,6 +39,10 @@ type Config struct {
 	// each object gets several alerts with growing histories. Default
 	// DefaultObjects.
 	Objects int
+	// OmitCutouts leaves out the three cutouts (about 60 KB of each
+	// alert): packets of ~15 KB, for measurements that count messages
+	// rather than bytes.
+	OmitCutouts bool
 }
 
 // DefaultObjects is the default of Config.Objects: a 1000-alert run gets
@@ -241,6 +245,9 @@ func (g *Generator) alertOf(o *object) *alert.Alert {
 		Candidate:     c,
 		PrvCandidates: append([]alert.PrvCandidate(nil), o.history...),
 		FPHists:       append([]alert.FPHist(nil), o.fp...),
+	}
+	if g.cfg.OmitCutouts {
+		return a
 	}
 	prefix := fmt.Sprintf("candid%d_pid%d_targ_", candid, pid)
 	a.CutoutScience = &alert.Cutout{FileName: prefix + "sci.fits.gz", StampData: g.cutout()}

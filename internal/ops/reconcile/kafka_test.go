@@ -93,7 +93,10 @@ func TestKafkaPass(t *testing.T) {
 	}
 }
 
-var measure = flag.Int("reconcile.measure", 0, "TestMeasureKafkaPass: generate this many alerts into a kfake process and time reconcile's Kafka pass (0 = skip)")
+var (
+	measure        = flag.Int("reconcile.measure", 0, "TestMeasureKafkaPass: generate this many alerts into a kfake process and time reconcile's Kafka pass (0 = skip)")
+	measureCutouts = flag.Bool("reconcile.measure-cutouts", true, "TestMeasureKafkaPass: alerts of real size (~75 KB); false leaves out the cutouts (~15 KB), so that kfake holds 100,000 in memory")
+)
 
 // TestMeasureKafkaPass prints the wall time, CPU time and peak memory of
 // the Kafka pass over a night of -reconcile.measure generated alerts. kfake
@@ -110,7 +113,7 @@ func TestMeasureKafkaPass(t *testing.T) {
 		t.Skip("-reconcile.measure not set")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestMeasureKafkaPass$", "-test.timeout", "0")
-	cmd.Env = append(os.Environ(), "RECONCILE_KFAKE_NIGHT="+strconv.Itoa(*measure))
+	cmd.Env = append(os.Environ(), "RECONCILE_KFAKE_NIGHT="+strconv.Itoa(*measure), "RECONCILE_KFAKE_CUTOUTS="+strconv.FormatBool(*measureCutouts))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -181,7 +184,7 @@ func serveNight(t *testing.T, n string) {
 	defer k.Close()
 	start := time.Now()
 	if _, err := simulate.Run(t.Context(), simulate.Config{Brokers: k.Addrs(), Topic: night.Topic(testNight), Partitions: 16},
-		simulate.Generated(synth.Config{Night: testNight, Seed: 99}, count)); err != nil {
+		simulate.Generated(synth.Config{Night: testNight, Seed: 99, OmitCutouts: os.Getenv("RECONCILE_KFAKE_CUTOUTS") == "false"}, count)); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "kfake holds %d generated alerts (produced in %s)\n", count, time.Since(start).Round(time.Second))
