@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/api/option"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 )
 
@@ -113,7 +113,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	c.Config.AddFlags(fs)
 	fs.StringVar(&c.Group, "group", c.Group, "Kafka consumer group; a new group starts at the earliest offset")
 	fs.StringVar(&c.Topic, "topic", c.Topic, "consume only this topic, e.g. a past night for a backfill (default: tonight's ztf_YYYYMMDD_programid1, UTC)")
-	fs.Var(listFlag{&c.Topics}, "topics", "comma-separated `topics` to consume instead of tonight's")
+	fs.Var(config.List(&c.Topics), "topics", "comma-separated `topics` to consume instead of tonight's")
 	fs.StringVar(&c.TopicRegex, "topic-regex", c.TopicRegex, "consume every topic whose whole name matches this regular expression")
 	fs.DurationVar(&c.PollInterval, "topic-poll-interval", c.PollInterval, "how often to look for new or awaited topics, the next night and the lag")
 	fs.IntVar(&c.Consumers, "consumers", c.Consumers, "consumer-group members in this process; they share the partitions")
@@ -142,27 +142,6 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 
 	fs.StringVar(&c.CountsBucket, "counts-bucket", c.CountsBucket, "GCS bucket where per-topic published counts are kept for \"ztfbridge count\"; empty = off")
 	fs.DurationVar(&c.CountsInterval, "counts-interval", c.CountsInterval, "how often the per-topic counts are written to --counts-bucket")
-}
-
-// listFlag is a comma-separated flag; setting it replaces the default.
-type listFlag struct{ dst *[]string }
-
-func (f listFlag) String() string {
-	if f.dst == nil {
-		return ""
-	}
-	return strings.Join(*f.dst, ",")
-}
-
-func (f listFlag) Set(s string) error {
-	var l []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			l = append(l, v)
-		}
-	}
-	*f.dst = l
-	return nil
 }
 
 // check reports every setting that cannot work.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
@@ -16,7 +17,8 @@ import (
 // the 10am full replay (see package simulate).
 func runSimulate(ctx context.Context, e cli.Env, args []string) error {
 	fs := cli.NewFlagSet(e, "simulate")
-	brokers := fs.String("brokers", "localhost:9092", "comma-separated Kafka bootstrap `brokers`, host:port")
+	brokers := []string{"localhost:9092"}
+	fs.Var(config.List(&brokers), "brokers", "comma-separated Kafka bootstrap `brokers`, host:port")
 	nightFlag := fs.String("night", time.Now().UTC().Format(night.Layout), "night of the alerts, YYYYMMDD (UTC); names the topic")
 	topic := fs.String("topic", "", "Kafka `topic` to produce into (default ztf_<night>_programid1)")
 	count := fs.Int("count", 1000, "number of generated alerts (ignored with --dir)")
@@ -45,7 +47,7 @@ func runSimulate(ctx context.Context, e cli.Env, args []string) error {
 		src = simulate.Dir(*dir)
 	}
 	cfg := simulate.Config{
-		Brokers:    splitList(*brokers),
+		Brokers:    brokers,
 		Topic:      *topic,
 		Partitions: int32(*partitions),
 		Rate:       *alertRate,

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 )
 
@@ -21,14 +21,16 @@ func runUp(ctx context.Context, e cli.Env, args []string) error {
 	fs.IntVar(&cfg.Kafka.Brokers, "kafka-brokers", 1, "number of Kafka brokers, on consecutive ports")
 	fs.IntVar(&cfg.Kafka.Partitions, "kafka-partitions", 16, "partitions of each Kafka topic created (ZTF's have 16)")
 	fs.BoolVar(&cfg.Kafka.AutoCreateTopics, "kafka-auto-create-topics", false, "let Kafka create a topic on first use (ZTF's brokers do not)")
-	kafkaTopics := fs.String("kafka-topics", "", "comma-separated Kafka `topics` to create, e.g. ztf_20240715_programid1")
+	fs.Var(config.List(&cfg.Kafka.Topics), "kafka-topics", "comma-separated Kafka `topics` to create, e.g. ztf_20240715_programid1")
 	fs.IntVar(&cfg.PubSub.Port, "pubsub-port", 8085, "Pub/Sub emulator port (0 = any free port)")
 	fs.StringVar(&cfg.PubSub.Heap, "pubsub-heap", "2g", "Pub/Sub emulator's maximum JVM heap (java -Xmx)")
-	topics := fs.String("pubsub-topics", "ztf-alerts,ztf-alerts-deadletter", "comma-separated Pub/Sub `topics` to create")
+	cfg.PubSub.Topics = []string{"ztf-alerts", "ztf-alerts-deadletter"}
+	fs.Var(config.List(&cfg.PubSub.Topics), "pubsub-topics", "comma-separated Pub/Sub `topics` to create")
 	fs.IntVar(&cfg.GCS.Port, "gcs-port", 4443, "Cloud Storage HTTP port (0 = any free port)")
 	fs.IntVar(&cfg.GCS.HTTPSPort, "gcs-https-port", 4444, "Cloud Storage HTTPS port, for gsutil (0 = any free port)")
 	fs.StringVar(&cfg.GCS.Dir, "gcs-dir", "", "keep Cloud Storage objects in this folder (default: in memory)")
-	buckets := fs.String("buckets", "ztf-alerts", "comma-separated Cloud Storage `buckets` to create")
+	cfg.GCS.Buckets = []string{"ztf-alerts"}
+	fs.Var(config.List(&cfg.GCS.Buckets), "buckets", "comma-separated Cloud Storage `buckets` to create")
 	fs.IntVar(&cfg.BigQuery.Port, "bigquery-port", 9050, "BigQuery emulator REST port (0 = any free port)")
 	fs.IntVar(&cfg.BigQuery.GRPCPort, "bigquery-grpc-port", 9060, "BigQuery emulator Storage API (gRPC) port (0 = any free port)")
 	fs.StringVar(&cfg.BigQuery.Binary, "bq-emulator", "", "BigQuery emulator binary (default: built once from tools/bqemulator into the Go build cache)")
@@ -36,9 +38,6 @@ func runUp(ctx context.Context, e cli.Env, args []string) error {
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg.Kafka.Topics = splitList(*kafkaTopics)
-	cfg.PubSub.Topics = splitList(*topics)
-	cfg.GCS.Buckets = splitList(*buckets)
 
 	s, err := stack.Start(ctx, e.Log, cfg)
 	if err != nil {
@@ -65,15 +64,4 @@ func runUp(ctx context.Context, e cli.Env, args []string) error {
 	<-ctx.Done()
 	e.Log.Info("stopping the local stack")
 	return nil
-}
-
-// splitList splits a comma-separated flag value, dropping empty items.
-func splitList(s string) []string {
-	var items []string
-	for item := range strings.SplitSeq(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			items = append(items, item)
-		}
-	}
-	return items
 }

@@ -66,3 +66,27 @@ func SetUsage(fs *flag.FlagSet) {
 		})
 	}
 }
+
+// List is a comma-separated flag value writing into *dst: "a, b,,c" sets
+// [a b c], and setting it replaces the default.
+func List(dst *[]string) flag.Value { return listValue{dst} }
+
+type listValue struct{ dst *[]string }
+
+func (f listValue) String() string {
+	if f.dst == nil {
+		return ""
+	}
+	return strings.Join(*f.dst, ",")
+}
+
+func (f listValue) Set(s string) error {
+	var l []string
+	for v := range strings.SplitSeq(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			l = append(l, v)
+		}
+	}
+	*f.dst = l
+	return nil
+}

@@ -71,3 +71,22 @@ func TestUsageNamesVariables(t *testing.T) {
 		}
 	}
 }
+
+func TestList(t *testing.T) {
+	for _, tc := range []struct {
+		set  string
+		want string
+	}{
+		{"a,b", "a|b"},
+		{" a , b ,,c", "a|b|c"},
+		{"", ""},
+	} {
+		l := []string{"default"}
+		if err := List(&l).Set(tc.set); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(l, "|"); got != tc.want {
+			t.Errorf("Set(%q) = %q, want %q (the default replaced)", tc.set, got, tc.want)
+		}
+	}
+}

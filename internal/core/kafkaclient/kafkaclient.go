@@ -40,6 +40,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/xdg-go/scram"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 )
 
 // DefaultVersion is the Kafka protocol version spoken by default, and the
@@ -77,7 +79,7 @@ func DefaultConfig() Config {
 // internal/core/config, one ZTFBRIDGE_* variable), with c's values as defaults,
 // writing into c.
 func (c *Config) AddFlags(fs *flag.FlagSet) {
-	fs.Var(listFlag{&c.Brokers}, "brokers", "comma-separated Kafka bootstrap brokers `host:port,...`")
+	fs.Var(config.List(&c.Brokers), "brokers", "comma-separated Kafka bootstrap brokers `host:port,...`")
 	fs.StringVar(&c.KafkaVersion, "kafka-version", c.KafkaVersion, "Kafka protocol version of the brokers, at least "+DefaultVersion)
 	fs.BoolVar(&c.TLS, "tls", c.TLS, "connect to Kafka over TLS")
 	fs.StringVar(&c.TLSCAFile, "tls-ca-file", c.TLSCAFile, "PEM file of CA certificates for Kafka TLS (default: system roots)")
@@ -88,27 +90,6 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SASLUser, "sasl-user", c.SASLUser, "Kafka SASL user")
 	fs.StringVar(&c.SASLPassword, "sasl-password", c.SASLPassword, "Kafka SASL password; set it through the environment variable\nor --sasl-password-file, not on the command line")
 	fs.StringVar(&c.SASLPasswordFile, "sasl-password-file", c.SASLPasswordFile, "file holding the Kafka SASL password")
-}
-
-// listFlag is a comma-separated flag; setting it replaces the default.
-type listFlag struct{ dst *[]string }
-
-func (f listFlag) String() string {
-	if f.dst == nil {
-		return ""
-	}
-	return strings.Join(*f.dst, ",")
-}
-
-func (f listFlag) Set(s string) error {
-	var l []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			l = append(l, v)
-		}
-	}
-	*f.dst = l
-	return nil
 }
 
 // Check reports every setting that cannot work, without contacting the
