@@ -101,13 +101,12 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	if l.bq, err = bigquery.NewClient(ctx, cfg.Project, cfg.bigQueryOptions()...); err != nil {
 		return nil, fmt.Errorf("bqloader: bigquery: %w", err)
 	}
-	ensure := CheckTables
+	var schema bigquery.Schema
 	if cfg.CreateResources {
-		ensure = func(ctx context.Context, c *bigquery.Client, dataset string, schema bigquery.Schema) (bigquery.Schema, error) {
-			return EnsureTables(ctx, c, dataset, cfg.Location, schema)
-		}
+		schema, err = EnsureTables(ctx, l.bq, cfg.Dataset, cfg.Location, bqrow.Schema(l.rowOpts))
+	} else {
+		schema, err = CheckTables(ctx, l.bq, cfg.Dataset, bqrow.Schema(l.rowOpts))
 	}
-	schema, err := ensure(ctx, l.bq, cfg.Dataset, bqrow.Schema(l.rowOpts))
 	if err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
 	}

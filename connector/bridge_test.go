@@ -111,15 +111,9 @@ func (b *bridge) produce(topic string, partitions int32, packets [][]byte) {
 // nightPackets returns n synthetic alerts of night d.
 func nightPackets(t *testing.T, d time.Time, n int, seed uint64) []synth.Packet {
 	t.Helper()
-	g, err := synth.New(synth.Config{Night: d, Seed: seed})
+	out, err := synth.Generate(synth.Config{Night: d, Seed: seed}, n)
 	if err != nil {
 		t.Fatal(err)
-	}
-	out := make([]synth.Packet, n)
-	for i := range out {
-		if out[i], err = g.Next(); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return out
 }

@@ -161,12 +161,12 @@ func poisonedNight(t *testing.T, tonight time.Time) (msgs [][]byte, good []int64
 	if err != nil {
 		t.Fatal(err)
 	}
+	packets, err := g.Packets(40)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var alerts [][]byte
-	for range 40 {
-		p, err := g.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, p := range packets {
 		alerts = append(alerts, p.Data)
 		good = append(good, p.Candid)
 	}

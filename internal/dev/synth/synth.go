@@ -172,8 +172,14 @@ func Generate(cfg Config, n int) ([]Packet, error) {
 	if err != nil {
 		return nil, err
 	}
+	return g.Packets(n)
+}
+
+// Packets returns the next n packets of g.
+func (g *Generator) Packets(n int) ([]Packet, error) {
 	out := make([]Packet, n)
 	for i := range out {
+		var err error
 		if out[i], err = g.Next(); err != nil {
 			return nil, err
 		}

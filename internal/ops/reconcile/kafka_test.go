@@ -32,12 +32,12 @@ func TestKafkaPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	packets, err := gen.Packets(6)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var good [][]byte
-	for range 6 {
-		p, err := gen.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, p := range packets {
 		good = append(good, p.Data)
 	}
 	poisons, err := gen.Poison()
