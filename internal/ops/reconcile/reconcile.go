@@ -90,7 +90,7 @@ func (c *Config) check() error {
 		return fmt.Errorf("--quarantine-prefix %q must end in /", c.QuarantinePrefix)
 	}
 	if len(c.Stages.Brokers) > 0 {
-		if err := c.Stages.Check(); err != nil {
+		if err := c.Stages.Validate(); err != nil {
 			return err
 		}
 	}
