@@ -66,11 +66,10 @@ func TestPipelineNight(t *testing.T) {
 	lc := bqloader.DefaultConfig()
 	lc.CreateResources = true
 	lc.Project, lc.PubSubProject, lc.Dataset = b.Project, p.Project, dataset
-	lc.PubSubOptions = p.ClientOptions()
 	lc.BigQueryAPI, lc.StorageWriteAPI = b.Endpoint(), b.GRPCAddr
-	lc.Topic, lc.DeadLetterTopic, lc.Subscription = alerts, dead, stacktest.Name(t, "load")
-	lc.BatchDelay, lc.Logger = 50*time.Millisecond, discard
-	l, err := bqloader.New(ctx, lc)
+	lc.PubSubTopic, lc.DeadLetterTopic, lc.Subscription = alerts, dead, stacktest.Name(t, "load")
+	lc.BatchDelay = 50 * time.Millisecond
+	l, err := bqloader.New(ctx, lc, bqloader.WithPubSubOptions(p.ClientOptions()...), bqloader.WithLogger(discard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,13 +85,16 @@ func TestPipelineNight(t *testing.T) {
 	}()
 
 	// The connector, until it has published the whole topic.
-	cc := connector.DefaultConfig()
-	cc.Brokers, cc.PubSubProject, cc.PubSubOptions = k.Addrs(), p.Project, p.ClientOptions()
+	bc := backfill.DefaultConfig()
+	bc.Poll = 100 * time.Millisecond
+	cc := &bc.Connector
+	cc.Brokers, cc.PubSubProject = k.Addrs(), p.Project
 	cc.PubSubTopic, cc.DeadLetterTopic = alerts, dead
-	cc.CountsBucket, cc.StorageOptions = bucket, g.ClientOptions()
-	cc.Logger = discard
+	cc.CountsBucket = bucket
 	cc.CommitEvery = 100 * time.Millisecond
-	if _, err := backfill.Run(ctx, backfill.Config{Connector: cc, Poll: 100 * time.Millisecond}, testNight); err != nil {
+	_, err = backfill.Run(ctx, bc, testNight, backfill.WithLogger(discard),
+		backfill.WithConnectorOptions(connector.WithPubSubOptions(p.ClientOptions()...), connector.WithStorageOptions(g.ClientOptions()...)))
+	if err != nil {
 		t.Fatal(err)
 	}
 

@@ -42,7 +42,7 @@ type pipeline struct {
 	b                 *stack.BigQuery
 	function          *functions.Archiver
 	alerts, dataset   string
-	cc                connector.Config
+	backfill          backfill.Config // the connector, run until it has published the topic
 	lc                bqloader.Config
 	stopLoader        func()
 	reconcile         reconcile.Config
@@ -76,17 +76,17 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 	pl.dataset = stacktest.Name(t, "ztf")
 	pl.lc = bqloader.DefaultConfig()
 	pl.lc.Project, pl.lc.PubSubProject, pl.lc.Dataset = pl.b.Project, pl.p.Project, pl.dataset
-	pl.lc.PubSubOptions = pl.p.ClientOptions()
 	pl.lc.BigQueryAPI, pl.lc.StorageWriteAPI = pl.b.Endpoint(), pl.b.GRPCAddr
-	pl.lc.Topic, pl.lc.DeadLetterTopic, pl.lc.Subscription = pl.alerts, dead, stacktest.Name(t, "load")
-	pl.lc.BatchDelay, pl.lc.Logger, pl.lc.CreateResources = 50*time.Millisecond, discard, true
+	pl.lc.PubSubTopic, pl.lc.DeadLetterTopic, pl.lc.Subscription = pl.alerts, dead, stacktest.Name(t, "load")
+	pl.lc.BatchDelay, pl.lc.CreateResources = 50*time.Millisecond, true
 	pl.lc.DedupRefresh = 24 * time.Hour
 
-	pl.cc = connector.DefaultConfig()
-	pl.cc.Brokers, pl.cc.PubSubProject, pl.cc.PubSubOptions = pl.k.Addrs(), pl.p.Project, pl.p.ClientOptions()
-	pl.cc.PubSubTopic, pl.cc.DeadLetterTopic = pl.alerts, dead
-	pl.cc.Logger = discard
-	pl.cc.CommitEvery = 100 * time.Millisecond
+	pl.backfill = backfill.DefaultConfig()
+	pl.backfill.Group, pl.backfill.Poll = pl.connectGrp, 100*time.Millisecond
+	cc := &pl.backfill.Connector
+	cc.Brokers, cc.PubSubProject = pl.k.Addrs(), pl.p.Project
+	cc.PubSubTopic, cc.DeadLetterTopic = pl.alerts, dead
+	cc.CommitEvery = 100 * time.Millisecond
 
 	pl.reconcile = reconcile.DefaultConfig()
 	pl.reconcile.Stages.Brokers = pl.k.Addrs()
@@ -110,7 +110,8 @@ func (pl *pipeline) produceAndConnect(packets [][]byte) {
 	if _, err := simulate.Run(pl.ctx, simulate.Config{Brokers: pl.k.Addrs(), Topic: pl.topic, Partitions: 2}, simulate.Packets(packets)); err != nil {
 		pl.t.Fatal(err)
 	}
-	if _, err := backfill.Run(pl.ctx, backfill.Config{Connector: pl.cc, Group: pl.connectGrp, Poll: 100 * time.Millisecond}, testNight); err != nil {
+	if _, err := backfill.Run(pl.ctx, pl.backfill, testNight, backfill.WithLogger(slog.New(slog.DiscardHandler)),
+		backfill.WithConnectorOptions(connector.WithPubSubOptions(pl.p.ClientOptions()...))); err != nil {
 		pl.t.Fatal(err)
 	}
 }
@@ -119,7 +120,7 @@ func (pl *pipeline) produceAndConnect(packets [][]byte) {
 // missing: what was published before the first start never reaches it.
 func (pl *pipeline) startLoader() {
 	pl.t.Helper()
-	l, err := bqloader.New(pl.ctx, pl.lc)
+	l, err := bqloader.New(pl.ctx, pl.lc, bqloader.WithPubSubOptions(pl.p.ClientOptions()...), bqloader.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		pl.t.Fatal(err)
 	}
