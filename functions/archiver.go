@@ -15,7 +15,6 @@ import (
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/googleapi"
-	"google.golang.org/api/option"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
@@ -108,21 +107,24 @@ type Archiver struct {
 	inflight sync.WaitGroup
 }
 
-// New validates cfg and returns an Archiver with its own storage client,
-// built with opts (none in production: the client finds its credentials and
-// honours STORAGE_EMULATOR_HOST). It does not contact GCS. The caller owns
-// the Archiver and must Close it.
-func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...option.ClientOption) (*Archiver, error) {
+// New checks cfg (Config.Validate) and returns an Archiver with its own
+// storage client. It does not contact GCS. The caller owns the Archiver
+// and must Close it.
+func New(ctx context.Context, cfg Config, opts ...Option) (*Archiver, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("functions: %w", err)
 	}
-	client, err := storage.NewClient(ctx, opts...)
+	d := deps{log: slog.Default()}
+	for _, o := range opts {
+		o(&d)
+	}
+	client, err := storage.NewClient(ctx, d.storageOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("functions: storage client: %w", err)
 	}
 	return &Archiver{
 		cfg:     cfg,
-		log:     log,
+		log:     d.log,
 		client:  client,
 		bucket:  client.Bucket(cfg.Bucket),
 		decoder: alert.NewDecoder(),

@@ -48,7 +48,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 	}
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	cfg := functions.DefaultConfig()
-	cfg.RegisterFlags(fs)
+	cfg.AddFlags(fs)
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	if err := config.ParseEnv(fs, nil, lookup); err != nil {
 		t.Fatal(err)

@@ -119,7 +119,7 @@ type Function struct {
 func StartFunction(ctx context.Context, s *stack.Stack, bucket string, log *slog.Logger) (*Function, error) {
 	cfg := functions.DefaultConfig()
 	cfg.Bucket = bucket
-	a, err := functions.New(ctx, cfg, log, s.GCS.ClientOptions()...)
+	a, err := functions.New(ctx, cfg, functions.WithLogger(log), functions.WithStorageOptions(s.GCS.ClientOptions()...))
 	if err != nil {
 		return nil, err
 	}

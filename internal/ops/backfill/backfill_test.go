@@ -58,7 +58,7 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 			if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: topic, Partitions: 4, Replay: tt.replay}, simulate.Packets(data)); err != nil {
 				t.Fatal(err)
 			}
-			a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, slog.New(slog.DiscardHandler), g.ClientOptions()...)
+			a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(g.ClientOptions()...))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -63,7 +63,7 @@ func storeNight(t *testing.T, n int, deadLetters int64) storedNight {
 		t.Fatal(err)
 	}
 
-	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, slog.New(slog.DiscardHandler), s.gcs.ClientOptions()...)
+	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(s.gcs.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 			t.Fatal(err)
 		}
 	}
-	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, discard, pl.g.ClientOptions()...)
+	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(discard), functions.WithStorageOptions(pl.g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
