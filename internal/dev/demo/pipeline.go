@@ -173,8 +173,7 @@ func Count(ctx context.Context, s *stack.Stack, n Names, date time.Time) (nightc
 	cfg := nightcount.DefaultConfig()
 	cfg.Brokers = s.Kafka.Addrs()
 	cfg.Bucket = n.Bucket
-	cfg.StorageOptions = s.GCS.ClientOptions()
 	cfg.Project, cfg.Dataset, cfg.Table = s.BigQuery.Project, n.Dataset, bqloader.AlertsView
 	cfg.BigQueryAPI = s.BigQuery.Endpoint()
-	return nightcount.Count(ctx, cfg, date)
+	return nightcount.Count(ctx, cfg, date, nightcount.WithStorageOptions(s.GCS.ClientOptions()...))
 }

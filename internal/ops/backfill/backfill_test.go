@@ -91,8 +91,8 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 				t.Errorf("outcomes of the backfill's deliveries = %v, want %d stored and the rest duplicates", outcomes, n-tt.storedFirst)
 			}
 			ncfg := nightcount.DefaultConfig()
-			ncfg.Bucket, ncfg.StorageOptions = bucket, g.ClientOptions()
-			c, err := nightcount.Count(ctx, ncfg, testNight)
+			ncfg.Bucket = bucket
+			c, err := nightcount.Count(ctx, ncfg, testNight, nightcount.WithStorageOptions(g.ClientOptions()...))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -99,7 +99,8 @@ func TestPipelineNight(t *testing.T) {
 	}
 
 	cfg := nightcount.DefaultConfig()
-	cfg.Brokers, cfg.Bucket, cfg.StorageOptions = k.Addrs(), bucket, g.ClientOptions()
+	cfg.Brokers, cfg.Bucket = k.Addrs(), bucket
+	gcsOpt := nightcount.WithStorageOptions(g.ClientOptions()...)
 	cfg.Project, cfg.Dataset, cfg.BigQueryAPI = b.Project, dataset, b.Endpoint()
 	var c nightcount.Counts
 	for c.GCSObjects == nil || *c.GCSObjects < n || c.DistinctCandids == nil || *c.DistinctCandids < n {
@@ -108,12 +109,12 @@ func TestPipelineNight(t *testing.T) {
 			t.Fatalf("the night never arrived whole: %s", jsonOf(t, c))
 		case <-time.After(500 * time.Millisecond):
 		}
-		if c, err = nightcount.Count(ctx, cfg, testNight); err != nil {
+		if c, err = nightcount.Count(ctx, cfg, testNight, gcsOpt); err != nil {
 			t.Fatal(err)
 		}
 	}
 	time.Sleep(time.Second) // the replay's last deliveries: they must change nothing
-	if c, err = nightcount.Count(ctx, cfg, testNight); err != nil {
+	if c, err = nightcount.Count(ctx, cfg, testNight, gcsOpt); err != nil {
 		t.Fatal(err)
 	}
 	want := nightcount.Counts{Night: "20201227", Topic: night.Topic(testNight), KafkaMessages: ptr(2 * n),
