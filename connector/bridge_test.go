@@ -367,7 +367,7 @@ func (l *logBuffer) count(msg string) int {
 	return bytes.Count([]byte(l.String()), []byte(`"msg":"`+msg+`"`))
 }
 
-// clock is a settable Config.Now.
+// clock is a settable clock for WithClock.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time

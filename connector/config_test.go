@@ -34,6 +34,7 @@ func TestConfigCheck(t *testing.T) {
 		{"bad regex", func(c *Config) { c.TopicRegex = "(" }, "--topic-regex"},
 		{"no brokers", func(c *Config) { c.Brokers = nil }, "no Kafka brokers"},
 		{"zero consumers", func(c *Config) { c.Consumers = 0 }, "--consumers must be positive"},
+		{"every problem reported", func(c *Config) { c.Group, c.Consumers = "", 0 }, "empty consumer group\n--consumers must be positive"},
 		{"flow control below one message", func(c *Config) { c.MaxOutstandingBytes = c.MaxMessageBytes - 1 }, "must hold one message"},
 		{"unknown SASL mechanism", func(c *Config) { c.SASLMechanism = "GSSAPI" }, "want PLAIN"},
 		{"SASL without password", func(c *Config) { c.SASLMechanism, c.SASLUser = "PLAIN", "u" }, "needs --sasl-user and a password"},

@@ -21,6 +21,7 @@ func TestConfigValidate(t *testing.T) {
 		{"unknown placeholder", func(c *functions.Config) { c.Prefix = "{date}/" }, "unknown placeholder {date}"},
 		{"empty quarantine prefix", func(c *functions.Config) { c.QuarantinePrefix = "" }, "quarantine prefix"},
 		{"quarantine prefix not a folder", func(c *functions.Config) { c.QuarantinePrefix = "bad_" }, "quarantine prefix"},
+		{"every problem reported", func(c *functions.Config) { c.Bucket, c.QuarantinePrefix = "", "bad_" }, "no bucket configured (--bucket, ZTFBRIDGE_BUCKET)\nquarantine prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
