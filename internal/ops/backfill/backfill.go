@@ -65,26 +65,9 @@ func DefaultConfig() Config {
 // joined; Run calls it.
 func (c Config) Validate() error {
 	if c.Poll <= 0 {
-		return errors.New("backfill: Poll must be positive")
+		return errors.New("the poll interval must be positive")
 	}
 	return nil
-}
-
-// An Option gives Run a dependency: its logger, the connector's options.
-type Option func(*deps)
-
-type deps struct {
-	log       *slog.Logger
-	connector []connector.Option
-}
-
-// WithLogger sends the backfill's and its connector's logs to l (default
-// slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(d *deps) { d.log = l } }
-
-// WithConnectorOptions passes opts to connector.New, after WithLogger's.
-func WithConnectorOptions(opts ...connector.Option) Option {
-	return func(d *deps) { d.connector = append(d.connector, opts...) }
 }
 
 // Result says what a backfill did.
@@ -101,7 +84,7 @@ type Result struct {
 // and Run returns ctx's error; Result.Group resumes it.
 func Run(ctx context.Context, cfg Config, day time.Time, opts ...Option) (Result, error) {
 	if err := cfg.Validate(); err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("backfill: %w", err)
 	}
 	d := deps{log: slog.Default()}
 	for _, o := range opts {
