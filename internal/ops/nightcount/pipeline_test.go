@@ -125,7 +125,7 @@ func TestPipelineNight(t *testing.T) {
 	if v := c.Verdict(n); !v.OK() {
 		t.Errorf("verdict %s", v)
 	}
-	s := storedNight{kafka: k, gcs: g, bq: b, cfg: cfg, n: n}
+	s := storedNight{kafka: k, gcs: g, bq: b, cfg: cfg, gcsOpt: gcsOpt, n: n}
 	s.assertScriptAgrees(t, ctx)
 }
 
