@@ -4,24 +4,23 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"cloud.google.com/go/bigquery/storage/managedwriter"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// Config is everything the loader can be told. Each field above the "Not
-// flags" line is one command-line flag (see AddFlags, which also holds the
-// help text); DefaultConfig holds every default.
+// Config is everything the loader can be told. Each field is one
+// command-line flag (see AddFlags, which also holds the help text);
+// DefaultConfig holds every default. What is not a setting (logger,
+// metrics registry, clock, Google client options) is an Option of New.
 type Config struct {
 	// Pub/Sub.
-	PubSubProject   string // --pubsub-project: project of the topics and the subscription (default: --project)
+	PubSubProject   string // --pubsub-project: project of the topics and the subscription; empty = Project
 	Subscription    string // --subscription: the loader's own subscription
-	Topic           string // --pubsub-topic: the alert topic; the subscription is created on it when missing
+	PubSubTopic     string // --pubsub-topic: the alert topic; the subscription is created on it when missing
 	DeadLetterTopic string // --deadletter-topic: where undecodable messages and rejected rows go
 
 	// Flow control: the loader's memory at any backlog.
@@ -54,22 +53,6 @@ type Config struct {
 	// its new columns, the views. Off in production, where Terraform owns
 	// them (and the loader's IAM is smaller); on for the local stack.
 	CreateResources bool
-
-	// Not flags: what a program or a test embedding the loader injects.
-
-	// Now stamps ingest_time. Nil means time.Now.
-	Now func() time.Time
-	// Logger receives JSON logs. Nil means slog.Default().
-	Logger *slog.Logger
-	// Registry receives the loader's metrics. Nil means a new
-	// metrics.NewRegistry(); the command that runs the component serves it.
-	Registry *prometheus.Registry
-	// PubSubOptions, BigQueryOptions and StorageWriteOptions are passed to
-	// the Google clients after the ones BigQueryAPI and StorageWriteAPI
-	// imply. The Pub/Sub client also honours PUBSUB_EMULATOR_HOST.
-	PubSubOptions       []option.ClientOption
-	BigQueryOptions     []option.ClientOption
-	StorageWriteOptions []option.ClientOption
 }
 
 // DefaultConfig returns the defaults, chosen for a 2-core VM loading the
@@ -78,7 +61,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Subscription:    "ztf-alerts-bigquery",
-		Topic:           "ztf-alerts",
+		PubSubTopic:     "ztf-alerts",
 		DeadLetterTopic: "ztf-alerts-deadletter",
 
 		MaxOutstandingMessages: 2000,
@@ -108,7 +91,7 @@ func DefaultConfig() Config {
 func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PubSubProject, "pubsub-project", c.PubSubProject, "Google Cloud project of the Pub/Sub topics and subscription (default: --project)")
 	fs.StringVar(&c.Subscription, "subscription", c.Subscription, "the loader's Pub/Sub subscription; loaders sharing it share the work")
-	fs.StringVar(&c.Topic, "pubsub-topic", c.Topic, "Pub/Sub topic of the alerts; the subscription is created on it when missing")
+	fs.StringVar(&c.PubSubTopic, "pubsub-topic", c.PubSubTopic, "Pub/Sub topic of the alerts; the subscription is created on it when missing")
 	fs.StringVar(&c.DeadLetterTopic, "deadletter-topic", c.DeadLetterTopic, "Pub/Sub topic receiving undecodable messages and rows BigQuery rejects,\nunchanged, with the reason in the \"error\" attribute")
 
 	fs.IntVar(&c.MaxOutstandingMessages, "max-outstanding-messages", c.MaxOutstandingMessages, "messages received and not yet acknowledged; Pub/Sub waits above it\n(keep it at least --batch-rows x --writes-in-flight)")
@@ -135,18 +118,15 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "on SIGTERM, longest wait to write and acknowledge what was received;\nthe rest is redelivered. Keep it below the platform's kill: Cloud Run\nsends SIGKILL 10 s after SIGTERM")
 }
 
-// check reports the settings that cannot work and fills in the derived
-// defaults.
-func (c *Config) check() error {
+// Validate reports every setting that cannot work, joined. It changes
+// nothing; New calls it.
+func (c Config) Validate() error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.Project == "" {
 		fail("--project is required")
 	}
-	if c.PubSubProject == "" {
-		c.PubSubProject = c.Project
-	}
-	for name, v := range map[string]string{"--subscription": c.Subscription, "--pubsub-topic": c.Topic, "--deadletter-topic": c.DeadLetterTopic, "--dataset": c.Dataset} {
+	for name, v := range map[string]string{"--subscription": c.Subscription, "--pubsub-topic": c.PubSubTopic, "--deadletter-topic": c.DeadLetterTopic, "--dataset": c.Dataset} {
 		if v == "" {
 			fail("%s is empty", name)
 		}
@@ -161,33 +141,28 @@ func (c *Config) check() error {
 	if c.BatchDelay <= 0 || c.DedupRefresh <= 0 || c.AppendTimeout <= 0 {
 		fail("--batch-delay, --dedup-refresh and --append-timeout must be positive")
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
 	return errors.Join(errs...)
 }
 
-// bigQueryOptions are the options of the BigQuery REST client.
-func (c *Config) bigQueryOptions() []option.ClientOption {
+// bigQueryOptions are the options of the BigQuery REST client: those c
+// implies, then more.
+func (c *Config) bigQueryOptions(more []option.ClientOption) []option.ClientOption {
 	var opts []option.ClientOption
 	if c.BigQueryAPI != "" {
 		opts = append(opts, option.WithEndpoint(c.BigQueryAPI), option.WithoutAuthentication())
 	}
-	return append(opts, c.BigQueryOptions...)
+	return append(opts, more...)
 }
 
 // storageWriteClientOptions are the options of the Storage Write API
-// client (managedwriter.NewClient) that c implies. Multiplexing makes
+// client (managedwriter.NewClient) that c implies, then more. Multiplexing makes
 // every append name its stream: the emulator sends an append that does
 // not to any stream it knows, of any table.
-func (c *Config) storageWriteClientOptions() []option.ClientOption {
+func (c *Config) storageWriteClientOptions(more []option.ClientOption) []option.ClientOption {
 	opts := []option.ClientOption{managedwriter.WithMultiplexing()}
 	if c.StorageWriteAPI != "" {
 		opts = append(opts, option.WithEndpoint(c.StorageWriteAPI), option.WithoutAuthentication(),
 			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
 	}
-	return append(opts, c.StorageWriteOptions...)
+	return append(opts, more...)
 }

@@ -40,11 +40,10 @@ func Example() {
 	cfg.CreateResources = true // on the local stack; Terraform owns them on Google Cloud
 	cfg.Project = bq.Project
 	cfg.BigQueryAPI, cfg.StorageWriteAPI = bq.Endpoint(), bq.GRPCAddr // the emulator; empty on Google Cloud
-	cfg.PubSubProject, cfg.PubSubOptions = ps.Project, ps.ClientOptions()
-	cfg.Logger = log
+	cfg.PubSubProject = ps.Project
 	reg := prometheus.NewRegistry()
-	cfg.Registry = reg
-	l, err := bqloader.New(ctx, cfg) // creates the subscription, the table and the views (CreateResources)
+	// creates the subscription, the table and the views (CreateResources)
+	l, err := bqloader.New(ctx, cfg, bqloader.WithPubSubOptions(ps.ClientOptions()...), bqloader.WithLogger(log), bqloader.WithRegistry(reg))
 	if err != nil {
 		panic(err)
 	}

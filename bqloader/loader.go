@@ -23,7 +23,6 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
-	"github.com/ztfbridge/ztfbridge/internal/core/metrics"
 )
 
 // Loader streams the alerts of one Pub/Sub subscription into BigQuery.
@@ -41,6 +40,7 @@ type Loader struct {
 	cfg     Config
 	log     *slog.Logger
 	reg     *prometheus.Registry
+	now     func() time.Time
 	metrics *loaderMetrics
 	decoder *alert.Decoder
 	rowOpts bqrow.Options
@@ -59,22 +59,23 @@ type Loader struct {
 	batches *batcher
 }
 
-// New checks cfg, connects to Pub/Sub and BigQuery, checks that the
+// New checks cfg (Config.Validate), connects to Pub/Sub and BigQuery, checks that the
 // subscription and the raw table (with every column) exist, or with
 // CreateResources creates what is missing (the subscription, the dataset,
 // the raw table and its new columns, the views), opens the write stream
 // and reads the candids already written for the last DedupNights nights.
 // It fails if the dead-letter topic or BigQuery cannot be reached, so that
 // a wrong setting is seen at start. It receives nothing until Run.
-func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
-	if err := cfg.check(); err != nil {
+func New(ctx context.Context, cfg Config, opts ...Option) (_ *Loader, err error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
 	}
-	l := &Loader{cfg: cfg, log: cfg.Logger, reg: cfg.Registry, decoder: alert.NewDecoder(),
-		rowOpts: bqrow.Options{Cutouts: cfg.Cutouts}}
-	if l.reg == nil {
-		l.reg = metrics.NewRegistry()
+	if cfg.PubSubProject == "" {
+		cfg.PubSubProject = cfg.Project
 	}
+	d := newDeps(opts)
+	l := &Loader{cfg: cfg, log: d.log, reg: d.reg, now: d.now, decoder: alert.NewDecoder(),
+		rowOpts: bqrow.Options{Cutouts: cfg.Cutouts}}
 	l.metrics = newMetrics(l.reg)
 	l.unmapped = newUnmappedFields(l.log, l.metrics.unmappedFields)
 	defer func() {
@@ -83,7 +84,7 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 		}
 	}()
 
-	if l.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, cfg.PubSubOptions...); err != nil {
+	if l.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, d.pubsubOptions...); err != nil {
 		return nil, fmt.Errorf("bqloader: pubsub: %w", err)
 	}
 	if err := l.checkSubscription(ctx); err != nil {
@@ -98,7 +99,7 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	l.sub.ReceiveSettings.MaxOutstandingMessages = cfg.MaxOutstandingMessages
 	l.sub.ReceiveSettings.MaxOutstandingBytes = cfg.MaxOutstandingBytes
 
-	if l.bq, err = bigquery.NewClient(ctx, cfg.Project, cfg.bigQueryOptions()...); err != nil {
+	if l.bq, err = bigquery.NewClient(ctx, cfg.Project, cfg.bigQueryOptions(d.bigQueryOptions)...); err != nil {
 		return nil, fmt.Errorf("bqloader: bigquery: %w", err)
 	}
 	var schema bigquery.Schema
@@ -113,7 +114,7 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 	if l.encoder, err = NewRowEncoder(schema); err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
 	}
-	if l.storage, err = managedwriter.NewClient(ctx, cfg.Project, cfg.storageWriteClientOptions()...); err != nil {
+	if l.storage, err = managedwriter.NewClient(ctx, cfg.Project, cfg.storageWriteClientOptions(d.storageWriteOptions)...); err != nil {
 		return nil, fmt.Errorf("bqloader: storage write api: %w", err)
 	}
 	stream, err := l.storage.NewManagedStream(ctx,
@@ -130,8 +131,8 @@ func New(ctx context.Context, cfg Config) (_ *Loader, err error) {
 		pause:   backoff,
 		timeout: cfg.AppendTimeout,
 	}
-	l.seen = newSeenSet(l.readCandids, cfg.DedupNights, cfg.Now, l.log)
-	l.seen.warm(ctx, recentNights(cfg.Now(), cfg.DedupNights)...)
+	l.seen = newSeenSet(l.readCandids, cfg.DedupNights, l.now, l.log)
+	l.seen.warm(ctx, recentNights(l.now(), cfg.DedupNights)...)
 	l.metrics.seenCandids.Set(float64(l.seen.len()))
 	l.batches = newBatcher(cfg.BatchRows, cfg.BatchBytes, cfg.BatchDelay, cfg.WritesInFlight, l.writeBatch)
 	return l, nil
@@ -162,17 +163,17 @@ func (l *Loader) checkSubscription(ctx context.Context) error {
 	}
 	_, err = l.pubsub.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
 		Name:               name,
-		Topic:              "projects/" + l.cfg.PubSubProject + "/topics/" + l.cfg.Topic,
+		Topic:              "projects/" + l.cfg.PubSubProject + "/topics/" + l.cfg.PubSubTopic,
 		AckDeadlineSeconds: 60,
 	})
 	if err != nil && status.Code(err) != codes.AlreadyExists {
 		return fmt.Errorf("create subscription %s: %w", name, err)
 	}
-	l.log.Info("created subscription", "subscription", name, "topic", l.cfg.Topic)
+	l.log.Info("created subscription", "subscription", name, "topic", l.cfg.PubSubTopic)
 	return nil
 }
 
-// Registry is where l's metrics are registered (Config.Registry or its own).
+// Registry is where l's metrics are registered (WithRegistry or its own).
 func (l *Loader) Registry() *prometheus.Registry { return l.reg }
 
 // Run receives and loads until ctx is done, then drains: what was received
@@ -260,7 +261,7 @@ func (l *Loader) encode(a *alert.Alert, m *pubsub.Message) ([]byte, error) {
 		k = attr.Kafka{}
 	}
 	l.unmapped.note(a)
-	return l.encoder.Encode(bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: l.cfg.Now()}, l.rowOpts).Values())
+	return l.encoder.Encode(bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: l.now()}, l.rowOpts).Values())
 }
 
 // writeBatch writes one batch and tells each of its messages the outcome

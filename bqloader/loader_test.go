@@ -42,7 +42,8 @@ type testStack struct {
 	psc     *pubsub.Client
 	bqc     *bigquery.Client
 	cfg     Config
-	deadSub string // subscription of the dead-letter topic
+	opts    []Option // the test's Pub/Sub, logs and clock
+	deadSub string   // subscription of the dead-letter topic
 }
 
 // newTestStack gives a test its topics, its subscription and a BigQuery
@@ -77,15 +78,17 @@ func newTestStack(t *testing.T) *testStack {
 	cfg := DefaultConfig()
 	cfg.CreateResources = true // the local stack has no Terraform
 	cfg.PubSubProject = ps.Project
-	cfg.PubSubOptions = ps.ClientOptions()
-	cfg.Topic, cfg.DeadLetterTopic = topic, dead
+	cfg.PubSubTopic, cfg.DeadLetterTopic = topic, dead
 	cfg.Subscription = sub
 	cfg.BatchDelay = 50 * time.Millisecond
 	cfg.BatchRows = 50
 	cfg.DedupRefresh = time.Hour // a refresh is a query: see newTestStack
-	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg.Now = func() time.Time { return testNight.Add(10 * time.Hour).Add(time.Since(start)) }
 	s.cfg = cfg
+	s.opts = []Option{
+		WithPubSubOptions(ps.ClientOptions()...),
+		WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+		WithClock(func() time.Time { return testNight.Add(10 * time.Hour).Add(time.Since(start)) }),
+	}
 	s.startBigQuery()
 	return s
 }
@@ -121,12 +124,12 @@ type runningLoader struct {
 	stop func() error
 }
 
-// start creates a loader and runs it until stop. New runs in the test's
+// start creates a loader with cfg and s.opts and runs it until stop. New runs in the test's
 // goroutine: it creates the subscription, the tables and reads the
 // candids before start returns.
 func (s *testStack) start(cfg Config) *runningLoader {
 	s.t.Helper()
-	l, err := New(context.Background(), cfg)
+	l, err := New(context.Background(), cfg, s.opts...)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -184,7 +187,7 @@ func (s *testStack) waitSettled(n int, loaders ...*runningLoader) {
 func (s *testStack) publish(packets []synth.Packet) {
 	s.t.Helper()
 	ctx := context.Background()
-	pub := s.psc.Publisher(s.cfg.Topic)
+	pub := s.psc.Publisher(s.cfg.PubSubTopic)
 	defer pub.Stop()
 	results := make([]*pubsub.PublishResult, len(packets))
 	for i, p := range packets {
@@ -202,7 +205,7 @@ func (s *testStack) publish(packets []synth.Packet) {
 // publishRaw publishes one message as it is.
 func (s *testStack) publishRaw(data []byte, attrs map[string]string) {
 	s.t.Helper()
-	pub := s.psc.Publisher(s.cfg.Topic)
+	pub := s.psc.Publisher(s.cfg.PubSubTopic)
 	defer pub.Stop()
 	if _, err := pub.Publish(context.Background(), &pubsub.Message{Data: data, Attributes: attrs}).Get(context.Background()); err != nil {
 		s.t.Fatal(err)

@@ -32,7 +32,7 @@ import (
 func loadRealPackets(t *testing.T, s *testStack) []realPacket {
 	t.Helper()
 	ctx := context.Background()
-	l, err := New(ctx, s.cfg)
+	l, err := New(ctx, s.cfg, s.opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestEnsureTablesAddsNewColumns(t *testing.T) {
 		TimePartitioning: &bigquery.TimePartitioning{Field: "night"}, Clustering: &bigquery.Clustering{Fields: []string{"objectId", "candid"}}}); err != nil {
 		t.Fatal(err)
 	}
-	l, err := New(ctx, s.cfg)
+	l, err := New(ctx, s.cfg, s.opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func TestWriterRefusesOnlyNamedRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := Config{Project: bq.Project, StorageWriteAPI: bq.GRPCAddr}
-	client, err := managedwriter.NewClient(ctx, bq.Project, cfg.storageWriteClientOptions()...)
+	client, err := managedwriter.NewClient(ctx, bq.Project, cfg.storageWriteClientOptions(nil)...)
 	if err != nil {
 		t.Fatal(err)
 	}

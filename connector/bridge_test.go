@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -33,8 +34,9 @@ type bridge struct {
 	kafka  *stack.Kafka
 	pubsub *stack.PubSub
 	cfg    connector.Config
-	alerts *received // what the alert topic's subscription got
-	dead   *received // what the dead-letter topic's subscription got
+	opts   []connector.Option // the test's logs and Pub/Sub
+	alerts *received          // what the alert topic's subscription got
+	dead   *received          // what the dead-letter topic's subscription got
 	logs   *logBuffer
 }
 
@@ -48,13 +50,15 @@ func newBridge(t *testing.T) *bridge {
 	cfg.PubSubProject = b.pubsub.Project
 	cfg.PubSubTopic = stacktest.Name(t, "alerts")
 	cfg.DeadLetterTopic = stacktest.Name(t, "dead")
-	cfg.PubSubOptions = b.pubsub.ClientOptions()
 	cfg.PollInterval = 200 * time.Millisecond
 	cfg.CommitEvery = 100 * time.Millisecond
 	cfg.DrainTimeout = 20 * time.Second
 	cfg.BatchSize = 16
-	cfg.Logger = slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	b.cfg = cfg
+	b.opts = []connector.Option{
+		connector.WithPubSubOptions(b.pubsub.ClientOptions()...),
+		connector.WithLogger(slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+	}
 	for _, topic := range []string{cfg.PubSubTopic, cfg.DeadLetterTopic} {
 		if _, err := b.pubsub.ResetTopic(ctx, topic); err != nil {
 			t.Fatal(err)
@@ -70,12 +74,13 @@ func newBridge(t *testing.T) *bridge {
 	return b
 }
 
-// run starts a connector with cfg and returns a function that stops it
-// the way SIGTERM does (cancelling Run's context) and returns Run's error.
-func (b *bridge) run(cfg connector.Config) (reg *prometheus.Registry, stop func() error) {
+// run starts a connector with cfg, b.opts and then opts, and returns its
+// registry and a function that stops it the way SIGTERM does (cancelling
+// Run's context) and returns Run's error.
+func (b *bridge) run(cfg connector.Config, opts ...connector.Option) (reg *prometheus.Registry, stop func() error) {
 	b.t.Helper()
-	cfg.Registry = prometheus.NewRegistry()
-	c, err := connector.New(b.t.Context(), cfg)
+	reg = prometheus.NewRegistry()
+	c, err := connector.New(b.t.Context(), cfg, append(append(slices.Clone(b.opts), opts...), connector.WithRegistry(reg))...)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -95,7 +100,7 @@ func (b *bridge) run(cfg connector.Config) (reg *prometheus.Registry, stop func(
 		return runErr
 	}
 	b.t.Cleanup(func() { _ = stop() })
-	return cfg.Registry, stop
+	return reg, stop
 }
 
 // produce writes packets, in order, to topic (created with partitions
@@ -362,7 +367,7 @@ func (l *logBuffer) count(msg string) int {
 	return bytes.Count([]byte(l.String()), []byte(`"msg":"`+msg+`"`))
 }
 
-// clock is a settable Config.Now.
+// clock is a settable clock for WithClock.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -396,8 +401,7 @@ func TestDeliversEveryAlertUnchanged(t *testing.T) {
 
 			cfg := b.cfg
 			cfg.Consumers, cfg.BatchSize = tt.consumers, tt.batchSize
-			cfg.Now = func() time.Time { return d.Add(20 * time.Hour) } // tonight's topic, by default
-			reg, stop := b.run(cfg)
+			reg, stop := b.run(cfg, connector.WithClock(func() time.Time { return d.Add(20 * time.Hour) })) // tonight's topic, by default
 			got := b.alerts.waitCandids(t, packets, 2*time.Minute)
 
 			sums := kafkaSums(t, b.kafka.Addrs(), topic)

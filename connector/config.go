@@ -8,23 +8,21 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/api/option"
-
 	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 )
 
-// Config is everything the connector can be told. Each exported field
-// above the "Not flags" line is one command-line flag (see AddFlags, which
-// also holds the help text); DefaultConfig holds every default.
+// Config is everything the connector can be told. Each field is one
+// command-line flag (see AddFlags, which also holds the help text);
+// DefaultConfig holds every default. What is not a setting (logger,
+// metrics registry, clock, Google client options) is an Option of New.
 type Config struct {
 	// Kafka: the brokers and how to reach them (--brokers, --kafka-version,
 	// --tls*, --sasl*), as for every command that reads Kafka.
 	kafkaclient.Config
 
 	Group        string        // --group: consumer group id; committed offsets live under it
-	Topic        string        // --topic: consume exactly this topic (backfill)
+	KafkaTopic   string        // --topic: consume exactly this Kafka topic (backfill)
 	Topics       []string      // --topics: consume these topics
 	TopicRegex   string        // --topic-regex: consume every topic whose whole name matches
 	PollInterval time.Duration // --topic-poll-interval: how often topics, the night and lag are looked at
@@ -55,21 +53,6 @@ type Config struct {
 	// Observability.
 	CountsBucket   string        // --counts-bucket: GCS bucket of the per-topic counts; empty = off
 	CountsInterval time.Duration // --counts-interval: how often counts are written
-
-	// Not flags: what a program or a test embedding the connector injects.
-
-	// Now is the clock that names tonight's topic. Nil means time.Now.
-	Now func() time.Time
-	// Logger receives JSON logs. Nil means slog.Default().
-	Logger *slog.Logger
-	// Registry receives the connector's metrics. Nil means a new
-	// metrics.NewRegistry(); the command that runs the component serves it.
-	Registry *prometheus.Registry
-	// PubSubOptions and StorageOptions are passed to the Google clients
-	// (endpoints, credentials). The Pub/Sub client also honours
-	// PUBSUB_EMULATOR_HOST.
-	PubSubOptions  []option.ClientOption
-	StorageOptions []option.ClientOption
 }
 
 // DefaultConfig returns the defaults, chosen for a 2-core VM reading the
@@ -112,7 +95,7 @@ func DefaultConfig() Config {
 func (c *Config) AddFlags(fs *flag.FlagSet) {
 	c.Config.AddFlags(fs)
 	fs.StringVar(&c.Group, "group", c.Group, "Kafka consumer group; a new group starts at the earliest offset")
-	fs.StringVar(&c.Topic, "topic", c.Topic, "consume only this topic, e.g. a past night for a backfill (default: tonight's ztf_YYYYMMDD_programid1, UTC)")
+	fs.StringVar(&c.KafkaTopic, "topic", c.KafkaTopic, "consume only this topic, e.g. a past night for a backfill (default: tonight's ztf_YYYYMMDD_programid1, UTC)")
 	fs.Var(config.List(&c.Topics), "topics", "comma-separated `topics` to consume instead of tonight's")
 	fs.StringVar(&c.TopicRegex, "topic-regex", c.TopicRegex, "consume every topic whose whole name matches this regular expression")
 	fs.DurationVar(&c.PollInterval, "topic-poll-interval", c.PollInterval, "how often to look for new or awaited topics, the next night and the lag")
@@ -144,18 +127,19 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.CountsInterval, "counts-interval", c.CountsInterval, "how often the per-topic counts are written to --counts-bucket")
 }
 
-// check reports every setting that cannot work.
-func (c *Config) check() error {
+// Validate reports every setting that cannot work, joined. It changes
+// nothing; New calls it.
+func (c Config) Validate() error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if err := c.Config.Check(); err != nil {
+	if err := c.Config.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Group == "" {
 		fail("empty consumer group")
 	}
 	selectors := 0
-	for _, set := range []bool{c.Topic != "", len(c.Topics) > 0, c.TopicRegex != ""} {
+	for _, set := range []bool{c.KafkaTopic != "", len(c.Topics) > 0, c.TopicRegex != ""} {
 		if set {
 			selectors++
 		}
@@ -204,7 +188,7 @@ func (c *Config) check() error {
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Any("brokers", c.Brokers), slog.String("group", c.Group),
-		slog.String("topic", c.Topic), slog.Any("topics", c.Topics), slog.String("topic_regex", c.TopicRegex),
+		slog.String("topic", c.KafkaTopic), slog.Any("topics", c.Topics), slog.String("topic_regex", c.TopicRegex),
 		slog.Int("consumers", c.Consumers), slog.Int("batch_size", c.BatchSize),
 		slog.Bool("tls", c.TLS), slog.String("sasl_mechanism", c.SASLMechanism), slog.String("sasl_user", c.SASLUser),
 		slog.String("pubsub_project", c.PubSubProject), slog.String("pubsub_topic", c.PubSubTopic),

@@ -30,10 +30,11 @@ func TestConfigCheck(t *testing.T) {
 	}{
 		{"defaults plus a project", func(*Config) {}, ""},
 		{"no project", func(c *Config) { c.PubSubProject = "" }, "--pubsub-project is required"},
-		{"two topic selectors", func(c *Config) { c.Topic, c.TopicRegex = "a", "b" }, "exclude each other"},
+		{"two topic selectors", func(c *Config) { c.KafkaTopic, c.TopicRegex = "a", "b" }, "exclude each other"},
 		{"bad regex", func(c *Config) { c.TopicRegex = "(" }, "--topic-regex"},
 		{"no brokers", func(c *Config) { c.Brokers = nil }, "no Kafka brokers"},
 		{"zero consumers", func(c *Config) { c.Consumers = 0 }, "--consumers must be positive"},
+		{"every problem reported", func(c *Config) { c.Group, c.Consumers = "", 0 }, "empty consumer group\n--consumers must be positive"},
 		{"flow control below one message", func(c *Config) { c.MaxOutstandingBytes = c.MaxMessageBytes - 1 }, "must hold one message"},
 		{"unknown SASL mechanism", func(c *Config) { c.SASLMechanism = "GSSAPI" }, "want PLAIN"},
 		{"SASL without password", func(c *Config) { c.SASLMechanism, c.SASLUser = "PLAIN", "u" }, "needs --sasl-user and a password"},
@@ -48,7 +49,7 @@ func TestConfigCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := valid()
 			tt.change(&c)
-			err := c.check()
+			err := c.Validate()
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)
@@ -82,10 +83,9 @@ func TestFlagsMapToConfig(t *testing.T) {
 	}
 	var n int
 	fs.VisitAll(func(*flag.Flag) { n++ })
-	const notFlags = 5 // Now, Logger, Registry, PubSubOptions, StorageOptions
 	// The embedded kafkaclient.Config counts by its fields, less ClientID.
 	kafkaFields := reflect.TypeFor[kafkaclient.Config]().NumField() - 1
-	if fields := reflect.TypeFor[Config]().NumField() - 1 - notFlags + kafkaFields; n != fields {
+	if fields := reflect.TypeFor[Config]().NumField() - 1 + kafkaFields; n != fields {
 		t.Errorf("%d flags for %d Config fields", n, fields)
 	}
 	var logged strings.Builder

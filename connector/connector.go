@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
-	"github.com/ztfbridge/ztfbridge/internal/core/metrics"
 )
 
 // Connector bridges Kafka to Pub/Sub. Create it with New, run it once with
@@ -47,24 +46,16 @@ type Connector struct {
 	counts *countKeeper    // nil without --counts-bucket
 }
 
-// New checks cfg and connects to Kafka, Pub/Sub and (with CountsBucket)
-// GCS. It fails if a broker, a Pub/Sub topic or the bucket cannot be
-// reached, so that a wrong setting is seen at start, not at the first
-// alert. It consumes nothing until Run.
-func New(ctx context.Context, cfg Config) (_ *Connector, err error) {
-	if err := cfg.check(); err != nil {
+// New checks cfg (Config.Validate) and connects to Kafka, Pub/Sub and
+// (with CountsBucket) GCS. It fails if a broker, a Pub/Sub topic or the
+// bucket cannot be reached, so that a wrong setting is seen at start, not
+// at the first alert. It consumes nothing until Run.
+func New(ctx context.Context, cfg Config, opts ...Option) (_ *Connector, err error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("connector: %w", err)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	c := &Connector{cfg: cfg, log: cfg.Logger, reg: cfg.Registry, decoder: alert.NewDecoder()}
-	if c.reg == nil {
-		c.reg = metrics.NewRegistry()
-	}
+	d := newDeps(opts)
+	c := &Connector{cfg: cfg, log: d.log, reg: d.reg, decoder: alert.NewDecoder()}
 	c.metrics = newMetrics(c.reg)
 	c.limited = newLimitedLog(c.log)
 	defer func() {
@@ -82,9 +73,9 @@ func New(ctx context.Context, cfg Config) (_ *Connector, err error) {
 	if c.admin, err = sarama.NewClusterAdminFromClient(c.client); err != nil {
 		return nil, fmt.Errorf("connector: kafka admin: %w", err)
 	}
-	c.topics = newTopicWatcher(&c.cfg, c.client, c.admin, c.log, c.metrics)
+	c.topics = newTopicWatcher(&c.cfg, d.now, c.client, c.admin, c.log, c.metrics)
 
-	if c.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, cfg.PubSubOptions...); err != nil {
+	if c.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, d.pubsubOptions...); err != nil {
 		return nil, fmt.Errorf("connector: pubsub: %w", err)
 	}
 	for _, t := range []string{cfg.PubSubTopic, cfg.DeadLetterTopic} {
@@ -106,14 +97,14 @@ func New(ctx context.Context, cfg Config) (_ *Connector, err error) {
 		c.replay = newReplaySet(cfg.DedupMax, c.log)
 	}
 	if cfg.CountsBucket != "" {
-		if c.gcs, err = storage.NewClient(ctx, cfg.StorageOptions...); err != nil {
+		if c.gcs, err = storage.NewClient(ctx, d.storageOptions...); err != nil {
 			return nil, fmt.Errorf("connector: storage: %w", err)
 		}
 		b := c.gcs.Bucket(cfg.CountsBucket)
 		if _, err := b.Attrs(ctx); err != nil {
 			return nil, fmt.Errorf("connector: --counts-bucket %s: %w", cfg.CountsBucket, err)
 		}
-		c.counts = &countKeeper{bucket: b, now: cfg.Now, log: c.log, pending: map[string]*Counts{}}
+		c.counts = &countKeeper{bucket: b, now: d.now, log: c.log, pending: map[string]*Counts{}}
 	}
 	return c, nil
 }
@@ -140,7 +131,7 @@ func (c *Config) publishSettings() pubsub.PublishSettings {
 	return s
 }
 
-// Registry is where c's metrics are registered (Config.Registry or its own).
+// Registry is where c's metrics are registered (WithRegistry or its own).
 func (c *Connector) Registry() *prometheus.Registry { return c.reg }
 
 // Run consumes until ctx is done, then drains: each partition waits up to

@@ -31,12 +31,11 @@ func TestReplayDedupAndCounts(t *testing.T) {
 	}
 
 	cfg := b.cfg
-	cfg.Topic = topic
+	cfg.KafkaTopic = topic
 	cfg.DedupReplay = true
 	cfg.CountsBucket = "counts"
-	cfg.StorageOptions = gcs.ClientOptions()
 	cfg.CountsInterval = 100 * time.Millisecond
-	cfg.Now = func() time.Time { return d.Add(18 * time.Hour) }
+	now := func() time.Time { return d.Add(18 * time.Hour) }
 	client, err := gcs.Client(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +45,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 
 	want := connector.Counts{Topic: topic}
 	for run := range 2 {
-		reg, stop := b.run(cfg)
+		reg, stop := b.run(cfg, connector.WithStorageOptions(gcs.ClientOptions()...), connector.WithClock(now))
 		waitFor(t, time.Minute, func() bool {
 			return metric(t, reg, "ztfbridge_connector_consumed_total", nil) == float64(2*len(msgs)) &&
 				metric(t, reg, "ztfbridge_connector_published_total", nil)+
@@ -68,8 +67,8 @@ func TestReplayDedupAndCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !got.UpdatedAt.Equal(cfg.Now().UTC()) {
-			t.Errorf("run %d: updated_at %v, want %v", run, got.UpdatedAt, cfg.Now())
+		if !got.UpdatedAt.Equal(now().UTC()) {
+			t.Errorf("run %d: updated_at %v, want %v", run, got.UpdatedAt, now())
 		}
 		got.UpdatedAt = time.Time{}
 		if got != want {

@@ -72,7 +72,7 @@ func TestDeadLetters(t *testing.T) {
 	b.produce(topic, 1, msgs)
 
 	cfg := b.cfg
-	cfg.Topic = topic
+	cfg.KafkaTopic = topic
 	cfg.MaxMessageBytes = limit
 	reg, stop := b.run(cfg)
 	b.alerts.waitCandids(t, good, 2*time.Minute)

@@ -73,14 +73,15 @@ func Example() {
 	cfg := connector.DefaultConfig()
 	cfg.Brokers = kafka.Addrs()
 	cfg.PubSubProject = ps.Project
-	cfg.PubSubOptions = ps.ClientOptions()
 	cfg.PubSubTopic, cfg.DeadLetterTopic = "example-alerts", "example-deadletter"
 	cfg.CountsBucket = "counts"
-	cfg.StorageOptions = gcs.ClientOptions()
-	cfg.Now = func() time.Time { return tonight.Add(6 * time.Hour) } // tonight's topic is read
-	cfg.Logger = quiet
 
-	c, err := connector.New(ctx, cfg)
+	// Its dependencies: the emulators' clients, a clock, a logger.
+	c, err := connector.New(ctx, cfg,
+		connector.WithPubSubOptions(ps.ClientOptions()...),
+		connector.WithStorageOptions(gcs.ClientOptions()...),
+		connector.WithClock(func() time.Time { return tonight.Add(6 * time.Hour) }), // tonight's topic is read
+		connector.WithLogger(quiet))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 
 	"google.golang.org/api/option"
 
+	"github.com/ztfbridge/ztfbridge/connector"
+
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
@@ -24,8 +26,7 @@ func TestHeldBytesBounded(t *testing.T) {
 
 	proxy := stacktest.NewProxy(t, b.pubsub.Addr)
 	cfg := b.cfg
-	cfg.Topic = topic
-	cfg.PubSubOptions = append(b.pubsub.ClientOptions(), option.WithEndpoint(proxy.Addr))
+	cfg.KafkaTopic = topic
 	cfg.MaxHeldBytes = 4 << 20
 	cfg.MaxMessageBytes = 1 << 20
 	cfg.PublishTimeout = 2 * time.Second
@@ -33,7 +34,7 @@ func TestHeldBytesBounded(t *testing.T) {
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	reg, stop := b.run(cfg) // New reaches Pub/Sub through the proxy
+	reg, stop := b.run(cfg, connector.WithPubSubOptions(option.WithEndpoint(proxy.Addr))) // New reaches Pub/Sub through the proxy
 	proxy.Cut()
 
 	full := float64(cfg.MaxHeldBytes - 100_000) // no room for one more alert

@@ -23,9 +23,9 @@ func TestPublishFailuresAreRetried(t *testing.T) {
 	b.produce(topic, 3, data(packets))
 
 	cfg := b.cfg
-	cfg.Topic = topic
-	cfg.Registry = prometheus.NewRegistry()
-	c, err := connector.New(t.Context(), cfg)
+	cfg.KafkaTopic = topic
+	reg := prometheus.NewRegistry()
+	c, err := connector.New(t.Context(), cfg, append(b.opts, connector.WithRegistry(reg))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestPublishFailuresAreRetried(t *testing.T) {
 	// Each partition's first message fails, is retried at once, fails
 	// again: then its retries wait at least a second, time enough to bring
 	// the topic back with a subscription before any retry succeeds.
-	waitFor(t, time.Minute, func() bool { return metric(t, cfg.Registry, "ztfbridge_connector_publish_failures_total", nil) >= 6 },
+	waitFor(t, time.Minute, func() bool { return metric(t, reg, "ztfbridge_connector_publish_failures_total", nil) >= 6 },
 		func() string { return "publishes did not fail" })
 	committed, _ := offsets(t, b.kafka.Addrs(), cfg.Group, topic)
 	for p, o := range committed {

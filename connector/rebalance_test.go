@@ -7,6 +7,8 @@ import (
 	"github.com/IBM/sarama"
 	"google.golang.org/api/option"
 
+	"github.com/ztfbridge/ztfbridge/connector"
+
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
@@ -27,13 +29,11 @@ func TestRebalanceDrainsAndCommits(t *testing.T) {
 	b.produce(topic, 8, data(packets))
 
 	cfg := b.cfg
-	cfg.Topic = topic
+	cfg.KafkaTopic = topic
 	cfg.Consumers = 1
 	cfg.MaxOutstandingMessages = 20
 	proxy := stacktest.NewProxy(t, b.pubsub.Addr)
-	firstCfg := cfg
-	firstCfg.PubSubOptions = append(b.pubsub.ClientOptions(), option.WithEndpoint(proxy.Addr))
-	first, stopFirst := b.run(firstCfg)
+	first, stopFirst := b.run(cfg, connector.WithPubSubOptions(option.WithEndpoint(proxy.Addr)))
 	waitFor(t, time.Minute, func() bool { return metric(t, first, "ztfbridge_connector_published_total", nil) >= 100 },
 		func() string { return "the first connector published nothing" })
 	proxy.Pause()

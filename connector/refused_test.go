@@ -30,12 +30,9 @@ func TestRefusedMessageAlone(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Brokers = stacktest.Kafka(t).Addrs()
 	cfg.PubSubProject = ps.Project
-	cfg.PubSubOptions = ps.ClientOptions()
 	cfg.PubSubTopic = stacktest.Name(t, "alerts")
 	cfg.DeadLetterTopic = stacktest.Name(t, "dead")
 	cfg.PublishDelay = time.Hour // the batch goes as one request when it is full
-	cfg.Registry = prometheus.NewRegistry()
-	cfg.Logger = slog.New(slog.DiscardHandler)
 	for _, topic := range []string{cfg.PubSubTopic, cfg.DeadLetterTopic} {
 		if _, err := ps.ResetTopic(t.Context(), topic); err != nil {
 			t.Fatal(err)
@@ -45,7 +42,8 @@ func TestRefusedMessageAlone(t *testing.T) {
 
 	const n, bad = 20, 7
 	cfg.PublishBatchCount = n
-	c, err := New(t.Context(), cfg)
+	c, err := New(t.Context(), cfg, WithPubSubOptions(ps.ClientOptions()...), WithRegistry(prometheus.NewRegistry()),
+		WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,10 +91,10 @@ func TestTLSAndSASL(t *testing.T) {
 			cfg.TLS, cfg.TLSCAFile = true, caFile
 			cfg.SASLMechanism, cfg.SASLUser = tt.mechanism, user
 			cfg.SASLPassword, cfg.SASLPasswordFile = tt.password, tt.passwordFile
-			cfg.Topic = night.Topic(d.AddDate(0, 0, i))
+			cfg.KafkaTopic = night.Topic(d.AddDate(0, 0, i))
 
 			if tt.wantErr {
-				_, err := connector.New(t.Context(), cfg)
+				_, err := connector.New(t.Context(), cfg, b.opts...)
 				if err == nil {
 					t.Fatal("New connected with a wrong password")
 				}
@@ -118,7 +118,7 @@ func TestTLSAndSASL(t *testing.T) {
 	}
 }
 
-// produceSecure writes packets to cfg.Topic with the connector's own Kafka
+// produceSecure writes packets to cfg.KafkaTopic with the connector's own Kafka
 // settings (TLS, SASL).
 func produceSecure(t *testing.T, cfg connector.Config, packets [][]byte) {
 	t.Helper()
@@ -132,7 +132,7 @@ func produceSecure(t *testing.T, cfg connector.Config, packets [][]byte) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	if err := admin.CreateTopic(cfg.Topic, &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
+	if err := admin.CreateTopic(cfg.KafkaTopic, &sarama.TopicDetail{NumPartitions: 2, ReplicationFactor: 1}, false); err != nil {
 		t.Fatal(err)
 	}
 	p, err := sarama.NewSyncProducer(cfg.Brokers, sc)
@@ -141,7 +141,7 @@ func produceSecure(t *testing.T, cfg connector.Config, packets [][]byte) {
 	}
 	defer p.Close()
 	for _, b := range packets {
-		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: cfg.Topic, Value: sarama.ByteEncoder(b)}); err != nil {
+		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: cfg.KafkaTopic, Value: sarama.ByteEncoder(b)}); err != nil {
 			t.Fatal(err)
 		}
 	}

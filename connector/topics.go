@@ -33,6 +33,7 @@ import (
 // logged once; it joins when it appears.
 type topicWatcher struct {
 	cfg     *Config
+	now     func() time.Time
 	client  sarama.Client
 	admin   sarama.ClusterAdmin
 	log     *slog.Logger
@@ -46,11 +47,11 @@ type topicWatcher struct {
 	changed chan struct{} // closed and replaced when current changes
 }
 
-func newTopicWatcher(cfg *Config, client sarama.Client, admin sarama.ClusterAdmin, log *slog.Logger, m *connectorMetrics) *topicWatcher {
-	w := &topicWatcher{cfg: cfg, client: client, admin: admin, log: log, metrics: m,
+func newTopicWatcher(cfg *Config, now func() time.Time, client sarama.Client, admin sarama.ClusterAdmin, log *slog.Logger, m *connectorMetrics) *topicWatcher {
+	w := &topicWatcher{cfg: cfg, now: now, client: client, admin: admin, log: log, metrics: m,
 		waiting: map[string]bool{}, changed: make(chan struct{})}
 	if cfg.TopicRegex != "" {
-		w.regex = regexp.MustCompile("^(?:" + cfg.TopicRegex + ")$") // checked by Config.check
+		w.regex = regexp.MustCompile("^(?:" + cfg.TopicRegex + ")$") // checked by Config.Validate
 	}
 	return w
 }
@@ -92,8 +93,8 @@ func (w *topicWatcher) refresh() error {
 
 	var want []string
 	switch {
-	case w.cfg.Topic != "":
-		want = []string{w.cfg.Topic}
+	case w.cfg.KafkaTopic != "":
+		want = []string{w.cfg.KafkaTopic}
 	case len(w.cfg.Topics) > 0:
 		want = w.cfg.Topics
 	case w.regex != nil:
@@ -103,7 +104,7 @@ func (w *topicWatcher) refresh() error {
 			}
 		}
 	default:
-		now := w.cfg.Now()
+		now := w.now()
 		want = []string{night.Topic(now)}
 		if last := night.Topic(now.AddDate(0, 0, -1)); exists(last) {
 			lag, committed, err := w.lag(last)

@@ -35,8 +35,7 @@ func TestRollsOverToTheNextNight(t *testing.T) {
 
 	clk := &clock{t: d2.Add(-10 * time.Second)}
 	cfg := b.cfg
-	cfg.Now = clk.Now
-	_, stop := b.run(cfg)
+	_, stop := b.run(cfg, connector.WithClock(clk.Now))
 	b.alerts.waitCandids(t, first, time.Minute)
 	time.Sleep(5 * cfg.PollInterval)
 	if n := receivedFrom(b.alerts, night.Topic(d2)); n != 0 {
@@ -66,8 +65,7 @@ func TestFinishesLastNightFirst(t *testing.T) {
 
 	cfg := b.cfg
 	clk := &clock{t: d1.Add(23 * time.Hour)}
-	cfg.Now = clk.Now
-	_, stop := b.run(cfg)
+	_, stop := b.run(cfg, connector.WithClock(clk.Now))
 	b.alerts.waitCandids(t, early, time.Minute)
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -77,7 +75,7 @@ func TestFinishesLastNightFirst(t *testing.T) {
 	b.produce(night.Topic(d1), 3, data(late))
 	b.produce(night.Topic(d2), 3, data(next))
 	clk.Set(d2.Add(time.Hour))
-	_, stop = b.run(cfg)
+	_, stop = b.run(cfg, connector.WithClock(clk.Now))
 	b.alerts.waitCandids(t, late, time.Minute)
 	b.alerts.waitCandids(t, next, time.Minute)
 	if err := stop(); err != nil {
@@ -88,7 +86,7 @@ func TestFinishesLastNightFirst(t *testing.T) {
 
 	fresh := cfg
 	fresh.Group += "_fresh"
-	reg, stop := b.run(fresh)
+	reg, stop := b.run(fresh, connector.WithClock(clk.Now))
 	waitFor(t, time.Minute, func() bool {
 		return metric(t, reg, "ztfbridge_connector_published_total", nil) >= float64(len(next))
 	}, func() string { return "the new group did not publish tonight's alerts" })
@@ -107,8 +105,7 @@ func TestWaitsForTheTopic(t *testing.T) {
 	b := newBridge(t)
 	d := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
 	cfg := b.cfg
-	cfg.Now = func() time.Time { return d.Add(3 * time.Hour) }
-	_, stop := b.run(cfg)
+	_, stop := b.run(cfg, connector.WithClock(func() time.Time { return d.Add(3 * time.Hour) }))
 
 	time.Sleep(10 * cfg.PollInterval)
 	packets := nightPackets(t, d, 40, 7)
@@ -137,17 +134,17 @@ func TestLagMetric(t *testing.T) {
 	b.produce(night.Topic(d), 3, data(packets))
 
 	cfg := b.cfg
-	cfg.Topic = night.Topic(d)
+	cfg.KafkaTopic = night.Topic(d)
 	cfg.PollInterval = time.Hour // only the look at start
 	lagAtStart := func() map[int]float64 {
 		reg, stop := b.run(cfg)
 		lag := map[int]float64{}
 		waitFor(t, time.Minute, func() bool {
-			_, ok := series(t, reg, "ztfbridge_connector_lag", map[string]string{"topic": cfg.Topic, "partition": "2"})
+			_, ok := series(t, reg, "ztfbridge_connector_lag", map[string]string{"topic": cfg.KafkaTopic, "partition": "2"})
 			return ok
 		}, func() string { return "no lag measured" })
 		for p := range 3 {
-			lag[p] = metric(t, reg, "ztfbridge_connector_lag", map[string]string{"topic": cfg.Topic, "partition": strconv.Itoa(p)})
+			lag[p] = metric(t, reg, "ztfbridge_connector_lag", map[string]string{"topic": cfg.KafkaTopic, "partition": strconv.Itoa(p)})
 		}
 		b.alerts.waitCandids(t, packets, time.Minute)
 		if err := stop(); err != nil {

@@ -108,21 +108,44 @@ type Archiver struct {
 	inflight sync.WaitGroup
 }
 
-// New validates cfg and returns an Archiver with its own storage client,
-// built with opts (none in production: the client finds its credentials and
-// honours STORAGE_EMULATOR_HOST). It does not contact GCS. The caller owns
-// the Archiver and must Close it.
-func New(ctx context.Context, cfg Config, log *slog.Logger, opts ...option.ClientOption) (*Archiver, error) {
+// An Option gives New one of the Archiver's dependencies, which no flag
+// or variable sets: where it logs, how it reaches Cloud Storage.
+type Option func(*deps)
+
+// deps are the dependencies of an Archiver.
+type deps struct {
+	log            *slog.Logger
+	storageOptions []option.ClientOption
+}
+
+// WithLogger sends the Archiver's JSON logs to l (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(d *deps) { d.log = l } }
+
+// WithStorageOptions adds opts to those of the storage client (none in
+// production: it finds its credentials and honours STORAGE_EMULATOR_HOST).
+// Later options win.
+func WithStorageOptions(opts ...option.ClientOption) Option {
+	return func(d *deps) { d.storageOptions = append(d.storageOptions, opts...) }
+}
+
+// New checks cfg (Config.Validate) and returns an Archiver with its own
+// storage client. It does not contact GCS. The caller owns the Archiver
+// and must Close it.
+func New(ctx context.Context, cfg Config, opts ...Option) (*Archiver, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("functions: %w", err)
 	}
-	client, err := storage.NewClient(ctx, opts...)
+	d := deps{log: slog.Default()}
+	for _, o := range opts {
+		o(&d)
+	}
+	client, err := storage.NewClient(ctx, d.storageOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("functions: storage client: %w", err)
 	}
 	return &Archiver{
 		cfg:     cfg,
-		log:     log,
+		log:     d.log,
 		client:  client,
 		bucket:  client.Bucket(cfg.Bucket),
 		decoder: alert.NewDecoder(),

@@ -48,7 +48,7 @@ func newArchiver(t *testing.T, cfg functions.Config) (*functions.Archiver, *stor
 	if cfg.Bucket == "" {
 		cfg.Bucket = bucket
 	}
-	a, err := functions.New(t.Context(), cfg, discard(), g.ClientOptions()...)
+	a, err := functions.New(t.Context(), cfg, functions.WithLogger(discard()), functions.WithStorageOptions(g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestRealAlerts(t *testing.T) {
 func TestConcurrentDuplicates(t *testing.T) {
 	const racers = 16
 	a1, c, g := newArchiver(t, functions.DefaultConfig())
-	a2, err := functions.New(t.Context(), functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, discard(), g.ClientOptions()...)
+	a2, err := functions.New(t.Context(), functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(discard()), functions.WithStorageOptions(g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +423,7 @@ func TestGCSFailureIsRetried(t *testing.T) {
 			g := stacktest.GCS(t, bucket)
 			cfg := functions.DefaultConfig()
 			cfg.Bucket = tt.breakStore(g)
-			a, err := functions.New(t.Context(), cfg, discard(), g.ClientOptions()...)
+			a, err := functions.New(t.Context(), cfg, functions.WithLogger(discard()), functions.WithStorageOptions(g.ClientOptions()...))
 			if err != nil {
 				t.Fatal(err)
 			}

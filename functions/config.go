@@ -11,7 +11,7 @@ import (
 
 // Config is everything the function needs to know. Every field is a flag of
 // "ztfbridge serve-function" and an environment variable of the deployed
-// function (see RegisterFlags); DefaultConfig holds the defaults.
+// function (see AddFlags); DefaultConfig holds the defaults.
 type Config struct {
 	// Bucket receives the alerts. Required.
 	Bucket string
@@ -37,10 +37,10 @@ func DefaultConfig() Config {
 	}
 }
 
-// RegisterFlags defines one flag per field of c on fs, with c's values as
+// AddFlags defines one flag per field of c on fs, with c's values as
 // defaults. With internal/core/config each flag is also read from the
 // environment: --bucket from ZTFBRIDGE_BUCKET.
-func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Bucket, "bucket", c.Bucket, "GCS `bucket` that receives one object per alert (required)")
 	fs.StringVar(&c.Prefix, "prefix", c.Prefix,
 		"`template` put before each alert object name; placeholders {topic} {night} {year} {month} {day}")
@@ -62,18 +62,20 @@ func prefixFields(t time.Time, topic string) *strings.Replacer {
 	)
 }
 
-// Validate reports the first thing wrong with c.
+// Validate reports every setting that cannot work, joined. It changes
+// nothing; New calls it.
 func (c Config) Validate() error {
+	var errs []error
 	if c.Bucket == "" {
-		return errors.New("functions: no bucket configured (--bucket, ZTFBRIDGE_BUCKET)")
+		errs = append(errs, errors.New("no bucket configured (--bucket, ZTFBRIDGE_BUCKET)"))
 	}
 	for _, p := range placeholder.FindAllString(c.Prefix, -1) {
 		if prefixFields(time.Time{}, "").Replace(p) == p {
-			return fmt.Errorf("functions: prefix %q: unknown placeholder %s; want {topic} {night} {year} {month} or {day}", c.Prefix, p)
+			errs = append(errs, fmt.Errorf("prefix %q: unknown placeholder %s; want {topic} {night} {year} {month} or {day}", c.Prefix, p))
 		}
 	}
 	if !strings.HasSuffix(c.QuarantinePrefix, "/") {
-		return fmt.Errorf("functions: quarantine prefix %q must be a folder ending in /, such as quarantine/, so that no night's glob matches it", c.QuarantinePrefix)
+		errs = append(errs, fmt.Errorf("quarantine prefix %q must be a folder ending in /, such as quarantine/, so that no night's glob matches it", c.QuarantinePrefix))
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -21,6 +21,7 @@ func TestConfigValidate(t *testing.T) {
 		{"unknown placeholder", func(c *functions.Config) { c.Prefix = "{date}/" }, "unknown placeholder {date}"},
 		{"empty quarantine prefix", func(c *functions.Config) { c.QuarantinePrefix = "" }, "quarantine prefix"},
 		{"quarantine prefix not a folder", func(c *functions.Config) { c.QuarantinePrefix = "bad_" }, "quarantine prefix"},
+		{"every problem reported", func(c *functions.Config) { c.Bucket, c.QuarantinePrefix = "", "bad_" }, "no bucket configured (--bucket, ZTFBRIDGE_BUCKET)\nquarantine prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,7 +49,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 	}
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	cfg := functions.DefaultConfig()
-	cfg.RegisterFlags(fs)
+	cfg.AddFlags(fs)
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	if err := config.ParseEnv(fs, nil, lookup); err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func Example() {
 
 	cfg := functions.DefaultConfig()
 	cfg.Bucket = "alerts"
-	a, err := functions.New(ctx, cfg, slog.New(slog.DiscardHandler), gcs.ClientOptions()...)
+	a, err := functions.New(ctx, cfg, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(gcs.ClientOptions()...))
 	if err != nil {
 		panic(err)
 	}
@@ -59,8 +59,7 @@ func ExampleArchiver_ReceiveEvent() {
 		panic(err)
 	}
 	defer gcs.Close()
-	a, err := functions.New(ctx, functions.Config{Bucket: "alerts", QuarantinePrefix: "quarantine/"},
-		slog.New(slog.DiscardHandler), gcs.ClientOptions()...)
+	a, err := functions.New(ctx, functions.Config{Bucket: "alerts", QuarantinePrefix: "quarantine/"}, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(gcs.ClientOptions()...))
 	if err != nil {
 		panic(err)
 	}

@@ -41,12 +41,12 @@ func serve(addr string) int {
 	log := logging.New(os.Stderr, slog.LevelInfo)
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg := functions.DefaultConfig()
-	cfg.RegisterFlags(fs)
+	cfg.AddFlags(fs)
 	if err := config.Parse(fs, nil); err != nil {
 		log.Error("config", "err", err)
 		return 2
 	}
-	a, err := functions.New(ctx, cfg, log)
+	a, err := functions.New(ctx, cfg, functions.WithLogger(log))
 	if err != nil {
 		log.Error("start", "err", err)
 		return 1

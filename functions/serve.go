@@ -49,7 +49,7 @@ func FromEnv() func(context.Context, cloudevents.Event) error {
 			return nil, err
 		}
 		// The client outlives the request that happens to create it.
-		a, err = New(context.WithoutCancel(ctx), cfg, log)
+		a, err = New(context.WithoutCancel(ctx), cfg, WithLogger(log))
 		return a, err
 	}
 	return func(ctx context.Context, e cloudevents.Event) error {
@@ -66,13 +66,16 @@ func FromEnv() func(context.Context, cloudevents.Event) error {
 func envConfig(lookup func(string) (string, bool)) (Config, *slog.Logger, error) {
 	fs := flag.NewFlagSet(EntryPoint, flag.ContinueOnError)
 	cfg := DefaultConfig()
-	cfg.RegisterFlags(fs)
+	cfg.AddFlags(fs)
 	level := slog.LevelInfo
 	fs.TextVar(&level, "log-level", level, "minimum `level` logged: debug, info, warn or error")
 	if err := config.ParseEnv(fs, nil, lookup); err != nil {
 		return Config{}, nil, err
 	}
-	return cfg, logging.New(os.Stderr, level), cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return Config{}, nil, fmt.Errorf("functions: %w", err)
+	}
+	return cfg, logging.New(os.Stderr, level), nil
 }
 
 // Serve serves a.ReceiveEvent with the functions framework on addr

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/backfill"
@@ -14,12 +13,12 @@ import (
 // consumer group of its own, and stops when it has all of it (package
 // backfill).
 func runBackfill(ctx context.Context, e cli.Env, args []string) error {
-	cfg := backfill.Config{Connector: connector.DefaultConfig()}
+	cfg := backfill.DefaultConfig()
 	fs := cli.NewFlagSet(e, "backfill")
 	cfg.Connector.AddFlags(fs)
 	day := fs.String("night", "", "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
 	fs.StringVar(&cfg.Group, "backfill-group", "", "consumer `group` of the backfill; empty = a fresh ztfbridge-backfill-YYYYMMDD-<time>.\nGive the group an interrupted backfill printed to resume it")
-	fs.DurationVar(&cfg.Poll, "backfill-poll", backfill.DefaultPoll, "how often the backfill group's committed offsets are compared with the end of the topic")
+	fs.DurationVar(&cfg.Poll, "backfill-poll", cfg.Poll, "how often the backfill group's committed offsets are compared with the end of the topic")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
@@ -28,8 +27,7 @@ func runBackfill(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintf(e.Stderr, "ztfbridge backfill: --night YYYYMMDD is required, and nothing else (%v)\n", err)
 		return cli.ErrUsage
 	}
-	cfg.Connector.Logger = e.Log
-	res, err := backfill.Run(ctx, cfg, d)
+	res, err := backfill.Run(ctx, cfg, d, backfill.WithLogger(e.Log))
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 func runConnect(ctx context.Context, e cli.Env, args []string) error {
 	cfg := connector.DefaultConfig()
 	return runComponent(ctx, e, "connect", args, cfg.AddFlags, ":9464", func(ctx context.Context, reg *prometheus.Registry) (component, error) {
-		cfg.Logger, cfg.Registry = e.Log, reg
-		return connector.New(ctx, cfg)
+		return connector.New(ctx, cfg, connector.WithLogger(e.Log), connector.WithRegistry(reg))
 	})
 }

@@ -20,7 +20,7 @@ func TestCountExitStatus(t *testing.T) {
 	for _, v := range []string{"ZTFBRIDGE_BROKERS", "ZTFBRIDGE_PROJECT", "ZTFBRIDGE_BUCKET"} {
 		t.Setenv(v, "")
 	}
-	a, err := functions.New(t.Context(), functions.Config{Bucket: "ztf-alerts", QuarantinePrefix: "quarantine/"}, slog.New(slog.DiscardHandler), g.ClientOptions()...)
+	a, err := functions.New(t.Context(), functions.Config{Bucket: "ztf-alerts", QuarantinePrefix: "quarantine/"}, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 func runLoad(ctx context.Context, e cli.Env, args []string) error {
 	cfg := bqloader.DefaultConfig()
 	return runComponent(ctx, e, "load", args, cfg.AddFlags, ":9465", func(ctx context.Context, reg *prometheus.Registry) (component, error) {
-		cfg.Logger, cfg.Registry = e.Log, reg
-		return bqloader.New(ctx, cfg)
+		return bqloader.New(ctx, cfg, bqloader.WithLogger(e.Log), bqloader.WithRegistry(reg))
 	})
 }

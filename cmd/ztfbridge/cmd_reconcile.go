@@ -45,9 +45,7 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintf(e.Stderr, "ztfbridge reconcile: %v\n", err)
 		return cli.ErrUsage
 	}
-	cfg.Logger = e.Log
-
-	r, err := reconcile.Run(ctx, cfg, d)
+	r, err := reconcile.Run(ctx, cfg, d, reconcile.WithLogger(e.Log))
 	if err != nil {
 		e.Log.Error("reconcile failed", "night", *day, "err", err)
 		return cli.ExitError(reconcileUnreadable)
@@ -55,7 +53,7 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 	var res *reconcile.RepairResult
 	var repairErr error
 	if *repair {
-		res, repairErr = reconcile.Repair(ctx, cfg, r, target)
+		res, repairErr = reconcile.Repair(ctx, cfg, r, target, reconcile.WithLogger(e.Log))
 	}
 	write := reconcile.WriteTable
 	if *asJSON {

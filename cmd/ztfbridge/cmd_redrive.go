@@ -25,8 +25,7 @@ func runRedrive(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintf(e.Stderr, "ztfbridge redrive: unexpected arguments %q\n", fs.Args())
 		return cli.ErrUsage
 	}
-	cfg.Logger = e.Log
-	res, err := redrive.Run(ctx, cfg)
+	res, err := redrive.Run(ctx, cfg, redrive.WithLogger(e.Log))
 	if err != nil {
 		return err
 	}
@@ -56,7 +55,7 @@ func runRedrive(ctx context.Context, e cli.Env, args []string) error {
 		n = res.Matched
 	}
 	fmt.Fprintf(e.Stdout, "redrive %s -> %s (%s): %s %d of %d; failed %d; left on %s %d\n",
-		cfg.Subscription, cfg.Topic, strings.Join(filter, ", "), verb, n, res.Seen, res.Failed, cfg.Subscription, res.Left)
+		cfg.Subscription, cfg.PubSubTopic, strings.Join(filter, ", "), verb, n, res.Seen, res.Failed, cfg.Subscription, res.Left)
 	if res.Failed > 0 {
 		return cli.ExitError(1)
 	}

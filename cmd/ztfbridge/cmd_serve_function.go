@@ -15,13 +15,13 @@ import (
 func runServeFunction(ctx context.Context, e cli.Env, args []string) error {
 	fs := cli.NewFlagSet(e, "serve-function")
 	cfg := functions.DefaultConfig()
-	cfg.RegisterFlags(fs)
+	cfg.AddFlags(fs)
 	host := fs.String("host", "localhost", "`address` to listen on; empty for every interface")
 	port := fs.Int("port", 8080, "`port` to listen on")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	a, err := functions.New(ctx, cfg, e.Log)
+	a, err := functions.New(ctx, cfg, functions.WithLogger(e.Log))
 	if err != nil {
 		return err
 	}

@@ -92,9 +92,9 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SASLPasswordFile, "sasl-password-file", c.SASLPasswordFile, "file holding the Kafka SASL password")
 }
 
-// Check reports every setting that cannot work, without contacting the
-// brokers. Sarama and Connect check too.
-func (c Config) Check() error {
+// Validate reports every setting that cannot work, joined, without
+// contacting the brokers. Sarama and Connect check too.
+func (c Config) Validate() error {
 	var errs []error
 	if len(c.Brokers) == 0 {
 		errs = append(errs, errors.New("no Kafka brokers (--brokers)"))
@@ -147,7 +147,7 @@ func (c Config) Password() (string, error) {
 // Sarama returns sarama's configuration for c: version, client id, TLS and
 // SASL, no topic auto-creation, sarama's defaults otherwise.
 func (c Config) Sarama() (*sarama.Config, error) {
-	if err := c.Check(); err != nil {
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	sc := sarama.NewConfig()

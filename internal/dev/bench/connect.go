@@ -309,7 +309,7 @@ func RunRawConnect(ctx context.Context, args []string, stdin io.Reader, stdout i
 	for _, g := range groups {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				if err := g.Consume(ctx, []string{cc.Topic}, h); err != nil && ctx.Err() == nil {
+				if err := g.Consume(ctx, []string{cc.KafkaTopic}, h); err != nil && ctx.Err() == nil {
 					cancel(err)
 				}
 			}

@@ -68,20 +68,18 @@ func (n Names) Subscribe(ctx context.Context, ps *stack.PubSub, functionURL stri
 
 // ConnectorConfig is the configuration "ztfbridge connect --topic topic"
 // gets from the environment of the stack: consume topic, publish to the
-// alert topic, keep per-night counts in the bucket every second.
-func (n Names) ConnectorConfig(s *stack.Stack, topic string, log *slog.Logger) connector.Config {
+// alert topic, keep per-night counts in the bucket every second. The
+// stack's clients are options of connector.New (see startConnector).
+func (n Names) ConnectorConfig(s *stack.Stack, topic string) connector.Config {
 	cfg := connector.DefaultConfig()
 	cfg.Brokers = s.Kafka.Addrs()
-	cfg.Topic = topic
+	cfg.KafkaTopic = topic
 	cfg.Group = n.Group
 	cfg.PollInterval = time.Second
 	cfg.PubSubProject = s.Project
 	cfg.PubSubTopic, cfg.DeadLetterTopic = n.AlertTopic, n.DeadLetterTopic
-	cfg.PubSubOptions = s.PubSub.ClientOptions()
 	cfg.CountsBucket = n.Bucket
 	cfg.CountsInterval = time.Second
-	cfg.StorageOptions = s.GCS.ClientOptions()
-	cfg.Logger = log
 	return cfg
 }
 
@@ -89,21 +87,20 @@ func (n Names) ConnectorConfig(s *stack.Stack, topic string, log *slog.Logger) c
 // Other loaders' rows are never read back during the run, and one append
 // is in flight at a time: the settings docs/demo.md was measured with
 // (they date from before tools/bqemulator shared one database across
-// connections, when a query beside an append broke the emulator).
-func (n Names) LoaderConfig(s *stack.Stack, log *slog.Logger) bqloader.Config {
+// connections, when a query beside an append broke the emulator). The
+// stack's Pub/Sub client is an option of bqloader.New (see startPipeline).
+func (n Names) LoaderConfig(s *stack.Stack) bqloader.Config {
 	cfg := bqloader.DefaultConfig()
 	cfg.CreateResources = true // the local stack has no Terraform
 	cfg.Project, cfg.PubSubProject = s.BigQuery.Project, s.Project
-	cfg.Subscription, cfg.Topic, cfg.DeadLetterTopic = n.LoaderSubscription, n.AlertTopic, n.DeadLetterTopic
+	cfg.Subscription, cfg.PubSubTopic, cfg.DeadLetterTopic = n.LoaderSubscription, n.AlertTopic, n.DeadLetterTopic
 	cfg.Dataset = n.Dataset
-	cfg.PubSubOptions = s.PubSub.ClientOptions()
 	cfg.BigQueryAPI, cfg.StorageWriteAPI = s.BigQuery.Endpoint(), s.BigQuery.GRPCAddr
 	cfg.BatchDelay = 200 * time.Millisecond
 	// The emulator takes gRPC messages of at most 4 MB (BigQuery: 10 MB).
 	cfg.BatchBytes = 3 << 20
 	cfg.WritesInFlight = 1
 	cfg.DedupRefresh = 24 * time.Hour
-	cfg.Logger = log
 	return cfg
 }
 
@@ -122,7 +119,7 @@ type Function struct {
 func StartFunction(ctx context.Context, s *stack.Stack, bucket string, log *slog.Logger) (*Function, error) {
 	cfg := functions.DefaultConfig()
 	cfg.Bucket = bucket
-	a, err := functions.New(ctx, cfg, log, s.GCS.ClientOptions()...)
+	a, err := functions.New(ctx, cfg, functions.WithLogger(log), functions.WithStorageOptions(s.GCS.ClientOptions()...))
 	if err != nil {
 		return nil, err
 	}
@@ -176,8 +173,7 @@ func Count(ctx context.Context, s *stack.Stack, n Names, date time.Time) (nightc
 	cfg := nightcount.DefaultConfig()
 	cfg.Brokers = s.Kafka.Addrs()
 	cfg.Bucket = n.Bucket
-	cfg.StorageOptions = s.GCS.ClientOptions()
 	cfg.Project, cfg.Dataset, cfg.Table = s.BigQuery.Project, n.Dataset, bqloader.AlertsView
 	cfg.BigQueryAPI = s.BigQuery.Endpoint()
-	return nightcount.Count(ctx, cfg, date)
+	return nightcount.Count(ctx, cfg, date, nightcount.WithStorageOptions(s.GCS.ClientOptions()...))
 }

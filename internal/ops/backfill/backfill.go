@@ -39,24 +39,36 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
-// Config is a backfill's settings.
+// Config is a backfill's settings; DefaultConfig holds the defaults.
 type Config struct {
 	// Connector holds the Kafka, Pub/Sub and counts settings, as for
-	// "ztfbridge connect". Its Group, Topic, Topics and TopicRegex are
-	// replaced: the backfill consumes the night's topic with Group below.
+	// "ztfbridge connect"; connector.New validates them. Its Group,
+	// KafkaTopic, Topics and TopicRegex are replaced: the backfill consumes
+	// the night's topic with Group below.
 	Connector connector.Config
 	// Group is the consumer group of the backfill. Empty means a fresh one,
 	// ztfbridge-backfill-YYYYMMDD-<unix seconds>, so that a night can be
 	// backfilled again; give the group of an interrupted backfill to resume it.
 	Group string
 	// Poll is how often the group's committed offsets are compared with the
-	// end of the topic (default DefaultPoll).
+	// end of the topic: a backfill stops at most this long after the group
+	// has committed its last message.
 	Poll time.Duration
 }
 
-// DefaultPoll is Config.Poll's default: a backfill stops at most this long
-// after the group has committed its last message.
-const DefaultPoll = time.Second
+// DefaultConfig returns the connector's defaults and a one-second Poll.
+func DefaultConfig() Config {
+	return Config{Connector: connector.DefaultConfig(), Poll: time.Second}
+}
+
+// Validate reports every setting of the backfill's own that cannot work,
+// joined; Run calls it.
+func (c Config) Validate() error {
+	if c.Poll <= 0 {
+		return errors.New("the poll interval must be positive")
+	}
+	return nil
+}
 
 // Result says what a backfill did.
 type Result struct {
@@ -70,7 +82,15 @@ type Result struct {
 // committed every message the topic held at the start, or with an error. When
 // ctx ends first, the connector drains and commits what was acknowledged
 // and Run returns ctx's error; Result.Group resumes it.
-func Run(ctx context.Context, cfg Config, day time.Time) (Result, error) {
+func Run(ctx context.Context, cfg Config, day time.Time, opts ...Option) (Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return Result{}, fmt.Errorf("backfill: %w", err)
+	}
+	d := deps{log: slog.Default()}
+	for _, o := range opts {
+		o(&d)
+	}
+	log := d.log
 	start := time.Now()
 	topic := night.Topic(day)
 	res := Result{Topic: topic, Group: cfg.Group}
@@ -78,15 +98,7 @@ func Run(ctx context.Context, cfg Config, day time.Time) (Result, error) {
 		res.Group = fmt.Sprintf("ztfbridge-backfill-%s-%d", night.Date(day).Format(night.Layout), start.Unix())
 	}
 	cc := cfg.Connector
-	cc.Group, cc.Topic, cc.Topics, cc.TopicRegex = res.Group, topic, nil, ""
-	log := cc.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	poll := cfg.Poll
-	if poll <= 0 {
-		poll = DefaultPoll
-	}
+	cc.Group, cc.KafkaTopic, cc.Topics, cc.TopicRegex = res.Group, topic, nil, ""
 
 	sc, err := cc.SaramaConfig()
 	if err != nil {
@@ -113,7 +125,7 @@ func Run(ctx context.Context, cfg Config, day time.Time) (Result, error) {
 	}
 	log.Info("backfill starting", "topic", topic, "group", res.Group, "messages", res.Messages)
 
-	c, err := connector.New(ctx, cc)
+	c, err := connector.New(ctx, cc, append([]connector.Option{connector.WithLogger(log)}, d.connector...)...)
 	if err != nil {
 		return res, err
 	}
@@ -122,7 +134,7 @@ func Run(ctx context.Context, cfg Config, day time.Time) (Result, error) {
 	done := make(chan error, 1)
 	go func() { done <- c.Run(runCtx) }()
 
-	waitErr := waitCommitted(runCtx, admin, res.Group, topic, target, poll, log)
+	waitErr := waitCommitted(runCtx, admin, res.Group, topic, target, cfg.Poll, log)
 	stop()
 	runErr := <-done
 	if err := c.Close(); runErr == nil {

@@ -58,7 +58,7 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 			if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: topic, Partitions: 4, Replay: tt.replay}, simulate.Packets(data)); err != nil {
 				t.Fatal(err)
 			}
-			a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, slog.New(slog.DiscardHandler), g.ClientOptions()...)
+			a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(g.ClientOptions()...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +69,7 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 				}
 			}
 
-			cfg := backfillConfig(t, k, g, p)
+			cfg, opts := backfillConfig(t, k, g, p)
 			sub := stacktest.Name(t, "sub")
 			if _, err := p.ResetPullSubscription(ctx, sub, cfg.Connector.PubSubTopic); err != nil {
 				t.Fatal(err)
@@ -78,7 +78,7 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 			if tt.replay {
 				messages *= 2
 			}
-			res, err := backfill.Run(ctx, cfg, testNight)
+			res, err := backfill.Run(ctx, cfg, testNight, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,8 +91,8 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 				t.Errorf("outcomes of the backfill's deliveries = %v, want %d stored and the rest duplicates", outcomes, n-tt.storedFirst)
 			}
 			ncfg := nightcount.DefaultConfig()
-			ncfg.Bucket, ncfg.StorageOptions = bucket, g.ClientOptions()
-			c, err := nightcount.Count(ctx, ncfg, testNight)
+			ncfg.Bucket = bucket
+			c, err := nightcount.Count(ctx, ncfg, testNight, nightcount.WithStorageOptions(g.ClientOptions()...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,31 +105,36 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 
 func TestBackfillOfATopicNoLongerRetained(t *testing.T) {
 	k, g, p := stacktest.Kafka(t), stacktest.GCS(t, bucket), stacktest.PubSub(t)
-	_, err := backfill.Run(t.Context(), backfillConfig(t, k, g, p), testNight)
+	cfg, opts := backfillConfig(t, k, g, p)
+	_, err := backfill.Run(t.Context(), cfg, testNight, opts...)
 	if err == nil || !strings.Contains(err.Error(), "no longer retain ztf_20201227_programid1") {
 		t.Fatalf("Run of a missing topic: %v, want an error saying it is not retained", err)
 	}
 }
 
 // backfillConfig is a connector on the local stack with short intervals,
-// publishing to fresh topics and counting in bucket.
-func backfillConfig(t *testing.T, k *stack.Kafka, g *stack.GCS, p *stack.PubSub) backfill.Config {
+// publishing to fresh topics and counting in bucket, and the options that
+// reach the stack.
+func backfillConfig(t *testing.T, k *stack.Kafka, g *stack.GCS, p *stack.PubSub) (backfill.Config, []backfill.Option) {
 	t.Helper()
-	cc := connector.DefaultConfig()
+	cfg := backfill.DefaultConfig()
+	cfg.Poll = 100 * time.Millisecond
+	cc := &cfg.Connector
 	cc.Brokers = k.Addrs()
 	cc.PubSubProject = p.Project
 	cc.PubSubTopic = stacktest.Name(t, "alerts")
 	cc.DeadLetterTopic = stacktest.Name(t, "dead")
-	cc.PubSubOptions = p.ClientOptions()
-	cc.CountsBucket, cc.StorageOptions = bucket, g.ClientOptions()
+	cc.CountsBucket = bucket
 	cc.PollInterval, cc.CommitEvery = 200*time.Millisecond, 100*time.Millisecond
-	cc.Logger = slog.New(slog.DiscardHandler)
 	for _, topic := range []string{cc.PubSubTopic, cc.DeadLetterTopic} {
 		if _, err := p.ResetTopic(t.Context(), topic); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return backfill.Config{Connector: cc, Poll: 100 * time.Millisecond}
+	return cfg, []backfill.Option{
+		backfill.WithLogger(slog.New(slog.DiscardHandler)),
+		backfill.WithConnectorOptions(connector.WithPubSubOptions(p.ClientOptions()...), connector.WithStorageOptions(g.ClientOptions()...)),
+	}
 }
 
 // storeDeliveries receives want messages from sub, stores each as the

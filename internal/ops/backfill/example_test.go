@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/ops/backfill"
 )
@@ -23,10 +22,10 @@ func Example() {
 	}
 	defer k.Close()
 
-	cc := connector.DefaultConfig()
-	cc.Brokers = k.Addrs()
-	cc.Logger = slog.New(slog.DiscardHandler)
-	res, err := backfill.Run(ctx, backfill.Config{Connector: cc, Group: "backfill-20201227"}, time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC))
+	cfg := backfill.DefaultConfig()
+	cfg.Connector.Brokers = k.Addrs()
+	cfg.Group = "backfill-20201227"
+	res, err := backfill.Run(ctx, cfg, time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC), backfill.WithLogger(slog.New(slog.DiscardHandler)))
 	fmt.Println(res.Topic, res.Group, res.Messages)
 	fmt.Println(err)
 	// Output:

@@ -16,8 +16,8 @@ import (
 // countBigQuery counts the rows and distinct candids of the night in
 // cfg.Table. A missing table is an error: a wrong --dataset or --table, or
 // a loader that never ran.
-func countBigQuery(ctx context.Context, cfg Config, day time.Time) (rows, candids *int64, err error) {
-	client, err := cfg.BigQueryClient(ctx)
+func countBigQuery(ctx context.Context, cfg Config, d deps, day time.Time) (rows, candids *int64, err error) {
+	client, err := cfg.BigQueryClient(ctx, d.bigQueryOptions...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -39,13 +39,13 @@ func countBigQuery(ctx context.Context, cfg Config, day time.Time) (rows, candid
 
 // BigQueryClient returns a client of c's BigQuery project: the endpoint
 // BigQueryAPI without authentication when it is set, Google's with
-// Application Default Credentials otherwise. The caller closes it.
-func (c Config) BigQueryClient(ctx context.Context) (*bigquery.Client, error) {
+// Application Default Credentials otherwise, then more. The caller closes it.
+func (c Config) BigQueryClient(ctx context.Context, more ...option.ClientOption) (*bigquery.Client, error) {
 	var opts []option.ClientOption
 	if c.BigQueryAPI != "" {
 		opts = append(opts, option.WithEndpoint(c.BigQueryAPI), option.WithoutAuthentication())
 	}
-	client, err := bigquery.NewClient(ctx, c.Project, append(opts, c.BigQueryOptions...)...)
+	client, err := bigquery.NewClient(ctx, c.Project, append(opts, more...)...)
 	if err != nil {
 		return nil, fmt.Errorf("bigquery client: %w", err)
 	}

@@ -14,8 +14,8 @@ import (
 
 // countBucket reads the connector's record of topic (nil, nil when there is
 // none) and counts the alert objects of topic.
-func countBucket(ctx context.Context, cfg Config, topic string) (published, deadLettered, objects *int64, err error) {
-	client, err := storage.NewClient(ctx, cfg.StorageOptions...)
+func countBucket(ctx context.Context, cfg Config, d deps, topic string) (published, deadLettered, objects *int64, err error) {
+	client, err := storage.NewClient(ctx, d.storageOptions...)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("storage client: %w", err)
 	}

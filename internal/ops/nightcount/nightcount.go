@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/api/option"
-
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
@@ -23,18 +21,13 @@ type Config struct {
 
 	// Bucket holds the alert objects and the connector's records;
 	// empty = Pub/Sub and Cloud Storage n/a. The storage client honours
-	// STORAGE_EMULATOR_HOST.
+	// STORAGE_EMULATOR_HOST (and WithStorageOptions).
 	Bucket string
 
 	Project     string // BigQuery project; empty = BigQuery n/a
 	Dataset     string // BigQuery dataset
 	Table       string // table or view counted; the alerts view has one row per candid
 	BigQueryAPI string // BigQuery REST endpoint; empty = Google's, with Application Default Credentials
-
-	// StorageOptions and BigQueryOptions are passed to the Google clients
-	// (credentials, endpoints), after the ones BigQueryAPI implies.
-	StorageOptions  []option.ClientOption
-	BigQueryOptions []option.ClientOption
 }
 
 // DefaultConfig returns the names of a terraform deployment (docs/deploy.md):
@@ -44,6 +37,15 @@ func DefaultConfig() Config {
 	k := kafkaclient.DefaultConfig()
 	k.ClientID = "ztfbridge-count"
 	return Config{Config: k, Dataset: "ztf", Table: bqloader.AlertsView}
+}
+
+// Validate reports every setting that cannot work, joined: those of Kafka
+// when Brokers are set. Count calls it.
+func (c Config) Validate() error {
+	if len(c.Brokers) == 0 {
+		return nil
+	}
+	return c.Config.Validate()
 }
 
 // Counts is one night at every stage. A nil field is a stage that was not
@@ -63,9 +65,16 @@ type Counts struct {
 // Count counts night at every configured stage, concurrently. The error joins
 // the failures of configured stages; the returned Counts hold every stage
 // that succeeded even then.
-func Count(ctx context.Context, cfg Config, day time.Time) (Counts, error) {
+func Count(ctx context.Context, cfg Config, day time.Time, opts ...Option) (Counts, error) {
 	topic := night.Topic(day)
 	c := Counts{Night: night.Date(day).Format(night.Layout), Topic: topic}
+	if err := cfg.Validate(); err != nil {
+		return c, fmt.Errorf("nightcount: %w", err)
+	}
+	var d deps
+	for _, o := range opts {
+		o(&d)
+	}
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -88,11 +97,11 @@ func Count(ctx context.Context, cfg Config, day time.Time) (Counts, error) {
 		return err
 	})
 	stage("cloud storage", cfg.Bucket != "", func() (err error) {
-		c.PubSubPublished, c.PubSubDeadLetter, c.GCSObjects, err = countBucket(ctx, cfg, topic)
+		c.PubSubPublished, c.PubSubDeadLetter, c.GCSObjects, err = countBucket(ctx, cfg, d, topic)
 		return err
 	})
 	stage("bigquery", cfg.Project != "", func() (err error) {
-		c.BigQueryRows, c.DistinctCandids, err = countBigQuery(ctx, cfg, day)
+		c.BigQueryRows, c.DistinctCandids, err = countBigQuery(ctx, cfg, d, day)
 		return err
 	})
 	wg.Wait()

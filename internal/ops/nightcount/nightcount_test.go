@@ -34,11 +34,12 @@ var testNight = time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)
 
 // storedNight is a night as the pipeline leaves it on the local stack.
 type storedNight struct {
-	kafka *stack.Kafka
-	gcs   *stack.GCS
-	bq    *stack.BigQuery
-	cfg   nightcount.Config // every stage configured
-	n     int               // unique alerts
+	kafka  *stack.Kafka
+	gcs    *stack.GCS
+	bq     *stack.BigQuery
+	cfg    nightcount.Config // every stage configured
+	gcsOpt nightcount.Option // reaches s.gcs
+	n      int               // unique alerts
 }
 
 // storeNight produces n synthetic alerts of testNight and their 10am replay
@@ -63,7 +64,7 @@ func storeNight(t *testing.T, n int, deadLetters int64) storedNight {
 		t.Fatal(err)
 	}
 
-	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, slog.New(slog.DiscardHandler), s.gcs.ClientOptions()...)
+	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(s.gcs.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func storeNight(t *testing.T, n int, deadLetters int64) storedNight {
 	s.cfg = nightcount.DefaultConfig()
 	s.cfg.Brokers = s.kafka.Addrs()
 	s.cfg.Bucket = bucket
-	s.cfg.StorageOptions = s.gcs.ClientOptions()
+	s.gcsOpt = nightcount.WithStorageOptions(s.gcs.ClientOptions()...)
 	s.cfg.Project, s.cfg.Dataset, s.cfg.BigQueryAPI = s.bq.Project, dataset, s.bq.Endpoint()
 	return s
 }
@@ -137,7 +138,7 @@ func TestCount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := nightcount.Count(t.Context(), tt.config(s.cfg), tt.night)
+			got, err := nightcount.Count(t.Context(), tt.config(s.cfg), tt.night, s.gcsOpt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,9 +152,8 @@ func TestCount(t *testing.T) {
 func TestCountReportsAStageThatFails(t *testing.T) {
 	cfg := nightcount.DefaultConfig()
 	cfg.Bucket = bucket
-	cfg.StorageOptions = stacktest.GCS(t).ClientOptions() // no such bucket
 	cfg.Brokers = stacktest.Kafka(t).Addrs()
-	got, err := nightcount.Count(t.Context(), cfg, testNight)
+	got, err := nightcount.Count(t.Context(), cfg, testNight, nightcount.WithStorageOptions(stacktest.GCS(t).ClientOptions()...)) // no such bucket
 	if err == nil || !strings.Contains(err.Error(), "cloud storage") {
 		t.Fatalf("Count err = %v, want a cloud storage error", err)
 	}
@@ -222,7 +222,7 @@ func TestScriptAgrees(t *testing.T) {
 // does (Count + WriteJSON), and that the verdict is OK.
 func (s storedNight) assertScriptAgrees(t *testing.T, ctx context.Context) {
 	t.Helper()
-	counts, err := nightcount.Count(ctx, s.cfg, testNight)
+	counts, err := nightcount.Count(ctx, s.cfg, testNight, s.gcsOpt)
 	if err != nil {
 		t.Fatal(err)
 	}

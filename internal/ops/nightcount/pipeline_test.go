@@ -50,7 +50,7 @@ func TestPipelineNight(t *testing.T) {
 		}
 	}
 	// The function, fed by a push subscription as Eventarc would.
-	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, discard, g.ClientOptions()...)
+	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(discard), functions.WithStorageOptions(g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,11 +66,10 @@ func TestPipelineNight(t *testing.T) {
 	lc := bqloader.DefaultConfig()
 	lc.CreateResources = true
 	lc.Project, lc.PubSubProject, lc.Dataset = b.Project, p.Project, dataset
-	lc.PubSubOptions = p.ClientOptions()
 	lc.BigQueryAPI, lc.StorageWriteAPI = b.Endpoint(), b.GRPCAddr
-	lc.Topic, lc.DeadLetterTopic, lc.Subscription = alerts, dead, stacktest.Name(t, "load")
-	lc.BatchDelay, lc.Logger = 50*time.Millisecond, discard
-	l, err := bqloader.New(ctx, lc)
+	lc.PubSubTopic, lc.DeadLetterTopic, lc.Subscription = alerts, dead, stacktest.Name(t, "load")
+	lc.BatchDelay = 50 * time.Millisecond
+	l, err := bqloader.New(ctx, lc, bqloader.WithPubSubOptions(p.ClientOptions()...), bqloader.WithLogger(discard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,18 +85,22 @@ func TestPipelineNight(t *testing.T) {
 	}()
 
 	// The connector, until it has published the whole topic.
-	cc := connector.DefaultConfig()
-	cc.Brokers, cc.PubSubProject, cc.PubSubOptions = k.Addrs(), p.Project, p.ClientOptions()
+	bc := backfill.DefaultConfig()
+	bc.Poll = 100 * time.Millisecond
+	cc := &bc.Connector
+	cc.Brokers, cc.PubSubProject = k.Addrs(), p.Project
 	cc.PubSubTopic, cc.DeadLetterTopic = alerts, dead
-	cc.CountsBucket, cc.StorageOptions = bucket, g.ClientOptions()
-	cc.Logger = discard
+	cc.CountsBucket = bucket
 	cc.CommitEvery = 100 * time.Millisecond
-	if _, err := backfill.Run(ctx, backfill.Config{Connector: cc, Poll: 100 * time.Millisecond}, testNight); err != nil {
+	_, err = backfill.Run(ctx, bc, testNight, backfill.WithLogger(discard),
+		backfill.WithConnectorOptions(connector.WithPubSubOptions(p.ClientOptions()...), connector.WithStorageOptions(g.ClientOptions()...)))
+	if err != nil {
 		t.Fatal(err)
 	}
 
 	cfg := nightcount.DefaultConfig()
-	cfg.Brokers, cfg.Bucket, cfg.StorageOptions = k.Addrs(), bucket, g.ClientOptions()
+	cfg.Brokers, cfg.Bucket = k.Addrs(), bucket
+	gcsOpt := nightcount.WithStorageOptions(g.ClientOptions()...)
 	cfg.Project, cfg.Dataset, cfg.BigQueryAPI = b.Project, dataset, b.Endpoint()
 	var c nightcount.Counts
 	for c.GCSObjects == nil || *c.GCSObjects < n || c.DistinctCandids == nil || *c.DistinctCandids < n {
@@ -106,12 +109,12 @@ func TestPipelineNight(t *testing.T) {
 			t.Fatalf("the night never arrived whole: %s", jsonOf(t, c))
 		case <-time.After(500 * time.Millisecond):
 		}
-		if c, err = nightcount.Count(ctx, cfg, testNight); err != nil {
+		if c, err = nightcount.Count(ctx, cfg, testNight, gcsOpt); err != nil {
 			t.Fatal(err)
 		}
 	}
 	time.Sleep(time.Second) // the replay's last deliveries: they must change nothing
-	if c, err = nightcount.Count(ctx, cfg, testNight); err != nil {
+	if c, err = nightcount.Count(ctx, cfg, testNight, gcsOpt); err != nil {
 		t.Fatal(err)
 	}
 	want := nightcount.Counts{Night: "20201227", Topic: night.Topic(testNight), KafkaMessages: ptr(2 * n),
@@ -122,7 +125,7 @@ func TestPipelineNight(t *testing.T) {
 	if v := c.Verdict(n); !v.OK() {
 		t.Errorf("verdict %s", v)
 	}
-	s := storedNight{kafka: k, gcs: g, bq: b, cfg: cfg, n: n}
+	s := storedNight{kafka: k, gcs: g, bq: b, cfg: cfg, gcsOpt: gcsOpt, n: n}
 	s.assertScriptAgrees(t, ctx)
 }
 

@@ -85,7 +85,7 @@ func classify(dec *alert.Decoder, maxBytes int, data []byte) (message.Alert, *me
 
 // consumerConfig is sarama's configuration for reading a night: cfg's
 // connection, errors returned, a small buffer per partition.
-func consumerConfig(cfg Config) (*sarama.Config, error) {
+func consumerConfig(cfg job) (*sarama.Config, error) {
 	sc, err := cfg.Stages.Sarama()
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func consumerConfig(cfg Config) (*sarama.Config, error) {
 
 // readKafka reads every retained message of topic once, as a throw-away
 // reader (no group, nothing committed), and keeps the ids of its alerts.
-func readKafka(ctx context.Context, cfg Config, topic string) (*KafkaStage, error) {
+func readKafka(ctx context.Context, cfg job, topic string) (*KafkaStage, error) {
 	start := time.Now()
 	sc, err := consumerConfig(cfg)
 	if err != nil {
@@ -110,7 +110,7 @@ func readKafka(ctx context.Context, cfg Config, topic string) (*KafkaStage, erro
 	defer client.Close()
 	ranges, err := kafkaclient.Offsets(client, topic)
 	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
-		cfg.Logger.Warn("the brokers do not retain the night's topic: Kafka is left out", "topic", topic)
+		cfg.log.Warn("the brokers do not retain the night's topic: Kafka is left out", "topic", topic)
 		return &KafkaStage{}, nil
 	}
 	if err != nil {
@@ -144,7 +144,7 @@ func readKafka(ctx context.Context, cfg Config, topic string) (*KafkaStage, erro
 	)
 	stopProgress := progress(ctx, cfg, func() {
 		n := read.Load()
-		cfg.Logger.Info("reading kafka", "topic", topic, "read", n, "of", total,
+		cfg.log.Info("reading kafka", "topic", topic, "read", n, "of", total,
 			"percent", fmt.Sprintf("%.1f", 100*float64(n)/float64(max(total, 1))), "elapsed", time.Since(start).Round(time.Second).String())
 	})
 	var next int64
@@ -196,7 +196,7 @@ func readKafka(ctx context.Context, cfg Config, topic string) (*KafkaStage, erro
 		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
 	})
 	k.Elapsed = time.Since(start)
-	cfg.Logger.Info("read kafka", "topic", topic, "messages", k.Messages, "alerts", k.Alerts, "repeats", k.Repeats,
+	cfg.log.Info("read kafka", "topic", topic, "messages", k.Messages, "alerts", k.Alerts, "repeats", k.Repeats,
 		"dead_letters", len(k.DeadLetters), "elapsed", k.Elapsed.Round(time.Millisecond).String())
 	return k, nil
 }
@@ -276,7 +276,7 @@ func consumeOffsets(ctx context.Context, consumer sarama.Consumer, topic string,
 
 // progress calls report every cfg.Progress until the returned function is
 // called; never when cfg.Progress is 0.
-func progress(ctx context.Context, cfg Config, report func()) (stop func()) {
+func progress(ctx context.Context, cfg job, report func()) (stop func()) {
 	if cfg.Progress <= 0 {
 		return func() {}
 	}

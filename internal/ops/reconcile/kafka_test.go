@@ -73,8 +73,8 @@ func TestKafkaPass(t *testing.T) {
 				}
 			}
 			cfg := reconcile.DefaultConfig()
-			cfg.Stages.Brokers, cfg.MaxMessageBytes, cfg.Logger = k.Addrs(), 200_000, slog.New(slog.DiscardHandler)
-			r, err := reconcile.Run(t.Context(), cfg, tt.night)
+			cfg.Stages.Brokers, cfg.MaxMessageBytes = k.Addrs(), 200_000
+			r, err := reconcile.Run(t.Context(), cfg, tt.night, reconcile.WithLogger(slog.New(slog.DiscardHandler)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +130,6 @@ func TestMeasureKafkaPass(t *testing.T) {
 
 	cfg := reconcile.DefaultConfig()
 	cfg.Stages.Brokers, cfg.Progress = strings.Split(brokers, ","), 5*time.Second
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	var peakHeap atomic.Uint64
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
@@ -152,7 +151,7 @@ func TestMeasureKafkaPass(t *testing.T) {
 	var before, after syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	start := time.Now()
-	r, err := reconcile.Run(t.Context(), cfg, testNight)
+	r, err := reconcile.Run(t.Context(), cfg, testNight, reconcile.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
 	wall := time.Since(start)
 	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
 	close(stop)

@@ -42,10 +42,11 @@ type pipeline struct {
 	b                 *stack.BigQuery
 	function          *functions.Archiver
 	alerts, dataset   string
-	cc                connector.Config
+	backfill          backfill.Config // the connector, run until it has published the topic
 	lc                bqloader.Config
 	stopLoader        func()
 	reconcile         reconcile.Config
+	reconcileOpts     []reconcile.Option // the stack's clients, no logs
 	topic, connectGrp string
 }
 
@@ -60,7 +61,7 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 			t.Fatal(err)
 		}
 	}
-	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, discard, pl.g.ClientOptions()...)
+	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(discard), functions.WithStorageOptions(pl.g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,24 +77,26 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 	pl.dataset = stacktest.Name(t, "ztf")
 	pl.lc = bqloader.DefaultConfig()
 	pl.lc.Project, pl.lc.PubSubProject, pl.lc.Dataset = pl.b.Project, pl.p.Project, pl.dataset
-	pl.lc.PubSubOptions = pl.p.ClientOptions()
 	pl.lc.BigQueryAPI, pl.lc.StorageWriteAPI = pl.b.Endpoint(), pl.b.GRPCAddr
-	pl.lc.Topic, pl.lc.DeadLetterTopic, pl.lc.Subscription = pl.alerts, dead, stacktest.Name(t, "load")
-	pl.lc.BatchDelay, pl.lc.Logger, pl.lc.CreateResources = 50*time.Millisecond, discard, true
+	pl.lc.PubSubTopic, pl.lc.DeadLetterTopic, pl.lc.Subscription = pl.alerts, dead, stacktest.Name(t, "load")
+	pl.lc.BatchDelay, pl.lc.CreateResources = 50*time.Millisecond, true
 	pl.lc.DedupRefresh = 24 * time.Hour
 
-	pl.cc = connector.DefaultConfig()
-	pl.cc.Brokers, pl.cc.PubSubProject, pl.cc.PubSubOptions = pl.k.Addrs(), pl.p.Project, pl.p.ClientOptions()
-	pl.cc.PubSubTopic, pl.cc.DeadLetterTopic = pl.alerts, dead
-	pl.cc.Logger = discard
-	pl.cc.CommitEvery = 100 * time.Millisecond
+	pl.backfill = backfill.DefaultConfig()
+	pl.backfill.Group, pl.backfill.Poll = pl.connectGrp, 100*time.Millisecond
+	cc := &pl.backfill.Connector
+	cc.Brokers, cc.PubSubProject = pl.k.Addrs(), pl.p.Project
+	cc.PubSubTopic, cc.DeadLetterTopic = pl.alerts, dead
+	cc.CommitEvery = 100 * time.Millisecond
 
 	pl.reconcile = reconcile.DefaultConfig()
 	pl.reconcile.Stages.Brokers = pl.k.Addrs()
-	pl.reconcile.Stages.Bucket, pl.reconcile.Stages.StorageOptions = bucket, pl.g.ClientOptions()
+	pl.reconcile.Stages.Bucket = bucket
 	pl.reconcile.Stages.Project, pl.reconcile.Stages.Dataset, pl.reconcile.Stages.BigQueryAPI = pl.b.Project, pl.dataset, pl.b.Endpoint()
-	pl.reconcile.PubSubProject, pl.reconcile.PubSubTopic, pl.reconcile.PubSubOptions = pl.p.Project, pl.alerts, pl.p.ClientOptions()
-	pl.reconcile.Progress, pl.reconcile.Logger = 0, discard
+	pl.reconcile.PubSubProject, pl.reconcile.PubSubTopic = pl.p.Project, pl.alerts
+	pl.reconcile.Progress = 0
+	pl.reconcileOpts = []reconcile.Option{reconcile.WithLogger(discard),
+		reconcile.WithStorageOptions(pl.g.ClientOptions()...), reconcile.WithPubSubOptions(pl.p.ClientOptions()...)}
 	t.Cleanup(func() {
 		if pl.stopLoader != nil {
 			pl.loaderDown()
@@ -110,7 +113,8 @@ func (pl *pipeline) produceAndConnect(packets [][]byte) {
 	if _, err := simulate.Run(pl.ctx, simulate.Config{Brokers: pl.k.Addrs(), Topic: pl.topic, Partitions: 2}, simulate.Packets(packets)); err != nil {
 		pl.t.Fatal(err)
 	}
-	if _, err := backfill.Run(pl.ctx, backfill.Config{Connector: pl.cc, Group: pl.connectGrp, Poll: 100 * time.Millisecond}, testNight); err != nil {
+	if _, err := backfill.Run(pl.ctx, pl.backfill, testNight, backfill.WithLogger(slog.New(slog.DiscardHandler)),
+		backfill.WithConnectorOptions(connector.WithPubSubOptions(pl.p.ClientOptions()...))); err != nil {
 		pl.t.Fatal(err)
 	}
 }
@@ -119,7 +123,7 @@ func (pl *pipeline) produceAndConnect(packets [][]byte) {
 // missing: what was published before the first start never reaches it.
 func (pl *pipeline) startLoader() {
 	pl.t.Helper()
-	l, err := bqloader.New(pl.ctx, pl.lc)
+	l, err := bqloader.New(pl.ctx, pl.lc, bqloader.WithPubSubOptions(pl.p.ClientOptions()...), bqloader.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		pl.t.Fatal(err)
 	}
@@ -144,7 +148,7 @@ func (pl *pipeline) loaderDown() {
 func (pl *pipeline) until(cfg reconcile.Config, what string, done func(*reconcile.Report) bool) *reconcile.Report {
 	pl.t.Helper()
 	for {
-		r, err := reconcile.Run(pl.ctx, cfg, testNight)
+		r, err := reconcile.Run(pl.ctx, cfg, testNight, pl.reconcileOpts...)
 		if err != nil {
 			pl.t.Fatal(err)
 		}
@@ -280,7 +284,7 @@ func TestReconcileNight(t *testing.T) {
 	pl.deleteObjects(goneGCS...)
 	pl.deleteRows(goneBQ...)
 
-	r, err := reconcile.Run(ctx, pl.reconcile, testNight)
+	r, err := reconcile.Run(ctx, pl.reconcile, testNight, pl.reconcileOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +315,7 @@ func TestReconcileNight(t *testing.T) {
 
 	// Repair every stage, then again: the second publishes nothing.
 	pl.startLoader()
-	res, err := reconcile.Repair(ctx, pl.reconcile, r, reconcile.InGCS|reconcile.InBigQuery)
+	res, err := reconcile.Repair(ctx, pl.reconcile, r, reconcile.InGCS|reconcile.InBigQuery, pl.reconcileOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,22 +326,22 @@ func TestReconcileNight(t *testing.T) {
 	if r.GCS.Stored != 20 || r.BigQuery.Stored != 20 || len(r.BigQuery.Duplicates) != 0 {
 		t.Errorf("after the repair: %+v", r.Summarize(nil))
 	}
-	res, err = reconcile.Repair(ctx, pl.reconcile, r, reconcile.InGCS|reconcile.InBigQuery)
+	res, err = reconcile.Repair(ctx, pl.reconcile, r, reconcile.InGCS|reconcile.InBigQuery, pl.reconcileOpts...)
 	if err != nil || res.Published != 0 || res.FromKafka != 0 {
 		t.Errorf("second repair: %v, %v; want nothing published", res, err)
 	}
 
 	// --stage gcs: written straight into the bucket, nothing published.
 	pl.deleteObjects(firstIDs[0])
-	r, err = reconcile.Run(ctx, pl.reconcile, testNight)
+	r, err = reconcile.Run(ctx, pl.reconcile, testNight, pl.reconcileOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err = reconcile.Repair(ctx, pl.reconcile, r, reconcile.InGCS)
+	res, err = reconcile.Repair(ctx, pl.reconcile, r, reconcile.InGCS, pl.reconcileOpts...)
 	if err != nil || res.Written != 1 || res.Published != 0 {
 		t.Errorf("--stage gcs: %v, %v; want 1 written, 0 published", res, err)
 	}
-	if r, err = reconcile.Run(ctx, pl.reconcile, testNight); err != nil || !r.OK() {
+	if r, err = reconcile.Run(ctx, pl.reconcile, testNight, pl.reconcileOpts...); err != nil || !r.OK() {
 		t.Errorf("after --stage gcs: %+v, %v", r.Summarize(nil), err)
 	}
 
@@ -347,14 +351,14 @@ func TestReconcileNight(t *testing.T) {
 	pl.startLoader()
 	noKafka := pl.reconcile
 	noKafka.Stages.Brokers = nil
-	r, err = reconcile.Run(ctx, noKafka, testNight)
+	r, err = reconcile.Run(ctx, noKafka, testNight, pl.reconcileOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := missing(r, reconcile.InBigQuery); !slices.Equal(got, []int64{firstIDs[1]}) {
 		t.Errorf("without Kafka, missing from BigQuery %v, want %v", got, firstIDs[1:2])
 	}
-	res, err = reconcile.Repair(ctx, noKafka, r, reconcile.InBigQuery)
+	res, err = reconcile.Repair(ctx, noKafka, r, reconcile.InBigQuery, pl.reconcileOpts...)
 	if err != nil || res.FromGCS != 1 || res.Published != 1 {
 		t.Errorf("--stage bigquery from GCS: %v, %v; want 1 read from GCS and published", res, err)
 	}

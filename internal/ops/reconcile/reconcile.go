@@ -5,12 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"time"
-
-	"google.golang.org/api/option"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/connector"
@@ -20,8 +17,9 @@ import (
 )
 
 // Config says where the stages are and how to read and repair them.
-// DefaultConfig holds the defaults; every field above the "Not flags" line
-// is a flag (AddFlags).
+// DefaultConfig holds the defaults; every field is a flag (AddFlags). What
+// is not a setting (logger, Google client options) is an Option of Run and
+// Repair.
 type Config struct {
 	// Stages are Kafka, the bucket and BigQuery, with the flags and
 	// defaults of "ztfbridge count" (--brokers, --tls..., --sasl...,
@@ -38,14 +36,6 @@ type Config struct {
 	// Repair.
 	PubSubProject string // --pubsub-project: project of the alert topic
 	PubSubTopic   string // --pubsub-topic: the alert topic the connector publishes to
-
-	// Not flags.
-
-	// Logger receives progress and warnings. Nil means slog.Default().
-	Logger *slog.Logger
-	// PubSubOptions are passed to the Pub/Sub client of a repair (which
-	// also honours PUBSUB_EMULATOR_HOST).
-	PubSubOptions []option.ClientOption
 }
 
 // clientID names reconcile's reader in the brokers' logs.
@@ -79,22 +69,20 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PubSubTopic, "pubsub-topic", c.PubSubTopic, "Pub/Sub alert topic that --repair publishes to, the connector's")
 }
 
-func (c *Config) check() error {
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+// Validate reports every setting that cannot work, joined. It changes
+// nothing; Run and Repair call it.
+func (c Config) Validate() error {
+	var errs []error
 	if c.MaxMessageBytes <= 0 {
-		return errors.New("--max-message-bytes must be positive")
+		errs = append(errs, errors.New("--max-message-bytes must be positive"))
 	}
 	if c.Stages.Bucket != "" && !strings.HasSuffix(c.QuarantinePrefix, "/") {
-		return fmt.Errorf("--quarantine-prefix %q must end in /", c.QuarantinePrefix)
+		errs = append(errs, fmt.Errorf("--quarantine-prefix %q must end in /", c.QuarantinePrefix))
 	}
-	if len(c.Stages.Brokers) > 0 {
-		if err := c.Stages.Check(); err != nil {
-			return err
-		}
+	if err := c.Stages.Validate(); err != nil {
+		errs = append(errs, err)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Stage names a stage in reports and in --stage.
@@ -207,8 +195,9 @@ func (r *Report) UnexpectedIn(s Stages) int {
 // Run reads the night of day at every configured stage, concurrently, and
 // compares them. The error joins the failures of configured stages; the
 // Report holds the stages that were read even then, but no comparison.
-func Run(ctx context.Context, cfg Config, day time.Time) (*Report, error) {
-	if err := cfg.check(); err != nil {
+func Run(ctx context.Context, cfg Config, day time.Time, opts ...Option) (*Report, error) {
+	j, err := newJob(cfg, opts)
+	if err != nil {
 		return nil, err
 	}
 	topic := night.Topic(day)
@@ -231,15 +220,15 @@ func Run(ctx context.Context, cfg Config, day time.Time) (*Report, error) {
 		})
 	}
 	stage(StageKafka, len(cfg.Stages.Brokers) > 0, func() (err error) {
-		r.Kafka, err = readKafka(ctx, cfg, topic)
+		r.Kafka, err = readKafka(ctx, j, topic)
 		return err
 	})
 	stage(StageGCS, cfg.Stages.Bucket != "", func() (err error) {
-		r.GCS, err = readGCS(ctx, cfg, topic)
+		r.GCS, err = readGCS(ctx, j, topic)
 		return err
 	})
 	stage(StageBigQuery, cfg.Stages.Project != "", func() (err error) {
-		r.BigQuery, err = readBigQuery(ctx, cfg, day)
+		r.BigQuery, err = readBigQuery(ctx, j, day)
 		return err
 	})
 	wg.Wait()

@@ -90,8 +90,9 @@ func ParseStage(s string) (Stages, error) {
 // An alert is read again from Kafka at its offset; one the retained topic
 // no longer holds is read from its GCS object (for BigQuery); one in
 // neither is Unrepairable. A report with nothing missing repairs nothing.
-func Repair(ctx context.Context, cfg Config, r *Report, target Stages) (*RepairResult, error) {
-	if err := cfg.check(); err != nil {
+func Repair(ctx context.Context, cfg Config, r *Report, target Stages, opts ...Option) (*RepairResult, error) {
+	j, err := newJob(cfg, opts)
+	if err != nil {
 		return nil, err
 	}
 	res := &RepairResult{Stage: "all"}
@@ -116,23 +117,22 @@ func Repair(ctx context.Context, cfg Config, r *Report, target Stages) (*RepairR
 	}
 
 	var send sender
-	var err error
 	if target == InGCS {
-		send, err = newArchiverSender(ctx, cfg, res)
+		send, err = newArchiverSender(ctx, j, res)
 	} else {
-		send, err = newPublisher(ctx, cfg, res)
+		send, err = newPublisher(ctx, j, res)
 	}
 	if err != nil {
 		return res, err
 	}
 	var fromKafkaN, fromGCSN atomic.Int64
 	readErr := errors.Join(
-		repairFromKafka(ctx, cfg, r.Topic, fromKafka, send, &fromKafkaN),
-		repairFromGCS(ctx, cfg, r.Topic, fromGCS, send, &fromGCSN),
+		repairFromKafka(ctx, j, r.Topic, fromKafka, send, &fromKafkaN),
+		repairFromGCS(ctx, j, r.Topic, fromGCS, send, &fromGCSN),
 	)
 	closeErr := send.close()
 	res.FromKafka, res.FromGCS = fromKafkaN.Load(), fromGCSN.Load()
-	cfg.Logger.Info("repaired", "topic", r.Topic, "stage", res.Stage, "from_kafka", res.FromKafka, "from_gcs", res.FromGCS,
+	j.log.Info("repaired", "topic", r.Topic, "stage", res.Stage, "from_kafka", res.FromKafka, "from_gcs", res.FromGCS,
 		"published", res.Published, "written", res.Written, "existing", res.Existing, "unrepairable", len(res.Unrepairable))
 	return res, errors.Join(readErr, closeErr)
 }
@@ -147,7 +147,7 @@ type sender interface {
 // repairFromKafka reads the wanted alerts of each partition by offset,
 // partitions concurrently, and sends each after checking it is still the
 // alert of its candid.
-func repairFromKafka(ctx context.Context, cfg Config, topic string, wanted map[int32][]Missing, send sender, n *atomic.Int64) error {
+func repairFromKafka(ctx context.Context, cfg job, topic string, wanted map[int32][]Missing, send sender, n *atomic.Int64) error {
 	if len(wanted) == 0 {
 		return nil
 	}
@@ -204,11 +204,11 @@ func repairFromKafka(ctx context.Context, cfg Config, topic string, wanted map[i
 // repairFromGCS reads the objects of candids and sends their bytes with
 // the attributes the connector gave them: the kafka.* ones kept in the
 // object's metadata, the ids read again from the packet.
-func repairFromGCS(ctx context.Context, cfg Config, topic string, candids []int64, send sender, n *atomic.Int64) error {
+func repairFromGCS(ctx context.Context, cfg job, topic string, candids []int64, send sender, n *atomic.Int64) error {
 	if len(candids) == 0 {
 		return nil
 	}
-	client, err := storage.NewClient(ctx, cfg.Stages.StorageOptions...)
+	client, err := storage.NewClient(ctx, cfg.storageOptions...)
 	if err != nil {
 		return fmt.Errorf("storage client: %w", err)
 	}
@@ -257,7 +257,7 @@ type publisher struct {
 	err     error // first failure, read after done
 }
 
-func newPublisher(ctx context.Context, cfg Config, res *RepairResult) (*publisher, error) {
+func newPublisher(ctx context.Context, cfg job, res *RepairResult) (*publisher, error) {
 	project := cfg.PubSubProject
 	if project == "" {
 		project = cfg.Stages.Project
@@ -265,7 +265,7 @@ func newPublisher(ctx context.Context, cfg Config, res *RepairResult) (*publishe
 	if project == "" || cfg.PubSubTopic == "" {
 		return nil, errors.New("--repair needs --pubsub-project (or --project) and --pubsub-topic")
 	}
-	client, err := pubsub.NewClient(ctx, project, cfg.PubSubOptions...)
+	client, err := pubsub.NewClient(ctx, project, cfg.pubsubOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("pubsub client: %w", err)
 	}
@@ -314,13 +314,13 @@ type archiverSender struct {
 	mu  sync.Mutex
 }
 
-func newArchiverSender(ctx context.Context, cfg Config, res *RepairResult) (*archiverSender, error) {
+func newArchiverSender(ctx context.Context, cfg job, res *RepairResult) (*archiverSender, error) {
 	if cfg.Stages.Bucket == "" {
 		return nil, errors.New("--stage gcs needs --bucket")
 	}
 	fc := functions.DefaultConfig()
 	fc.Bucket, fc.QuarantinePrefix = cfg.Stages.Bucket, cfg.QuarantinePrefix
-	a, err := functions.New(ctx, fc, cfg.Logger, cfg.Stages.StorageOptions...)
+	a, err := functions.New(ctx, fc, functions.WithLogger(cfg.log), functions.WithStorageOptions(cfg.storageOptions...))
 	if err != nil {
 		return nil, err
 	}

@@ -37,8 +37,8 @@ type Quarantined struct {
 
 // readGCS lists the night's alert objects (names only) and its quarantine
 // (names and metadata).
-func readGCS(ctx context.Context, cfg Config, topic string) (*GCSStage, error) {
-	client, err := storage.NewClient(ctx, cfg.Stages.StorageOptions...)
+func readGCS(ctx context.Context, cfg job, topic string) (*GCSStage, error) {
+	client, err := storage.NewClient(ctx, cfg.storageOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("storage client: %w", err)
 	}
@@ -99,8 +99,8 @@ type Duplicate struct {
 
 // readBigQuery reads the candids of the night in the view and the
 // duplicated candids of the raw table.
-func readBigQuery(ctx context.Context, cfg Config, day time.Time) (*BigQueryStage, error) {
-	client, err := cfg.Stages.BigQueryClient(ctx)
+func readBigQuery(ctx context.Context, cfg job, day time.Time) (*BigQueryStage, error) {
+	client, err := cfg.Stages.BigQueryClient(ctx, cfg.bigQueryOptions...)
 	if err != nil {
 		return nil, err
 	}

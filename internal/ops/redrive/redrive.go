@@ -38,7 +38,6 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	vkit "cloud.google.com/go/pubsub/v2/apiv1"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -65,27 +64,26 @@ const (
 	sourceSubscription = "CloudPubSubDeadLetterSourceSubscription"
 )
 
-// Config is what Run needs.
+// Config is what Run is told; every field is a flag (AddFlags) and
+// DefaultConfig holds the defaults. The logger and the Pub/Sub client
+// options are Options of Run.
 type Config struct {
 	Project      string        // --pubsub-project
 	Subscription string        // --deadletter-subscription: where the dead letters wait
-	Topic        string        // --pubsub-topic: where they go back
+	PubSubTopic  string        // --pubsub-topic: where they go back
 	Reason       string        // --reason: only dead letters of this reason; "" = all
 	Night        string        // --night: only alerts of this night, YYYYMMDD; "" = all
 	DryRun       bool          // --dry-run: count, republish nothing, acknowledge nothing
 	Idle         time.Duration // --idle: stop after this long without a message
 	Limit        int           // --limit: stop after this many republished; 0 = no limit
 	Progress     time.Duration // --progress: how often the progress line is logged
-
-	Logger        *slog.Logger
-	PubSubOptions []option.ClientOption // e.g. an emulator's; PUBSUB_EMULATOR_HOST works too
 }
 
 // DefaultConfig returns the settings of the deployment terraform/ makes.
 func DefaultConfig() Config {
 	return Config{
 		Subscription: "ztf-alerts-deadletter-hold",
-		Topic:        "ztf-alerts",
+		PubSubTopic:  "ztf-alerts",
 		Idle:         30 * time.Second,
 		Progress:     10 * time.Second,
 	}
@@ -95,7 +93,7 @@ func DefaultConfig() Config {
 func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Project, "pubsub-project", c.Project, "Google Cloud project of the topics and subscriptions (required)")
 	fs.StringVar(&c.Subscription, "deadletter-subscription", c.Subscription, "subscription of the dead-letter topic to take the messages from (the hold subscription)")
-	fs.StringVar(&c.Topic, "pubsub-topic", c.Topic, "topic to put them back on: the alert topic")
+	fs.StringVar(&c.PubSubTopic, "pubsub-topic", c.PubSubTopic, "topic to put them back on: the alert topic")
 	fs.StringVar(&c.Reason, "reason", c.Reason, "only dead letters of this reason: the reason attribute, else the error attribute up to ':',\nelse \""+Undelivered+"\" for those Pub/Sub gave up delivering; empty = every reason")
 	fs.StringVar(&c.Night, "night", c.Night, "only alerts of this night, `YYYYMMDD` (the night attribute, else the night of kafka.topic); empty = every night")
 	fs.BoolVar(&c.DryRun, "dry-run", c.DryRun, "count what would be redriven, by reason; republish and acknowledge nothing")
@@ -104,12 +102,14 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Progress, "progress", c.Progress, "how often to log a progress line")
 }
 
-func (c Config) check() error {
+// Validate reports every setting that cannot work, joined. It changes
+// nothing; Run calls it.
+func (c Config) Validate() error {
 	var errs []error
 	if c.Project == "" {
 		errs = append(errs, errors.New("--pubsub-project is required"))
 	}
-	if c.Subscription == "" || c.Topic == "" {
+	if c.Subscription == "" || c.PubSubTopic == "" {
 		errs = append(errs, errors.New("--deadletter-subscription and --pubsub-topic are required"))
 	}
 	if c.Night != "" {
@@ -193,20 +193,21 @@ func Republished(attrs map[string]string, run string) map[string]string {
 // end of a run could stay leased for the 10 minutes of such an extension,
 // invisible to the next run. Here every lease change is one call whose
 // error is seen.
-func Run(ctx context.Context, cfg Config) (Result, error) {
-	if err := cfg.check(); err != nil {
+func Run(ctx context.Context, cfg Config, opts ...Option) (Result, error) {
+	if err := cfg.Validate(); err != nil {
 		return Result{}, fmt.Errorf("redrive: %w", err)
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	d := deps{log: slog.Default()}
+	for _, o := range opts {
+		o(&d)
 	}
-	client, err := pubsub.NewClient(ctx, cfg.Project, cfg.PubSubOptions...)
+	log := d.log
+	client, err := pubsub.NewClient(ctx, cfg.Project, d.pubsubOptions...)
 	if err != nil {
 		return Result{}, fmt.Errorf("redrive: pubsub: %w", err)
 	}
 	defer client.Close()
-	pub := client.Publisher(cfg.Topic)
+	pub := client.Publisher(cfg.PubSubTopic)
 	defer pub.Stop()
 
 	r := &redrive{
@@ -221,7 +222,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		held:  map[string]string{},
 		res:   Result{ByReason: map[string]int{}},
 	}
-	log.Info("redrive starting", "subscription", r.sub, "topic", cfg.Topic,
+	log.Info("redrive starting", "subscription", r.sub, "topic", cfg.PubSubTopic,
 		"reason", cfg.Reason, "night", cfg.Night, "dry_run", cfg.DryRun, "run", r.run)
 	err = r.loop(ctx)
 	// What is held goes back even on SIGTERM.

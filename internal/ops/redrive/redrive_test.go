@@ -3,6 +3,7 @@ package redrive_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"testing"
@@ -164,11 +165,10 @@ func TestRedriveOnEmulator(t *testing.T) {
 
 			ids := publish(t, client, dead, deadLetters)
 			cfg := redrive.DefaultConfig()
-			cfg.Project, cfg.Subscription, cfg.Topic = p.Project, hold, alerts
+			cfg.Project, cfg.Subscription, cfg.PubSubTopic = p.Project, hold, alerts
 			cfg.Reason, cfg.Night, cfg.DryRun = tt.reason, tt.night, tt.dryRun
 			cfg.Idle = 3 * time.Second
-			cfg.PubSubOptions = p.ClientOptions()
-			res, err := redrive.Run(ctx, cfg)
+			res, err := redrive.Run(ctx, cfg, redrive.WithPubSubOptions(p.ClientOptions()...), redrive.WithLogger(slog.New(slog.DiscardHandler)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -249,13 +249,12 @@ func TestRedriveLimit(t *testing.T) {
 	publish(t, client, dead, deadLetters)
 
 	cfg := redrive.DefaultConfig()
-	cfg.Project, cfg.Subscription, cfg.Topic = p.Project, hold, alerts
+	cfg.Project, cfg.Subscription, cfg.PubSubTopic = p.Project, hold, alerts
 	cfg.Reason, cfg.Limit = "undecodable", 2
 	// Only the limit can end this run: an idle timeout of an hour would
 	// fail the test's deadline.
 	cfg.Idle = time.Hour
-	cfg.PubSubOptions = p.ClientOptions()
-	res, err := redrive.Run(ctx, cfg)
+	res, err := redrive.Run(ctx, cfg, redrive.WithPubSubOptions(p.ClientOptions()...), redrive.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
