@@ -20,8 +20,8 @@ import (
 func TestReplayDedupAndCounts(t *testing.T) {
 	b := newBridge(t)
 	gcs := stacktest.GCS(t, "counts")
-	d := time.Date(2024, 9, 9, 0, 0, 0, 0, time.UTC)
-	topic := night.Topic(d)
+	d := night.Of(time.Date(2024, 9, 9, 0, 0, 0, 0, time.UTC))
+	topic := d.Topic()
 	packets := nightPackets(t, d, 50, 9)
 	msgs := append(data(packets), []byte("corrupt one"), []byte("corrupt two"))
 	_, err := simulate.Run(t.Context(), simulate.Config{Brokers: b.kafka.Addrs(), Topic: topic, Partitions: 4, Replay: true},
@@ -36,7 +36,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 	cfg.CountsBucket = "counts"
 	cfg.StorageOptions = gcs.ClientOptions()
 	cfg.CountsInterval = 100 * time.Millisecond
-	cfg.Now = func() time.Time { return d.Add(18 * time.Hour) }
+	cfg.Now = func() time.Time { return d.Time().Add(18 * time.Hour) }
 	client, err := gcs.Client(t.Context())
 	if err != nil {
 		t.Fatal(err)

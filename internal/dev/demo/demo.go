@@ -24,7 +24,7 @@ import (
 // Config is everything the demo can be told; DefaultConfig holds the
 // defaults, each one a flag of "ztfbridge-dev demo".
 type Config struct {
-	Night      time.Time     // night of the generated alerts (UTC date)
+	Night      night.Night   // night of the generated alerts
 	Count      int           // alerts of the night
 	Seed       uint64        // seed of the generated alerts
 	Rate       float64       // alerts produced per second; 0 = as fast as Kafka takes them
@@ -44,7 +44,7 @@ type Config struct {
 // about two minutes on a 2-core machine.
 func DefaultConfig() Config {
 	return Config{
-		Night:      night.Date(time.Now()),
+		Night:      night.Of(time.Now()),
 		Count:      2000,
 		Seed:       1,
 		Rate:       500,
@@ -92,7 +92,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	start := time.Now()
 	log := logger(cfg)
 	n := cfg.Names
-	topic := night.Topic(cfg.Night)
+	topic := cfg.Night.Topic()
 	if err := s.Kafka.CreateTopic(ctx, topic, cfg.Partitions); err != nil {
 		return Report{}, err
 	}

@@ -2,14 +2,16 @@ package demo
 
 import (
 	"testing"
+	"time"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
 
 func TestJudge(t *testing.T) {
 	n := func(v int64) *int64 { return &v }
 	whole := func() nightcount.Counts {
-		return nightcount.Counts{Night: "20240715", KafkaMessages: n(200), PubSubPublished: n(230),
+		return nightcount.Counts{Night: night.Of(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)), KafkaMessages: n(200), PubSubPublished: n(230),
 			GCSObjects: n(100), BigQueryRows: n(100), DistinctCandids: n(100)}
 	}
 	tests := []struct {

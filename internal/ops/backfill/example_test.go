@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/ops/backfill"
 )
@@ -26,7 +27,7 @@ func Example() {
 	cc := connector.DefaultConfig()
 	cc.Brokers = k.Addrs()
 	cc.Logger = slog.New(slog.DiscardHandler)
-	res, err := backfill.Run(ctx, backfill.Config{Connector: cc, Group: "backfill-20201227"}, time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC))
+	res, err := backfill.Run(ctx, backfill.Config{Connector: cc, Group: "backfill-20201227"}, night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)))
 	fmt.Println(res.Topic, res.Group, res.Messages)
 	fmt.Println(err)
 	// Output:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
 
@@ -12,7 +13,8 @@ import (
 // Pub/Sub were not counted.
 func Example() {
 	n := func(v int64) *int64 { return &v }
-	c := nightcount.Counts{Night: "20201227", Topic: "ztf_20201227_programid1",
+	day, _ := night.Parse("20201227")
+	c := nightcount.Counts{Night: day, Topic: "ztf_20201227_programid1",
 		GCSObjects: n(12), BigQueryRows: n(12), DistinctCandids: n(11)}
 	if err := nightcount.WriteTable(os.Stdout, 12, c); err != nil {
 		fmt.Println(err)

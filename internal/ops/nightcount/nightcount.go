@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"google.golang.org/api/option"
 
@@ -49,8 +48,8 @@ func DefaultConfig() Config {
 // Counts is one night at every stage. A nil field is a stage that was not
 // counted (not configured, or nothing there for the night), printed "n/a".
 type Counts struct {
-	Night string `json:"night"` // YYYYMMDD
-	Topic string `json:"topic"` // ztf_YYYYMMDD_programid1
+	Night night.Night `json:"night"` // YYYYMMDD
+	Topic string      `json:"topic"` // ztf_YYYYMMDD_programid1
 
 	KafkaMessages    *int64 `json:"kafka_messages"`    // retained messages of the topic, replay included
 	PubSubPublished  *int64 `json:"pubsub_published"`  // acknowledged on the alert topic (connector record)
@@ -63,9 +62,9 @@ type Counts struct {
 // Count counts night at every configured stage, concurrently. The error joins
 // the failures of configured stages; the returned Counts hold every stage
 // that succeeded even then.
-func Count(ctx context.Context, cfg Config, day time.Time) (Counts, error) {
-	topic := night.Topic(day)
-	c := Counts{Night: night.Date(day).Format(night.Layout), Topic: topic}
+func Count(ctx context.Context, cfg Config, day night.Night) (Counts, error) {
+	topic := day.Topic()
+	c := Counts{Night: day, Topic: topic}
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex

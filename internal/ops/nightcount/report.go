@@ -83,7 +83,7 @@ var columns = []string{"night", "alerts in Kafka", "Pub/Sub messages", "Avros in
 func WriteTable(w io.Writer, expect int64, nights ...Counts) error {
 	rows := [][]string{columns}
 	for _, c := range nights {
-		rows = append(rows, []string{c.Night, cell(c.KafkaMessages), cell(c.PubSubPublished),
+		rows = append(rows, []string{c.Night.String(), cell(c.KafkaMessages), cell(c.PubSubPublished),
 			cell(c.GCSObjects), cell(c.BigQueryRows), cell(c.DistinctCandids)})
 	}
 	width := make([]int, len(columns))
@@ -102,7 +102,7 @@ func WriteTable(w io.Writer, expect int64, nights ...Counts) error {
 		}
 	}
 	for _, c := range nights {
-		line := "verdict " + c.Night
+		line := "verdict " + c.Night.String()
 		if expect > 0 {
 			line += " (" + strconv.FormatInt(expect, 10) + " expected)"
 		}

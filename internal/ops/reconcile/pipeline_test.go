@@ -28,7 +28,7 @@ func TestMain(m *testing.M) { stacktest.Main(m) }
 
 const bucket = "alerts"
 
-var testNight = time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)
+var testNight = night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC))
 
 // pipeline is the night's pipeline on the local stack: Kafka, the
 // connector (run as ztfbridge backfill runs it, resumed by its group), the
@@ -52,7 +52,7 @@ type pipeline struct {
 func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 	discard := slog.New(slog.DiscardHandler)
 	pl := &pipeline{t: t, ctx: ctx, k: stacktest.Kafka(t), g: stacktest.GCS(t, bucket), p: stacktest.PubSub(t), b: stacktest.BigQuery(t),
-		topic: night.Topic(testNight), connectGrp: stacktest.Name(t, "connector")}
+		topic: testNight.Topic(), connectGrp: stacktest.Name(t, "connector")}
 	pl.alerts = stacktest.Name(t, "alerts")
 	dead := stacktest.Name(t, "dead")
 	for _, topic := range []string{pl.alerts, dead} {
