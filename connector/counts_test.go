@@ -44,7 +44,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 	defer client.Close()
 	bucket := client.Bucket("counts")
 
-	want := connector.Counts{Topic: topic}
+	want := connector.TopicTally{Topic: topic}
 	for run := range 2 {
 		reg, stop := b.run(cfg)
 		waitFor(t, time.Minute, func() bool {
@@ -64,7 +64,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 		want.Published += 50
 		want.ReplayDropped += 50
 		want.DeadLettered += 4
-		got, err := connector.ReadCounts(t.Context(), bucket, topic)
+		got, err := connector.ReadTally(t.Context(), bucket, topic)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 		}
 	}
 
-	if _, err := connector.ReadCounts(t.Context(), bucket, "ztf_20000101_programid1"); !errors.Is(err, storage.ErrObjectNotExist) {
-		t.Errorf("ReadCounts of an uncounted topic: %v, want storage.ErrObjectNotExist", err)
+	if _, err := connector.ReadTally(t.Context(), bucket, "ztf_20000101_programid1"); !errors.Is(err, storage.ErrObjectNotExist) {
+		t.Errorf("ReadTally of an uncounted topic: %v, want storage.ErrObjectNotExist", err)
 	}
 }

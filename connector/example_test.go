@@ -129,7 +129,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer storageClient.Close()
-	counts, err := connector.ReadCounts(ctx, storageClient.Bucket("counts"), tonight.Topic())
+	counts, err := connector.ReadTally(ctx, storageClient.Bucket("counts"), tonight.Topic())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -179,8 +179,8 @@ func TestStoreAndReplay(t *testing.T) {
 			t.Errorf("%s was rewritten by the replay", name)
 		}
 	}
-	if got, want := a.Counts(), (functions.Counts{Stored: n, Duplicates: n}); got != want {
-		t.Errorf("Counts() = %+v, want %+v", got, want)
+	if got, want := a.Outcomes(), (functions.Outcomes{Stored: n, Duplicates: n}); got != want {
+		t.Errorf("Outcomes() = %+v, want %+v", got, want)
 	}
 }
 
@@ -303,7 +303,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 	if n := len(objects(t, c, "")); n != 1 {
 		t.Errorf("%d objects after %d racing deliveries, want 1", n, racers)
 	}
-	total := a1.Counts().Stored + a2.Counts().Stored + a1.Counts().Duplicates + a2.Counts().Duplicates
+	total := a1.Outcomes().Stored + a2.Outcomes().Stored + a1.Outcomes().Duplicates + a2.Outcomes().Duplicates
 	if total != racers {
 		t.Errorf("counted %d outcomes, want %d", total, racers)
 	}
@@ -433,8 +433,8 @@ func TestGCSFailureIsRetried(t *testing.T) {
 			if res, err := a.Store(ctx, msgs[0]); err == nil {
 				t.Errorf("Store = %+v, nil; want an error so that Pub/Sub redelivers", res)
 			}
-			if c := a.Counts(); c != (functions.Counts{}) {
-				t.Errorf("Counts() = %+v after a failure, want zero", c)
+			if c := a.Outcomes(); c != (functions.Outcomes{}) {
+				t.Errorf("Outcomes() = %+v after a failure, want zero", c)
 			}
 		})
 	}

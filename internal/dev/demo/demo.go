@@ -156,9 +156,9 @@ func logger(cfg Config) *slog.Logger {
 // least every alert, and GCS, BigQuery's analysts' view and its distinct
 // candids hold each alert exactly once (nightcount's verdict). A stage
 // that could not be counted is not OK.
-func Judge(alerts, produced int64, c nightcount.Counts) Report {
+func Judge(alerts, produced int64, c nightcount.StageCounts) Report {
 	v := c.Verdict(alerts)
-	r := Report{Produced: produced, Night: nightcount.Report{Counts: c, Expected: alerts, Verdict: v, OK: v.OK()}}
+	r := Report{Produced: produced, Night: nightcount.Report{StageCounts: c, Expected: alerts, Verdict: v, OK: v.OK()}}
 	equal := func(n *int64, want int64) bool { return n != nil && *n == want }
 	r.OK = v.OK() && equal(c.KafkaMessages, produced) && c.PubSubPublished != nil && *c.PubSubPublished >= alerts &&
 		equal(c.GCSObjects, alerts) && equal(c.BigQueryRows, alerts) && equal(c.DistinctCandids, alerts)
@@ -187,7 +187,7 @@ func number(n *int64) string {
 // WriteTable writes the per-night table of package nightcount, then the
 // verdict line.
 func (r Report) WriteTable(w io.Writer) error {
-	if err := nightcount.WriteTable(w, r.Night.Expected, r.Night.Counts); err != nil {
+	if err := nightcount.WriteTable(w, r.Night.Expected, r.Night.StageCounts); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintln(w, r.Summary)

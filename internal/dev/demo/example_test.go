@@ -12,7 +12,7 @@ import (
 func ExampleJudge() {
 	n := func(v int64) *int64 { return &v }
 	day, _ := night.Parse("20240715")
-	counts := nightcount.Counts{Night: day, Topic: "ztf_20240715_programid1",
+	counts := nightcount.StageCounts{Night: day, Topic: "ztf_20240715_programid1",
 		KafkaMessages: n(4000), PubSubPublished: n(4000), GCSObjects: n(2000), BigQueryRows: n(2000), DistinctCandids: n(2000)}
 	r := demo.Judge(2000, 4000, counts)
 	_ = r.WriteTable(os.Stdout)

@@ -173,7 +173,7 @@ func freeAddr() (string, error) {
 // Count counts the night at every stage of the stack with package nightcount,
 // BigQuery in the analysts' view. Call it when nothing is loading, so that
 // the counts are final.
-func Count(ctx context.Context, s *stack.Stack, n Names, day night.Night) (nightcount.Counts, error) {
+func Count(ctx context.Context, s *stack.Stack, n Names, day night.Night) (nightcount.StageCounts, error) {
 	cfg := nightcount.DefaultConfig()
 	cfg.Brokers = s.Kafka.Addrs()
 	cfg.Bucket = n.Bucket

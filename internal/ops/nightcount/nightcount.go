@@ -45,9 +45,9 @@ func DefaultConfig() Config {
 	return Config{Config: k, Dataset: "ztf", Table: bqloader.AlertsView}
 }
 
-// Counts is one night at every stage. A nil field is a stage that was not
+// StageCounts counts one night at every stage. A nil field is a stage that was not
 // counted (not configured, or nothing there for the night), printed "n/a".
-type Counts struct {
+type StageCounts struct {
 	Night night.Night `json:"night"` // YYYYMMDD
 	Topic string      `json:"topic"` // ztf_YYYYMMDD_programid1
 
@@ -60,11 +60,11 @@ type Counts struct {
 }
 
 // Count counts night at every configured stage, concurrently. The error joins
-// the failures of configured stages; the returned Counts hold every stage
+// the failures of configured stages; the returned StageCounts hold every stage
 // that succeeded even then.
-func Count(ctx context.Context, cfg Config, day night.Night) (Counts, error) {
+func Count(ctx context.Context, cfg Config, day night.Night) (StageCounts, error) {
 	topic := day.Topic()
-	c := Counts{Night: day, Topic: topic}
+	c := StageCounts{Night: day, Topic: topic}
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex

@@ -81,8 +81,8 @@ func storeNight(t *testing.T, n int, deadLetters int64) storedNight {
 		t.Fatal(err)
 	}
 	defer sc.Close()
-	rec, _ := json.Marshal(connector.Counts{Topic: topic, Published: int64(2 * n), DeadLettered: deadLetters, UpdatedAt: time.Now().UTC()})
-	w := sc.Bucket(bucket).Object(connector.CountsObject(topic)).NewWriter(ctx)
+	rec, _ := json.Marshal(connector.TopicTally{Topic: topic, Published: int64(2 * n), DeadLettered: deadLetters, UpdatedAt: time.Now().UTC()})
+	w := sc.Bucket(bucket).Object(connector.TallyObject(topic)).NewWriter(ctx)
 	w.Write(rec)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -118,22 +118,22 @@ func ptr(n int64) *int64 { return &n }
 func TestCount(t *testing.T) {
 	const n = 12
 	s := storeNight(t, n, 1)
-	full := nightcount.Counts{Night: testNight, Topic: "ztf_20201227_programid1",
+	full := nightcount.StageCounts{Night: testNight, Topic: "ztf_20201227_programid1",
 		KafkaMessages: ptr(2 * n), PubSubPublished: ptr(2 * n), PubSubDeadLetter: ptr(1),
 		GCSObjects: ptr(n), BigQueryRows: ptr(n), DistinctCandids: ptr(n)}
 	tests := []struct {
 		name   string
 		config func(nightcount.Config) nightcount.Config
 		night  night.Night
-		want   nightcount.Counts
+		want   nightcount.StageCounts
 	}{
 		{"every stage", func(c nightcount.Config) nightcount.Config { return c }, testNight, full},
 		{"no stage configured is n/a, not an error", func(nightcount.Config) nightcount.Config { return nightcount.DefaultConfig() }, testNight,
-			nightcount.Counts{Night: testNight, Topic: "ztf_20201227_programid1"}},
+			nightcount.StageCounts{Night: testNight, Topic: "ztf_20201227_programid1"}},
 		{"GCP without Kafka", func(c nightcount.Config) nightcount.Config { c.Brokers = nil; return c }, testNight,
-			func() nightcount.Counts { c := full; c.KafkaMessages = nil; return c }()},
+			func() nightcount.StageCounts { c := full; c.KafkaMessages = nil; return c }()},
 		{"another night: no topic, no record, nothing stored", func(c nightcount.Config) nightcount.Config { return c }, testNight.AddDays(1),
-			nightcount.Counts{Night: testNight.AddDays(1), Topic: "ztf_20201228_programid1", GCSObjects: ptr(0), BigQueryRows: ptr(0), DistinctCandids: ptr(0)}},
+			nightcount.StageCounts{Night: testNight.AddDays(1), Topic: "ztf_20201228_programid1", GCSObjects: ptr(0), BigQueryRows: ptr(0), DistinctCandids: ptr(0)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,7 +183,7 @@ func TestVerdict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := nightcount.Counts{GCSObjects: tt.gcs, BigQueryRows: tt.rows, DistinctCandids: tt.distinct}.Verdict(tt.expect)
+			v := nightcount.StageCounts{GCSObjects: tt.gcs, BigQueryRows: tt.rows, DistinctCandids: tt.distinct}.Verdict(tt.expect)
 			if v.Lost != tt.wantLost || v.Duplicated != tt.wantDup || v.String() != tt.wantString || v.OK() != (!tt.wantLost && !tt.wantDup) {
 				t.Errorf("Verdict = %+v %q, want lost %v duplicated %v %q", v, v, tt.wantLost, tt.wantDup, tt.wantString)
 			}
@@ -192,7 +192,7 @@ func TestVerdict(t *testing.T) {
 }
 
 func TestWriteTable(t *testing.T) {
-	c := nightcount.Counts{Night: testNight, KafkaMessages: ptr(24), GCSObjects: ptr(12), BigQueryRows: ptr(12), DistinctCandids: ptr(12)}
+	c := nightcount.StageCounts{Night: testNight, KafkaMessages: ptr(24), GCSObjects: ptr(12), BigQueryRows: ptr(12), DistinctCandids: ptr(12)}
 	var b bytes.Buffer
 	if err := nightcount.WriteTable(&b, 12, c); err != nil {
 		t.Fatal(err)

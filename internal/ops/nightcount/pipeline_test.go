@@ -98,7 +98,7 @@ func TestPipelineNight(t *testing.T) {
 	cfg := nightcount.DefaultConfig()
 	cfg.Brokers, cfg.Bucket, cfg.StorageOptions = k.Addrs(), bucket, g.ClientOptions()
 	cfg.Project, cfg.Dataset, cfg.BigQueryAPI = b.Project, dataset, b.Endpoint()
-	var c nightcount.Counts
+	var c nightcount.StageCounts
 	for c.GCSObjects == nil || *c.GCSObjects < n || c.DistinctCandids == nil || *c.DistinctCandids < n {
 		select {
 		case <-ctx.Done():
@@ -113,7 +113,7 @@ func TestPipelineNight(t *testing.T) {
 	if c, err = nightcount.Count(ctx, cfg, testNight); err != nil {
 		t.Fatal(err)
 	}
-	want := nightcount.Counts{Night: testNight, Topic: testNight.Topic(), KafkaMessages: ptr(2 * n),
+	want := nightcount.StageCounts{Night: testNight, Topic: testNight.Topic(), KafkaMessages: ptr(2 * n),
 		PubSubPublished: ptr(2 * n), PubSubDeadLetter: ptr(0), GCSObjects: ptr(n), BigQueryRows: ptr(n), DistinctCandids: ptr(n)}
 	if jsonOf(t, c) != jsonOf(t, want) {
 		t.Errorf("after the night and its replay:\n%s\nwant\n%s", jsonOf(t, c), jsonOf(t, want))

@@ -256,7 +256,7 @@ func TestReconcileNight(t *testing.T) {
 	// The first half of the night with the loader down (it has no
 	// subscription yet), the second with it up.
 	pl.produceAndConnect(first)
-	for pl.function.Counts().Stored < 10 {
+	for pl.function.Outcomes().Stored < 10 {
 		select {
 		case <-ctx.Done():
 			t.Fatal("the function never stored the first half")
@@ -359,8 +359,8 @@ func TestReconcileNight(t *testing.T) {
 		t.Errorf("--stage bigquery from GCS: %v, %v; want 1 read from GCS and published", res, err)
 	}
 	r = pl.until(pl.reconcile, "BigQuery repaired from GCS", (*reconcile.Report).OK)
-	if len(r.BigQuery.Duplicates) != 0 || pl.function.Counts().Stored != 23 {
-		t.Errorf("after --stage bigquery: %d duplicates, function stored %d (want 0, 23: 20, then the 3 objects of the repair)", len(r.BigQuery.Duplicates), pl.function.Counts().Stored)
+	if len(r.BigQuery.Duplicates) != 0 || pl.function.Outcomes().Stored != 23 {
+		t.Errorf("after --stage bigquery: %d duplicates, function stored %d (want 0, 23: 20, then the 3 objects of the repair)", len(r.BigQuery.Duplicates), pl.function.Outcomes().Stored)
 	}
 }
 
