@@ -5,12 +5,12 @@ import (
 	"sync"
 	"time"
 
-	"cloud.google.com/go/civil"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // pending is one received alert on its way to BigQuery.
 type pending struct {
-	night  civil.Date
+	night  night.Night
 	candid int64
 	row    []byte       // encoded for the Storage Write API
 	done   chan outcome // buffered: receives exactly one outcome

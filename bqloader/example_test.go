@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
@@ -54,7 +55,7 @@ func Example() {
 	go func() { done <- l.Run(runCtx) }()
 
 	// The night, then its replay.
-	packets, err := synth.Generate(synth.Config{Night: time.Now().UTC(), Seed: 1}, 3)
+	packets, err := synth.Generate(synth.Config{Night: night.Of(time.Now()), Seed: 1}, 3)
 	if err != nil {
 		panic(err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"cloud.google.com/go/bigquery"
 	"cloud.google.com/go/bigquery/storage/managedwriter"
-	"cloud.google.com/go/civil"
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +22,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // Loader streams the alerts of one Pub/Sub subscription into BigQuery.
@@ -140,9 +140,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Loader, err error)
 
 // recentNights returns the n UTC nights up to the one of now, oldest
 // first: tonight and the nights whose replay may still come.
-func recentNights(now time.Time, n int) []civil.Date {
-	today := civil.DateOf(now.UTC())
-	nights := make([]civil.Date, n)
+func recentNights(now time.Time, n int) []night.Night {
+	today := night.Of(now)
+	nights := make([]night.Night, n)
 	for i := range nights {
 		nights[i] = today.AddDays(i - n + 1)
 	}
@@ -221,8 +221,7 @@ func (l *Loader) handle(ctx context.Context, m *pubsub.Message) {
 		l.deadLetter(ctx, m, refusal)
 		return
 	}
-	night := civil.DateOf(ids.Night)
-	if l.seen.contains(ctx, night, ids.Candid) {
+	if l.seen.contains(ctx, ids.Night, ids.Candid) {
 		l.metrics.duplicates.Inc()
 		m.Ack()
 		return
@@ -238,7 +237,7 @@ func (l *Loader) handle(ctx context.Context, m *pubsub.Message) {
 		l.deadLetter(ctx, m, &message.Refusal{Reason: message.Unencodable, Detail: err.Error()})
 		return
 	}
-	p := &pending{night: night, candid: a.Candid, row: row, done: make(chan outcome, 1)}
+	p := &pending{night: ids.Night, candid: a.Candid, row: row, done: make(chan outcome, 1)}
 	o := l.batches.write(ctx, p)
 	switch {
 	case o.err != nil:
@@ -309,13 +308,13 @@ func (l *Loader) deadLetter(ctx context.Context, m *pubsub.Message, r *message.R
 }
 
 // readCandids is the seenSet's view of the raw table.
-func (l *Loader) readCandids(ctx context.Context, night civil.Date, since time.Time) ([]int64, error) {
+func (l *Loader) readCandids(ctx context.Context, n night.Night, since time.Time) ([]int64, error) {
 	q := l.bq.Query(fmt.Sprintf("SELECT candid FROM `%s.%s.%s` WHERE night = @night AND ingest_time >= @since",
 		l.cfg.Project, l.cfg.Dataset, RawTable))
-	q.Parameters = []bigquery.QueryParameter{{Name: "night", Value: night}, {Name: "since", Value: since}}
+	q.Parameters = []bigquery.QueryParameter{{Name: "night", Value: n.Civil()}, {Name: "since", Value: since}}
 	it, err := q.Read(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read candids of %s: %w", night, err)
+		return nil, fmt.Errorf("read candids of %s: %w", n, err)
 	}
 	candids := make([]int64, 0, it.TotalRows)
 	for {
@@ -325,7 +324,7 @@ func (l *Loader) readCandids(ctx context.Context, night civil.Date, since time.T
 			return candids, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read candids of %s: %w", night, err)
+			return nil, fmt.Errorf("read candids of %s: %w", n, err)
 		}
 		candids = append(candids, row.Candid)
 	}

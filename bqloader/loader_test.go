@@ -22,6 +22,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) { stacktest.Main(m) }
 
 // testNight is the night of the synthetic alerts; the loaders' clock is
 // in it.
-var testNight = time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)
+var testNight = night.Of(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC))
 
 // testStack is one test's Pub/Sub topics (on the shared emulator) and its
 // own BigQuery emulator.
@@ -87,7 +88,7 @@ func newTestStack(t *testing.T) *testStack {
 	s.opts = []Option{
 		WithPubSubOptions(ps.ClientOptions()...),
 		WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))),
-		WithClock(func() time.Time { return testNight.Add(10 * time.Hour).Add(time.Since(start)) }),
+		WithClock(func() time.Time { return testNight.Time().Add(10 * time.Hour).Add(time.Since(start)) }),
 	}
 	s.startBigQuery()
 	return s
@@ -192,7 +193,7 @@ func (s *testStack) publish(packets []synth.Packet) {
 	results := make([]*pubsub.PublishResult, len(packets))
 	for i, p := range packets {
 		m := &pubsub.Message{Data: p.Data, Attributes: map[string]string{}}
-		attr.Kafka{Topic: p.Alert.Topic(), Partition: int32(i % 4), Offset: int64(i), Timestamp: testNight.Add(time.Duration(i) * time.Second)}.Set(m.Attributes)
+		attr.Kafka{Topic: p.Alert.Topic(), Partition: int32(i % 4), Offset: int64(i), Timestamp: testNight.Time().Add(time.Duration(i) * time.Second)}.Set(m.Attributes)
 		results[i] = pub.Publish(ctx, m)
 	}
 	for _, r := range results {
@@ -258,9 +259,9 @@ func (s *testStack) deadLetters(want int) []*pubsub.Message {
 	return got
 }
 
-func packets(t *testing.T, night time.Time, seed uint64, n int) []synth.Packet {
+func packets(t *testing.T, day night.Night, seed uint64, n int) []synth.Packet {
 	t.Helper()
-	p, err := synth.Generate(synth.Config{Night: night, Seed: seed, Objects: n / 3}, n)
+	p, err := synth.Generate(synth.Config{Night: day, Seed: seed, Objects: n / 3}, n)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,12 +6,12 @@ import (
 	"sync"
 	"time"
 
-	"cloud.google.com/go/civil"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // candidLoader reads the candids of a night's rows in the raw table whose
 // ingest_time is at or after since (the zero time: all of them).
-type candidLoader func(ctx context.Context, night civil.Date, since time.Time) ([]int64, error)
+type candidLoader func(ctx context.Context, n night.Night, since time.Time) ([]int64, error)
 
 // refreshOverlap is how far back before its previous read a refresh looks.
 // ingest_time is stamped before a row is written, so a row becomes visible
@@ -38,7 +38,7 @@ type seenSet struct {
 	log       *slog.Logger
 
 	mu     sync.Mutex
-	nights map[civil.Date]*nightCandids
+	nights map[night.Night]*nightCandids
 	size   int // candids in all nights
 }
 
@@ -51,15 +51,15 @@ type nightCandids struct {
 }
 
 func newSeenSet(load candidLoader, maxNights int, now func() time.Time, log *slog.Logger) *seenSet {
-	return &seenSet{load: load, maxNights: max(maxNights, 1), now: now, log: log, nights: make(map[civil.Date]*nightCandids)}
+	return &seenSet{load: load, maxNights: max(maxNights, 1), now: now, log: log, nights: make(map[night.Night]*nightCandids)}
 }
 
 // contains reports whether candid of night has a row in the table. The
 // first call for a night reads the night's candids from the table and the
 // other calls for it wait for that read; if the read fails, contains
 // answers false (the row is written, maybe twice) until a refresh succeeds.
-func (s *seenSet) contains(ctx context.Context, night civil.Date, candid int64) bool {
-	n := s.night(ctx, night)
+func (s *seenSet) contains(ctx context.Context, d night.Night, candid int64) bool {
+	n := s.night(ctx, d)
 	select {
 	case <-n.ready:
 	case <-ctx.Done():
@@ -73,7 +73,7 @@ func (s *seenSet) contains(ctx context.Context, night civil.Date, candid int64) 
 
 // warm reads the candids of nights from the table now, rather than when
 // their first alert comes.
-func (s *seenSet) warm(ctx context.Context, nights ...civil.Date) {
+func (s *seenSet) warm(ctx context.Context, nights ...night.Night) {
 	for _, d := range nights {
 		s.night(ctx, d)
 	}
@@ -81,20 +81,20 @@ func (s *seenSet) warm(ctx context.Context, nights ...civil.Date) {
 
 // night returns the set of night, reading it from the table first when it
 // is new.
-func (s *seenSet) night(ctx context.Context, night civil.Date) *nightCandids {
+func (s *seenSet) night(ctx context.Context, d night.Night) *nightCandids {
 	s.mu.Lock()
-	n, ok := s.nights[night]
+	n, ok := s.nights[d]
 	if !ok {
 		n = &nightCandids{ready: make(chan struct{}), candids: make(map[int64]struct{})}
-		s.nights[night] = n
-		s.evict(night)
+		s.nights[d] = n
+		s.evict(d)
 	}
 	n.lastUsed = s.now()
 	s.mu.Unlock()
 	if !ok {
-		if err := s.read(ctx, night, n); err != nil {
+		if err := s.read(ctx, d, n); err != nil {
 			s.log.Warn("cannot read the night's candids: its replay will be written again until a refresh succeeds",
-				"night", night.String(), "err", err)
+				"night", d.String(), "err", err)
 		}
 		close(n.ready)
 	}
@@ -103,10 +103,10 @@ func (s *seenSet) night(ctx context.Context, night civil.Date) *nightCandids {
 
 // add records candids of night as written. Nights not in the set (never
 // asked about, or forgotten) are ignored.
-func (s *seenSet) add(night civil.Date, candids ...int64) {
+func (s *seenSet) add(d night.Night, candids ...int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n, ok := s.nights[night]; ok {
+	if n, ok := s.nights[d]; ok {
 		s.insert(n, candids)
 	}
 }
@@ -116,7 +116,7 @@ func (s *seenSet) add(night civil.Date, candids ...int64) {
 // the first error.
 func (s *seenSet) refresh(ctx context.Context) error {
 	s.mu.Lock()
-	nights := make(map[civil.Date]*nightCandids, len(s.nights))
+	nights := make(map[night.Night]*nightCandids, len(s.nights))
 	for d, n := range s.nights {
 		nights[d] = n
 	}
@@ -136,7 +136,7 @@ func (s *seenSet) refresh(ctx context.Context) error {
 }
 
 // read loads the night's candids written since its last read.
-func (s *seenSet) read(ctx context.Context, night civil.Date, n *nightCandids) error {
+func (s *seenSet) read(ctx context.Context, d night.Night, n *nightCandids) error {
 	s.mu.Lock()
 	var since time.Time
 	if n.seeded {
@@ -144,7 +144,7 @@ func (s *seenSet) read(ctx context.Context, night civil.Date, n *nightCandids) e
 	}
 	s.mu.Unlock()
 	start := s.now()
-	candids, err := s.load(ctx, night, since)
+	candids, err := s.load(ctx, d, since)
 	if err != nil {
 		return err
 	}
@@ -173,9 +173,9 @@ func (s *seenSet) insert(n *nightCandids, candids []int64) {
 
 // evict forgets the least recently used nights beyond maxNights, never
 // keep. s.mu is held.
-func (s *seenSet) evict(keep civil.Date) {
+func (s *seenSet) evict(keep night.Night) {
 	for len(s.nights) > s.maxNights {
-		var oldest civil.Date
+		var oldest night.Night
 		var oldestUse time.Time
 		first := true
 		for d, n := range s.nights {

@@ -93,7 +93,7 @@ func TestViews(t *testing.T) {
 	rawPerNight := map[string]int64{}
 	for _, p := range entries {
 		candids[p.alert.Candid] = p
-		night := p.alert.Night.Format(time.DateOnly)
+		night := p.alert.Night.Time().Format(time.DateOnly)
 		if perNight[night] == nil {
 			perNight[night] = map[int64]bool{}
 		}

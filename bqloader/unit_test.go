@@ -17,6 +17,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 func TestMergeSchema(t *testing.T) {
@@ -183,15 +185,16 @@ func textOf(m protoreflect.Message) string {
 }
 
 func TestSeenSet(t *testing.T) {
-	n1, n2, n3 := civil.Date{Year: 2024, Month: 7, Day: 14}, civil.Date{Year: 2024, Month: 7, Day: 15}, civil.Date{Year: 2024, Month: 7, Day: 16}
+	n2 := night.Of(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC))
+	n1, n3 := n2.AddDays(-1), n2.AddDays(1)
 	var mu sync.Mutex
-	table := map[civil.Date][]int64{n1: {1, 2}, n2: {3}}
+	table := map[night.Night][]int64{n1: {1, 2}, n2: {3}}
 	var reads []string
-	load := func(_ context.Context, night civil.Date, since time.Time) ([]int64, error) {
+	load := func(_ context.Context, n night.Night, since time.Time) ([]int64, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		reads = append(reads, fmt.Sprintf("%s since zero=%v", night, since.IsZero()))
-		return table[night], nil
+		reads = append(reads, fmt.Sprintf("%s since zero=%v", n.Civil(), since.IsZero()))
+		return table[n], nil
 	}
 	now := time.Date(2024, 7, 15, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); now = now.Add(time.Second); return now }

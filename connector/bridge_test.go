@@ -114,7 +114,7 @@ func (b *bridge) produce(topic string, partitions int32, packets [][]byte) {
 }
 
 // nightPackets returns n synthetic alerts of night d.
-func nightPackets(t *testing.T, d time.Time, n int, seed uint64) []synth.Packet {
+func nightPackets(t *testing.T, d night.Night, n int, seed uint64) []synth.Packet {
 	t.Helper()
 	out, err := synth.Generate(synth.Config{Night: d, Seed: seed}, n)
 	if err != nil {
@@ -391,17 +391,17 @@ func TestDeliversEveryAlertUnchanged(t *testing.T) {
 		{"two members sharing the partitions", 2, 16, 8},
 		{"more members than partitions", 3, 64, 2},
 	}
-	d := time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC)
+	d := night.Of(time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC))
 	packets := nightPackets(t, d, 240, 1)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBridge(t)
-			topic := night.Topic(d)
+			topic := d.Topic()
 			b.produce(topic, tt.partitions, data(packets))
 
 			cfg := b.cfg
 			cfg.Consumers, cfg.BatchSize = tt.consumers, tt.batchSize
-			reg, stop := b.run(cfg, connector.WithClock(func() time.Time { return d.Add(20 * time.Hour) })) // tonight's topic, by default
+			reg, stop := b.run(cfg, connector.WithClock(func() time.Time { return d.Time().Add(20 * time.Hour) })) // tonight's topic, by default
 			got := b.alerts.waitCandids(t, packets, 2*time.Minute)
 
 			sums := kafkaSums(t, b.kafka.Addrs(), topic)

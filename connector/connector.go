@@ -43,7 +43,7 @@ type Connector struct {
 
 	replay *replaySet      // nil without --dedup-replay
 	gcs    *storage.Client // nil without --counts-bucket
-	counts *countKeeper    // nil without --counts-bucket
+	counts *tallyKeeper    // nil without --counts-bucket
 }
 
 // New checks cfg (Config.Validate) and connects to Kafka, Pub/Sub and
@@ -104,7 +104,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Connector, err err
 		if _, err := b.Attrs(ctx); err != nil {
 			return nil, fmt.Errorf("connector: --counts-bucket %s: %w", cfg.CountsBucket, err)
 		}
-		c.counts = &countKeeper{bucket: b, now: d.now, log: c.log, pending: map[string]*Counts{}}
+		c.counts = &tallyKeeper{bucket: b, now: d.now, log: c.log, pending: map[string]*TopicTally{}}
 	}
 	return c, nil
 }

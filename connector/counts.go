@@ -16,11 +16,11 @@ import (
 	"google.golang.org/api/googleapi"
 )
 
-// Counts is the tally of one Kafka topic kept in GCS for
-// "ztfbridge count". It counts acknowledged publishes, not distinct
-// alerts: the 10am replay and redelivery after a crash or rebalance are
+// TopicTally is what the connector published from one Kafka topic, kept
+// in GCS for "ztfbridge count". It counts acknowledged publishes, not
+// distinct alerts: the 10am replay and redelivery after a crash or rebalance are
 // counted again (unless --dedup-replay dropped them, see ReplayDropped).
-type Counts struct {
+type TopicTally struct {
 	Topic         string    `json:"topic"`
 	Published     int64     `json:"published"`      // acknowledged on the alert topic
 	DeadLettered  int64     `json:"dead_lettered"`  // acknowledged on the dead-letter topic
@@ -29,57 +29,57 @@ type Counts struct {
 }
 
 // same reports whether c and d hold the same figures and time.
-func (c Counts) same(d Counts) bool {
+func (c TopicTally) same(d TopicTally) bool {
 	return c.Topic == d.Topic && c.Published == d.Published && c.DeadLettered == d.DeadLettered &&
 		c.ReplayDropped == d.ReplayDropped && c.UpdatedAt.Equal(d.UpdatedAt)
 }
 
-// CountsObject is the name of the object holding topic's Counts.
-func CountsObject(topic string) string { return "_ztfbridge/connector/" + topic + ".json" }
+// TallyObject is the name of the object holding topic's TopicTally.
+func TallyObject(topic string) string { return "_ztfbridge/connector/" + topic + ".json" }
 
-// ReadCounts reads the Counts of topic from bucket. A topic no connector
+// ReadTally reads the TopicTally of topic from bucket. A topic no connector
 // has counted returns an error wrapping storage.ErrObjectNotExist.
-func ReadCounts(ctx context.Context, bucket *storage.BucketHandle, topic string) (Counts, error) {
-	c, _, err := readCounts(ctx, bucket.Object(CountsObject(topic)))
+func ReadTally(ctx context.Context, bucket *storage.BucketHandle, topic string) (TopicTally, error) {
+	c, _, err := readTally(ctx, bucket.Object(TallyObject(topic)))
 	return c, err
 }
 
-func readCounts(ctx context.Context, obj *storage.ObjectHandle) (Counts, int64, error) {
+func readTally(ctx context.Context, obj *storage.ObjectHandle) (TopicTally, int64, error) {
 	r, err := obj.NewReader(ctx)
 	if err != nil {
-		return Counts{}, 0, fmt.Errorf("read %s: %w", obj.ObjectName(), err)
+		return TopicTally{}, 0, fmt.Errorf("read %s: %w", obj.ObjectName(), err)
 	}
 	defer r.Close()
 	b, err := io.ReadAll(r)
 	if err != nil {
-		return Counts{}, 0, fmt.Errorf("read %s: %w", obj.ObjectName(), err)
+		return TopicTally{}, 0, fmt.Errorf("read %s: %w", obj.ObjectName(), err)
 	}
-	var c Counts
+	var c TopicTally
 	if err := json.Unmarshal(b, &c); err != nil {
-		return Counts{}, 0, fmt.Errorf("read %s: %w", obj.ObjectName(), err)
+		return TopicTally{}, 0, fmt.Errorf("read %s: %w", obj.ObjectName(), err)
 	}
 	return c, r.Attrs.Generation, nil
 }
 
-// countKeeper adds what this process published to the Counts objects.
+// tallyKeeper adds what this process published to the tally objects.
 // It holds only the increments since its last write, and writes each as a
 // read-add-write guarded by the object's generation, so restarts and
 // several connectors of one group accumulate into the same object.
-type countKeeper struct {
+type tallyKeeper struct {
 	bucket *storage.BucketHandle
 	now    func() time.Time
 	log    *slog.Logger
 
 	mu      sync.Mutex
-	pending map[string]*Counts // topic -> increments not yet written
+	pending map[string]*TopicTally // topic -> increments not yet written
 }
 
-func (k *countKeeper) add(topic string, f fate) {
+func (k *tallyKeeper) add(topic string, f fate) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	c := k.pending[topic]
 	if c == nil {
-		c = &Counts{Topic: topic}
+		c = &TopicTally{Topic: topic}
 		k.pending[topic] = c
 	}
 	switch f {
@@ -94,7 +94,7 @@ func (k *countKeeper) add(topic string, f fate) {
 
 // run writes the increments every interval until ctx is done. The last
 // write is the caller's, with flush, once nothing is published any more.
-func (k *countKeeper) run(ctx context.Context, interval time.Duration) {
+func (k *tallyKeeper) run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -115,10 +115,10 @@ func (k *countKeeper) run(ctx context.Context, interval time.Duration) {
 
 // flush writes the pending increments. Increments it could not write stay
 // pending for the next flush.
-func (k *countKeeper) flush(ctx context.Context) error {
+func (k *tallyKeeper) flush(ctx context.Context) error {
 	k.mu.Lock()
 	pending := k.pending
-	k.pending = map[string]*Counts{}
+	k.pending = map[string]*TopicTally{}
 	k.mu.Unlock()
 
 	var errs []error
@@ -140,13 +140,13 @@ func (k *countKeeper) flush(ctx context.Context) error {
 
 // write adds inc to its object, retrying when another writer got there
 // between our read and our write.
-func (k *countKeeper) write(ctx context.Context, inc *Counts) error {
-	obj := k.bucket.Object(CountsObject(inc.Topic))
+func (k *tallyKeeper) write(ctx context.Context, inc *TopicTally) error {
+	obj := k.bucket.Object(TallyObject(inc.Topic))
 	for attempt := 0; ; attempt++ {
-		cur, gen, err := readCounts(ctx, obj)
+		cur, gen, err := readTally(ctx, obj)
 		switch {
 		case errors.Is(err, storage.ErrObjectNotExist):
-			cur = Counts{Topic: inc.Topic}
+			cur = TopicTally{Topic: inc.Topic}
 		case err != nil:
 			return err
 		}
@@ -175,7 +175,7 @@ func (k *countKeeper) write(ctx context.Context, inc *Counts) error {
 		if err != nil {
 			// The write may have landed before the error: then it must
 			// not be added again.
-			if now, _, rerr := readCounts(ctx, obj); rerr == nil && now.same(cur) {
+			if now, _, rerr := readTally(ctx, obj); rerr == nil && now.same(cur) {
 				return nil
 			}
 			return fmt.Errorf("write %s: %w", obj.ObjectName(), err)

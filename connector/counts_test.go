@@ -20,8 +20,8 @@ import (
 func TestReplayDedupAndCounts(t *testing.T) {
 	b := newBridge(t)
 	gcs := stacktest.GCS(t, "counts")
-	d := time.Date(2024, 9, 9, 0, 0, 0, 0, time.UTC)
-	topic := night.Topic(d)
+	d := night.Of(time.Date(2024, 9, 9, 0, 0, 0, 0, time.UTC))
+	topic := d.Topic()
 	packets := nightPackets(t, d, 50, 9)
 	msgs := append(data(packets), []byte("corrupt one"), []byte("corrupt two"))
 	_, err := simulate.Run(t.Context(), simulate.Config{Brokers: b.kafka.Addrs(), Topic: topic, Partitions: 4, Replay: true},
@@ -35,7 +35,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 	cfg.DedupReplay = true
 	cfg.CountsBucket = "counts"
 	cfg.CountsInterval = 100 * time.Millisecond
-	now := func() time.Time { return d.Add(18 * time.Hour) }
+	now := func() time.Time { return d.Time().Add(18 * time.Hour) }
 	client, err := gcs.Client(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 	defer client.Close()
 	bucket := client.Bucket("counts")
 
-	want := connector.Counts{Topic: topic}
+	want := connector.TopicTally{Topic: topic}
 	for run := range 2 {
 		reg, stop := b.run(cfg, connector.WithStorageOptions(gcs.ClientOptions()...), connector.WithClock(now))
 		waitFor(t, time.Minute, func() bool {
@@ -63,7 +63,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 		want.Published += 50
 		want.ReplayDropped += 50
 		want.DeadLettered += 4
-		got, err := connector.ReadCounts(t.Context(), bucket, topic)
+		got, err := connector.ReadTally(t.Context(), bucket, topic)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 		}
 	}
 
-	if _, err := connector.ReadCounts(t.Context(), bucket, "ztf_20000101_programid1"); !errors.Is(err, storage.ErrObjectNotExist) {
-		t.Errorf("ReadCounts of an uncounted topic: %v, want storage.ErrObjectNotExist", err)
+	if _, err := connector.ReadTally(t.Context(), bucket, "ztf_20000101_programid1"); !errors.Is(err, storage.ErrObjectNotExist) {
+		t.Errorf("ReadTally of an uncounted topic: %v, want storage.ErrObjectNotExist", err)
 	}
 }

@@ -20,8 +20,8 @@ import (
 // to its end.
 func TestDeadLetters(t *testing.T) {
 	b := newBridge(t)
-	d := time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)
-	topic := night.Topic(d)
+	d := night.Of(time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC))
+	topic := d.Topic()
 	good := nightPackets(t, d, 60, 2)
 
 	var multi, corrupt []byte

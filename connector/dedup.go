@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"cloud.google.com/go/pubsub/v2"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // replaySet remembers the candids published for the two most recent
@@ -31,45 +33,45 @@ type replaySet struct {
 	log *slog.Logger
 
 	mu       sync.Mutex
-	nights   map[string]map[int64]struct{}       // night YYYYMMDD -> acknowledged candids
+	nights   map[night.Night]map[int64]struct{}  // night -> acknowledged candids
 	inflight map[replayKey]*pubsub.PublishResult // publishes not yet acknowledged
-	full     map[string]bool                     // nights that reached max, logged once
+	full     map[night.Night]bool                // nights that reached max, logged once
 }
 
 type replayKey struct {
-	night  string
+	night  night.Night
 	candid int64
 }
 
 func newReplaySet(max int, log *slog.Logger) *replaySet {
-	return &replaySet{max: max, log: log, nights: map[string]map[int64]struct{}{},
-		inflight: map[replayKey]*pubsub.PublishResult{}, full: map[string]bool{}}
+	return &replaySet{max: max, log: log, nights: map[night.Night]map[int64]struct{}{},
+		inflight: map[replayKey]*pubsub.PublishResult{}, full: map[night.Night]bool{}}
 }
 
 // lookup reports whether candid of night was published (dup, with a nil
 // original) or is being published (dup, with the original's result).
-func (s *replaySet) lookup(night string, candid int64) (dup bool, original *pubsub.PublishResult) {
+func (s *replaySet) lookup(n night.Night, candid int64) (dup bool, original *pubsub.PublishResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.nights[night][candid]; ok {
+	if _, ok := s.nights[n][candid]; ok {
 		return true, nil
 	}
-	original, dup = s.inflight[replayKey{night, candid}]
+	original, dup = s.inflight[replayKey{n, candid}]
 	return dup, original
 }
 
 // sending records that candid of night is being published with result res.
-func (s *replaySet) sending(night string, candid int64, res *pubsub.PublishResult) {
+func (s *replaySet) sending(n night.Night, candid int64, res *pubsub.PublishResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.inflight[replayKey{night, candid}] = res
+	s.inflight[replayKey{n, candid}] = res
 }
 
 // failed forgets the in-flight publish res of candid.
-func (s *replaySet) failed(night string, candid int64, res *pubsub.PublishResult) {
+func (s *replaySet) failed(n night.Night, candid int64, res *pubsub.PublishResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k := (replayKey{night, candid}); s.inflight[k] == res {
+	if k := (replayKey{n, candid}); s.inflight[k] == res {
 		delete(s.inflight, k)
 	}
 }
@@ -77,16 +79,16 @@ func (s *replaySet) failed(night string, candid int64, res *pubsub.PublishResult
 // published remembers candid of night as acknowledged. A night older than
 // the two kept is not remembered; a newer one evicts the oldest. It
 // returns the number of candids remembered.
-func (s *replaySet) published(night string, candid int64, res *pubsub.PublishResult) int {
+func (s *replaySet) published(n night.Night, candid int64, res *pubsub.PublishResult) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k := (replayKey{night, candid}); s.inflight[k] == res {
+	if k := (replayKey{n, candid}); s.inflight[k] == res {
 		delete(s.inflight, k)
 	}
-	set, ok := s.nights[night]
+	set, ok := s.nights[n]
 	if !ok {
-		keys := slices.Sorted(maps.Keys(s.nights))
-		if len(keys) >= 2 && night < keys[0] {
+		keys := slices.SortedFunc(maps.Keys(s.nights), night.Night.Compare)
+		if len(keys) >= 2 && n.Compare(keys[0]) < 0 {
 			return s.sizeLocked()
 		}
 		for len(keys) >= 2 {
@@ -94,13 +96,13 @@ func (s *replaySet) published(night string, candid int64, res *pubsub.PublishRes
 			keys = keys[1:]
 		}
 		set = make(map[int64]struct{})
-		s.nights[night] = set
+		s.nights[n] = set
 	}
 	if len(set) >= s.max {
-		if !s.full[night] {
-			s.full[night] = true
+		if !s.full[n] {
+			s.full[n] = true
 			s.log.Warn("dedup-replay is full for this night; later candids are published without the check",
-				"night", night, "dedup_max", s.max)
+				"night", n, "dedup_max", s.max)
 		}
 		return s.sizeLocked()
 	}
@@ -108,11 +110,11 @@ func (s *replaySet) published(night string, candid int64, res *pubsub.PublishRes
 	return s.sizeLocked()
 }
 
-func (s *replaySet) evictLocked(night string) {
-	delete(s.nights, night)
-	delete(s.full, night)
+func (s *replaySet) evictLocked(n night.Night) {
+	delete(s.nights, n)
+	delete(s.full, n)
 	for k := range s.inflight {
-		if k.night == night {
+		if k.night == n {
 			delete(s.inflight, k)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"cloud.google.com/go/pubsub/v2"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 func TestReplaySet(t *testing.T) {
@@ -52,18 +54,18 @@ func TestReplaySet(t *testing.T) {
 	for i, st := range steps {
 		switch st.op {
 		case "published":
-			s.published(st.night, st.candid, st.res)
+			s.published(ymd(t, st.night), st.candid, st.res)
 		case "sending":
-			s.sending(st.night, st.candid, st.res)
+			s.sending(ymd(t, st.night), st.candid, st.res)
 		case "failed":
-			s.failed(st.night, st.candid, st.res)
+			s.failed(ymd(t, st.night), st.candid, st.res)
 		case "lookup":
-			if dup, original := s.lookup(st.night, st.candid); dup != st.dup || original != st.original {
+			if dup, original := s.lookup(ymd(t, st.night), st.candid); dup != st.dup || original != st.original {
 				t.Errorf("step %d: lookup(%s, %d) = %v, %p; want %v, %p", i, st.night, st.candid, dup, original, st.dup, st.original)
 			}
 		}
 	}
-	if n := s.published("20240103", 21, nil); n != 3 {
+	if n := s.published(ymd(t, "20240103"), 21, nil); n != 3 {
 		t.Errorf("size %d, want 3 (20240102: 1, 20240103: 2)", n)
 	}
 }
@@ -78,12 +80,12 @@ func TestReplaySetMemory(t *testing.T) {
 	s := newReplaySet(perNight, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, n := range []string{"20240101", "20240102"} {
 		for c := range int64(perNight + 1000) { // the extra 1000 are over the cap
-			s.published(n, 2_475_433_850_015_010_009+c*7919, nil)
+			s.published(ymd(t, n), 2_475_433_850_015_010_009+c*7919, nil)
 		}
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	held := s.published("20240102", 1, nil)
+	held := s.published(ymd(t, "20240102"), 1, nil)
 	if held != 2*perNight {
 		t.Fatalf("held %d candids, want %d", held, 2*perNight)
 	}
@@ -93,4 +95,14 @@ func TestReplaySetMemory(t *testing.T) {
 		t.Errorf("%.1f bytes per candid, the documented bound is 40", perCandid)
 	}
 	runtime.KeepAlive(s)
+}
+
+// ymd returns the night written as YYYYMMDD.
+func ymd(t *testing.T, s string) night.Night {
+	t.Helper()
+	n, err := night.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

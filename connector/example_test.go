@@ -51,7 +51,7 @@ func Example() {
 	if _, err := ps.ResetPullSubscription(ctx, "example-sub", "example-alerts"); err != nil {
 		log.Fatal(err)
 	}
-	tonight := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	tonight := night.Of(time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
 	gen, err := synth.New(synth.Config{Night: tonight, Seed: 1})
 	if err != nil {
 		log.Fatal(err)
@@ -64,7 +64,7 @@ func Example() {
 		}
 		packets = append(packets, p.Data)
 	}
-	_, err = simulate.Run(ctx, simulate.Config{Brokers: kafka.Addrs(), Topic: night.Topic(tonight), Partitions: 1}, simulate.Packets(packets))
+	_, err = simulate.Run(ctx, simulate.Config{Brokers: kafka.Addrs(), Topic: tonight.Topic(), Partitions: 1}, simulate.Packets(packets))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func Example() {
 	c, err := connector.New(ctx, cfg,
 		connector.WithPubSubOptions(ps.ClientOptions()...),
 		connector.WithStorageOptions(gcs.ClientOptions()...),
-		connector.WithClock(func() time.Time { return tonight.Add(6 * time.Hour) }), // tonight's topic is read
+		connector.WithClock(func() time.Time { return tonight.Time().Add(6 * time.Hour) }), // tonight's topic is read
 		connector.WithLogger(quiet))
 	if err != nil {
 		log.Fatal(err)
@@ -130,7 +130,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer storageClient.Close()
-	counts, err := connector.ReadCounts(ctx, storageClient.Bucket("counts"), night.Topic(tonight))
+	counts, err := connector.ReadTally(ctx, storageClient.Bucket("counts"), tonight.Topic())
 	if err != nil {
 		log.Fatal(err)
 	}

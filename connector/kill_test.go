@@ -33,8 +33,8 @@ func buildZtfbridge(t *testing.T) string {
 func TestKillAndRestartLosesNothing(t *testing.T) {
 	bin := buildZtfbridge(t)
 	b := newBridge(t)
-	d := time.Date(2024, 10, 3, 0, 0, 0, 0, time.UTC)
-	topic := night.Topic(d)
+	d := night.Of(time.Date(2024, 10, 3, 0, 0, 0, 0, time.UTC))
+	topic := d.Topic()
 	packets := nightPackets(t, d, 2000, 11)
 	b.produce(topic, 8, data(packets))
 

@@ -19,8 +19,8 @@ import (
 // partition count, and nothing is committed.
 func TestHeldBytesBounded(t *testing.T) {
 	b := newBridge(t)
-	d := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
-	topic := night.Topic(d)
+	d := night.Of(time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC))
+	topic := d.Topic()
 	packets := nightPackets(t, d, 480, 16) // 30 per partition, ~36 MB
 	b.produce(topic, 16, data(packets))
 

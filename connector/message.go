@@ -32,7 +32,7 @@ type outgoing struct {
 	fate      fate
 	reason    message.Reason // why it is a dead letter
 	candid    int64          // for --dedup-replay
-	night     string         // YYYYMMDD, for --dedup-replay
+	night     night.Night    // for --dedup-replay
 	held      int64          // bytes of the budget it holds; 0 once released
 
 	msg      *pubsub.Message
@@ -63,9 +63,7 @@ func classify(m *sarama.ConsumerMessage, dec *alert.Decoder, maxBytes int, repla
 	}
 	a.SetAttributes(o.msg.Attributes)
 	o.candid = a.Candid
-	if !a.Night.IsZero() {
-		o.night = a.Night.Format(night.Layout)
-	}
+	o.night = a.Night
 	if replay != nil {
 		if dup, original := replay.lookup(o.night, o.candid); dup {
 			o.fate, o.original = dropped, original

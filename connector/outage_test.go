@@ -17,8 +17,8 @@ import (
 // once the topic is back the retries deliver every alert.
 func TestPublishFailuresAreRetried(t *testing.T) {
 	b := newBridge(t)
-	d := time.Date(2025, 2, 2, 0, 0, 0, 0, time.UTC)
-	topic := night.Topic(d)
+	d := night.Of(time.Date(2025, 2, 2, 0, 0, 0, 0, time.UTC))
+	topic := d.Topic()
 	packets := nightPackets(t, d, 30, 40)
 	b.produce(topic, 3, data(packets))
 

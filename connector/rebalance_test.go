@@ -23,8 +23,8 @@ import (
 // cannot finish the topic alone, whatever the speed of the machine.
 func TestRebalanceDrainsAndCommits(t *testing.T) {
 	b := newBridge(t)
-	d := time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC)
-	topic := night.Topic(d)
+	d := night.Of(time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC))
+	topic := d.Topic()
 	packets := nightPackets(t, d, 1200, 12)
 	b.produce(topic, 8, data(packets))
 

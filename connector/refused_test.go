@@ -14,6 +14,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
@@ -48,7 +49,7 @@ func TestRefusedMessageAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	g, err := synth.New(synth.Config{Night: time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC), Seed: 3})
+	g, err := synth.New(synth.Config{Night: night.Of(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)), Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func TestTLSAndSASL(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d := time.Date(2024, 11, 5, 0, 0, 0, 0, time.UTC)
+	d := night.Of(time.Date(2024, 11, 5, 0, 0, 0, 0, time.UTC))
 	tests := []struct {
 		name         string
 		mechanism    string
@@ -91,7 +91,7 @@ func TestTLSAndSASL(t *testing.T) {
 			cfg.TLS, cfg.TLSCAFile = true, caFile
 			cfg.SASLMechanism, cfg.SASLUser = tt.mechanism, user
 			cfg.SASLPassword, cfg.SASLPasswordFile = tt.password, tt.passwordFile
-			cfg.KafkaTopic = night.Topic(d.AddDate(0, 0, i))
+			cfg.KafkaTopic = d.AddDays(i).Topic()
 
 			if tt.wantErr {
 				_, err := connector.New(t.Context(), cfg, b.opts...)
@@ -104,7 +104,7 @@ func TestTLSAndSASL(t *testing.T) {
 				return
 			}
 
-			packets := nightPackets(t, d.AddDate(0, 0, i), 20, uint64(20+i))
+			packets := nightPackets(t, d.AddDays(i), 20, uint64(20+i))
 			produceSecure(t, cfg, data(packets))
 			_, stop := b.run(cfg)
 			b.alerts.waitCandids(t, packets, time.Minute)

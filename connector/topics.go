@@ -24,7 +24,7 @@ import (
 //   - --topic T: T.
 //   - --topics A,B: A and B.
 //   - --topic-regex R: every existing topic whose whole name matches R.
-//   - default: tonight's topic, night.Topic(Now()), plus last night's topic
+//   - default: tonight's topic, night.Of(Now()).Topic(), plus last night's topic
 //     for as long as the group has committed offsets on it that trail its
 //     end. So the switch at 00:00 UTC finishes last night first, and a
 //     brand-new group does not read yesterday.
@@ -105,8 +105,9 @@ func (w *topicWatcher) refresh() error {
 		}
 	default:
 		now := w.now()
-		want = []string{night.Topic(now)}
-		if last := night.Topic(now.AddDate(0, 0, -1)); exists(last) {
+		tonight := night.Of(now)
+		want = []string{tonight.Topic()}
+		if last := tonight.AddDays(-1).Topic(); exists(last) {
 			lag, committed, err := w.lag(last)
 			if err != nil {
 				// Unsure: keep last night if it was being read.

@@ -27,28 +27,28 @@ func receivedFrom(r *received, topic string) int {
 // next night's exists; after it, the next night's is read too.
 func TestRollsOverToTheNextNight(t *testing.T) {
 	b := newBridge(t)
-	d1 := time.Date(2024, 6, 30, 0, 0, 0, 0, time.UTC)
-	d2 := d1.AddDate(0, 0, 1)
+	d1 := night.Of(time.Date(2024, 6, 30, 0, 0, 0, 0, time.UTC))
+	d2 := d1.AddDays(1)
 	first, second := nightPackets(t, d1, 40, 3), nightPackets(t, d2, 40, 4)
-	b.produce(night.Topic(d1), 4, data(first))
-	b.produce(night.Topic(d2), 4, data(second))
+	b.produce(d1.Topic(), 4, data(first))
+	b.produce(d2.Topic(), 4, data(second))
 
-	clk := &clock{t: d2.Add(-10 * time.Second)}
+	clk := &clock{t: d2.Time().Add(-10 * time.Second)}
 	cfg := b.cfg
 	_, stop := b.run(cfg, connector.WithClock(clk.Now))
 	b.alerts.waitCandids(t, first, time.Minute)
 	time.Sleep(5 * cfg.PollInterval)
-	if n := receivedFrom(b.alerts, night.Topic(d2)); n != 0 {
-		t.Fatalf("%d alerts of %s read before its night", n, night.Topic(d2))
+	if n := receivedFrom(b.alerts, d2.Topic()); n != 0 {
+		t.Fatalf("%d alerts of %s read before its night", n, d2.Topic())
 	}
 
-	clk.Set(d2.Add(5 * time.Second))
+	clk.Set(d2.Time().Add(5 * time.Second))
 	b.alerts.waitCandids(t, second, time.Minute)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []time.Time{d1, d2} {
-		assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, night.Topic(d))
+	for _, d := range []night.Night{d1, d2} {
+		assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, d.Topic())
 	}
 }
 
@@ -58,13 +58,13 @@ func TestRollsOverToTheNextNight(t *testing.T) {
 // only.
 func TestFinishesLastNightFirst(t *testing.T) {
 	b := newBridge(t)
-	d1 := time.Date(2024, 7, 14, 0, 0, 0, 0, time.UTC)
-	d2 := d1.AddDate(0, 0, 1)
+	d1 := night.Of(time.Date(2024, 7, 14, 0, 0, 0, 0, time.UTC))
+	d2 := d1.AddDays(1)
 	early, late, next := nightPackets(t, d1, 30, 5), nightPackets(t, d1, 60, 5)[30:], nightPackets(t, d2, 30, 6)
-	b.produce(night.Topic(d1), 3, data(early))
+	b.produce(d1.Topic(), 3, data(early))
 
 	cfg := b.cfg
-	clk := &clock{t: d1.Add(23 * time.Hour)}
+	clk := &clock{t: d1.Time().Add(23 * time.Hour)}
 	_, stop := b.run(cfg, connector.WithClock(clk.Now))
 	b.alerts.waitCandids(t, early, time.Minute)
 	if err := stop(); err != nil {
@@ -72,17 +72,17 @@ func TestFinishesLastNightFirst(t *testing.T) {
 	}
 
 	// The connector is down over midnight while the night goes on.
-	b.produce(night.Topic(d1), 3, data(late))
-	b.produce(night.Topic(d2), 3, data(next))
-	clk.Set(d2.Add(time.Hour))
+	b.produce(d1.Topic(), 3, data(late))
+	b.produce(d2.Topic(), 3, data(next))
+	clk.Set(d2.Time().Add(time.Hour))
 	_, stop = b.run(cfg, connector.WithClock(clk.Now))
 	b.alerts.waitCandids(t, late, time.Minute)
 	b.alerts.waitCandids(t, next, time.Minute)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, night.Topic(d1))
-	assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, night.Topic(d2))
+	assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, d1.Topic())
+	assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, d2.Topic())
 
 	fresh := cfg
 	fresh.Group += "_fresh"
@@ -103,18 +103,18 @@ func TestFinishesLastNightFirst(t *testing.T) {
 // it waits (logging that once) and reads the topic when it appears.
 func TestWaitsForTheTopic(t *testing.T) {
 	b := newBridge(t)
-	d := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
+	d := night.Of(time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC))
 	cfg := b.cfg
-	_, stop := b.run(cfg, connector.WithClock(func() time.Time { return d.Add(3 * time.Hour) }))
+	_, stop := b.run(cfg, connector.WithClock(func() time.Time { return d.Time().Add(3 * time.Hour) }))
 
 	time.Sleep(10 * cfg.PollInterval)
 	packets := nightPackets(t, d, 40, 7)
-	b.produce(night.Topic(d), 4, data(packets))
+	b.produce(d.Topic(), 4, data(packets))
 	b.alerts.waitCandids(t, packets, time.Minute)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, night.Topic(d))
+	assertCommittedToEnd(t, b.kafka.Addrs(), cfg.Group, d.Topic())
 	if n := b.logs.count("waiting for topic to exist"); n != 1 {
 		t.Errorf("logged the wait %d times, want once", n)
 	}
@@ -129,12 +129,12 @@ func TestWaitsForTheTopic(t *testing.T) {
 // start sees none.
 func TestLagMetric(t *testing.T) {
 	b := newBridge(t)
-	d := time.Date(2024, 8, 2, 0, 0, 0, 0, time.UTC)
+	d := night.Of(time.Date(2024, 8, 2, 0, 0, 0, 0, time.UTC))
 	packets := nightPackets(t, d, 21, 8)
-	b.produce(night.Topic(d), 3, data(packets))
+	b.produce(d.Topic(), 3, data(packets))
 
 	cfg := b.cfg
-	cfg.KafkaTopic = night.Topic(d)
+	cfg.KafkaTopic = d.Topic()
 	cfg.PollInterval = time.Hour // only the look at start
 	lagAtStart := func() map[int]float64 {
 		reg, stop := b.run(cfg)
@@ -163,10 +163,10 @@ func TestLagMetric(t *testing.T) {
 // TestTopicRegexAndList consumes exactly the topics a --topic-regex or a
 // --topics list names, among three nights in Kafka.
 func TestTopicRegexAndList(t *testing.T) {
-	nights := []time.Time{
-		time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
-		time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC),
-		time.Date(2025, 1, 3, 0, 0, 0, 0, time.UTC),
+	nights := []night.Night{
+		night.Of(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)),
+		night.Of(time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)),
+		night.Of(time.Date(2025, 1, 3, 0, 0, 0, 0, time.UTC)),
 	}
 	tests := []struct {
 		name  string
@@ -174,7 +174,7 @@ func TestTopicRegexAndList(t *testing.T) {
 		wants []bool // per night: consumed?
 	}{
 		{"regex", func(c *connector.Config) { c.TopicRegex = `ztf_2025010[12]_programid1` }, []bool{true, true, false}},
-		{"list", func(c *connector.Config) { c.Topics = []string{night.Topic(nights[0]), night.Topic(nights[2])} }, []bool{true, false, true}},
+		{"list", func(c *connector.Config) { c.Topics = []string{nights[0].Topic(), nights[2].Topic()} }, []bool{true, false, true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,7 +182,7 @@ func TestTopicRegexAndList(t *testing.T) {
 			var want []synth.Packet
 			for i, d := range nights {
 				ps := nightPackets(t, d, 10, uint64(30+i))
-				b.produce(night.Topic(d), 2, data(ps))
+				b.produce(d.Topic(), 2, data(ps))
 				if tt.wants[i] {
 					want = append(want, ps...)
 				}
@@ -199,8 +199,8 @@ func TestTopicRegexAndList(t *testing.T) {
 				t.Errorf("consumed %v messages, want %d", n, len(want))
 			}
 			for i, d := range nights {
-				if got := receivedFrom(b.alerts, night.Topic(d)) > 0; got != tt.wants[i] {
-					t.Errorf("%s consumed: %v, want %v", night.Topic(d), got, tt.wants[i])
+				if got := receivedFrom(b.alerts, d.Topic()) > 0; got != tt.wants[i] {
+					t.Errorf("%s consumed: %v, want %v", d.Topic(), got, tt.wants[i])
 				}
 			}
 		})

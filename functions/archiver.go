@@ -82,8 +82,9 @@ type Result struct {
 	Reason  string // why the message was quarantined ("reason: detail", see internal/core/message); empty otherwise
 }
 
-// Counts are the outcomes of every Store call of an Archiver so far.
-type Counts struct {
+// Outcomes counts the outcomes of every Store call of an Archiver so far:
+// alert objects created, duplicates found, messages quarantined.
+type Outcomes struct {
 	Stored      int64
 	Duplicates  int64 // alert or quarantine objects found already written
 	Quarantined int64
@@ -163,14 +164,14 @@ func (a *Archiver) Close() error {
 	a.closed = true
 	a.mu.Unlock()
 	a.inflight.Wait()
-	c := a.Counts()
+	c := a.Outcomes()
 	a.log.Info("function closed", "stored_total", c.Stored, "duplicates_total", c.Duplicates, "quarantined_total", c.Quarantined)
 	return a.client.Close()
 }
 
-// Counts returns the outcomes counted so far.
-func (a *Archiver) Counts() Counts {
-	return Counts{Stored: a.stored.Load(), Duplicates: a.duplicates.Load(), Quarantined: a.quarantined.Load()}
+// Outcomes returns the outcomes counted so far.
+func (a *Archiver) Outcomes() Outcomes {
+	return Outcomes{Stored: a.stored.Load(), Duplicates: a.duplicates.Load(), Quarantined: a.quarantined.Load()}
 }
 
 // Store writes one message to the bucket and says what it did. A nil error
@@ -301,7 +302,7 @@ func (a *Archiver) count(ctx context.Context, m Message, res Result) {
 		a.quarantined.Add(1)
 		level = slog.LevelWarn
 	}
-	c := a.Counts()
+	c := a.Outcomes()
 	a.log.Log(ctx, level, res.Outcome.String(),
 		"outcome", res.Outcome.String(), "object", res.Object, "message_id", m.ID, "reason", res.Reason,
 		"stored_total", c.Stored, "duplicates_total", c.Duplicates, "quarantined_total", c.Quarantined)

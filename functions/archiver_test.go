@@ -31,7 +31,7 @@ import (
 const bucket = "alerts"
 
 // testNight is the night of the synthetic alerts.
-var testNight = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+var testNight = night.Of(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 
 func TestMain(m *testing.M) {
 	if addr := os.Getenv(serveAddrEnv); addr != "" {
@@ -79,7 +79,7 @@ func synthetic(t testing.TB, n int) ([]functions.Message, []synth.Packet) {
 			t.Fatal(err)
 		}
 		a := map[string]string{}
-		attr.Kafka{Topic: night.Topic(testNight), Partition: int32(i % 3), Offset: int64(i), Timestamp: testNight.Add(time.Hour)}.Set(a)
+		attr.Kafka{Topic: testNight.Topic(), Partition: int32(i % 3), Offset: int64(i), Timestamp: testNight.Time().Add(time.Hour)}.Set(a)
 		msgs[i] = functions.Message{ID: "m" + strconv.Itoa(i), Data: p.Data, Attributes: a}
 		pkts[i] = p
 	}
@@ -134,7 +134,7 @@ func TestStoreAndReplay(t *testing.T) {
 		t.Fatalf("%d objects after %d alerts, want %d", len(first), n, n)
 	}
 	for i, p := range pkts {
-		name := night.ObjectName(night.Topic(testNight), p.Candid)
+		name := night.ObjectName(testNight.Topic(), p.Candid)
 		o, ok := first[name]
 		if !ok {
 			t.Fatalf("no object %s", name)
@@ -145,11 +145,11 @@ func TestStoreAndReplay(t *testing.T) {
 			"ra":               strconv.FormatFloat(p.Alert.Candidate.RA, 'f', -1, 64),
 			"dec":              strconv.FormatFloat(p.Alert.Candidate.Dec, 'f', -1, 64),
 			"schemavsn":        p.Alert.SchemaVsn,
-			"night":            testNight.Format(night.Layout),
-			"kafka.topic":      night.Topic(testNight),
+			"night":            testNight.String(),
+			"kafka.topic":      testNight.Topic(),
 			"kafka.partition":  strconv.Itoa(i % 3),
 			"kafka.offset":     strconv.Itoa(i),
-			"kafka.timestamp":  strconv.FormatInt(testNight.Add(time.Hour).UnixMilli(), 10),
+			"kafka.timestamp":  strconv.FormatInt(testNight.Time().Add(time.Hour).UnixMilli(), 10),
 			"pubsub.messageId": "m" + strconv.Itoa(i),
 		}
 		if !maps.Equal(o.Metadata, want) {
@@ -159,7 +159,7 @@ func TestStoreAndReplay(t *testing.T) {
 			t.Errorf("%s content type %q, want %q", name, o.ContentType, functions.ContentType)
 		}
 	}
-	if name := night.ObjectName(night.Topic(testNight), pkts[0].Candid); !bytes.Equal(read(t, c, name), msgs[0].Data) {
+	if name := night.ObjectName(testNight.Topic(), pkts[0].Candid); !bytes.Equal(read(t, c, name), msgs[0].Data) {
 		t.Errorf("%s does not hold the message data unchanged", name)
 	}
 
@@ -179,8 +179,8 @@ func TestStoreAndReplay(t *testing.T) {
 			t.Errorf("%s was rewritten by the replay", name)
 		}
 	}
-	if got, want := a.Counts(), (functions.Counts{Stored: n, Duplicates: n}); got != want {
-		t.Errorf("Counts() = %+v, want %+v", got, want)
+	if got, want := a.Outcomes(), (functions.Outcomes{Stored: n, Duplicates: n}); got != want {
+		t.Errorf("Outcomes() = %+v, want %+v", got, want)
 	}
 }
 
@@ -243,7 +243,7 @@ func TestRealAlerts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: night %q: %v", e.Path, e.Night, err)
 		}
-		name := night.ObjectName(night.Topic(nightOf), e.Candids[0])
+		name := night.ObjectName(night.Of(nightOf).Topic(), e.Candids[0])
 		if res.Object != name {
 			t.Errorf("%s stored as %s, want %s", e.Path, res.Object, name)
 		}
@@ -303,7 +303,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 	if n := len(objects(t, c, "")); n != 1 {
 		t.Errorf("%d objects after %d racing deliveries, want 1", n, racers)
 	}
-	total := a1.Counts().Stored + a2.Counts().Stored + a1.Counts().Duplicates + a2.Counts().Duplicates
+	total := a1.Outcomes().Stored + a2.Outcomes().Stored + a1.Outcomes().Duplicates + a2.Outcomes().Duplicates
 	if total != racers {
 		t.Errorf("counted %d outcomes, want %d", total, racers)
 	}
@@ -433,8 +433,8 @@ func TestGCSFailureIsRetried(t *testing.T) {
 			if res, err := a.Store(ctx, msgs[0]); err == nil {
 				t.Errorf("Store = %+v, nil; want an error so that Pub/Sub redelivers", res)
 			}
-			if c := a.Counts(); c != (functions.Counts{}) {
-				t.Errorf("Counts() = %+v after a failure, want zero", c)
+			if c := a.Outcomes(); c != (functions.Outcomes{}) {
+				t.Errorf("Outcomes() = %+v after a failure, want zero", c)
 			}
 		})
 	}
@@ -458,7 +458,7 @@ func TestClose(t *testing.T) {
 // message is never a path a raw attribute chose.
 func TestNamesFromValidatedValues(t *testing.T) {
 	msgs, pkts := synthetic(t, 1)
-	want := night.ObjectName(night.Topic(testNight), pkts[0].Candid)
+	want := night.ObjectName(testNight.Topic(), pkts[0].Candid)
 	tests := []struct {
 		name   string
 		attrs  map[string]string
@@ -467,7 +467,7 @@ func TestNamesFromValidatedValues(t *testing.T) {
 		{"path in kafka.topic", map[string]string{attr.KafkaTopic: "../../etc/passwd"}, want},
 		{"night topic with a slash", map[string]string{attr.KafkaTopic: "ztf_2024/../_programid1"}, want},
 		{"another night's topic", map[string]string{attr.KafkaTopic: "ztf_20240102_programid1"}, night.ObjectName("ztf_20240102_programid1", pkts[0].Candid)},
-		{"malformed offset", map[string]string{attr.KafkaTopic: night.Topic(testNight), attr.KafkaOffset: "seven"}, want},
+		{"malformed offset", map[string]string{attr.KafkaTopic: testNight.Topic(), attr.KafkaOffset: "seven"}, want},
 		{"no attributes", nil, want},
 	}
 	for i, tt := range tests {

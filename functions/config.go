@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // Config is everything the function needs to know. Every field is a flag of
@@ -52,10 +53,11 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 var placeholder = regexp.MustCompile(`\{[^{}]*\}`)
 
 // prefixFields maps each placeholder to its value for a night and topic.
-func prefixFields(t time.Time, topic string) *strings.Replacer {
+func prefixFields(n night.Night, topic string) *strings.Replacer {
+	t := n.Time()
 	return strings.NewReplacer(
 		"{topic}", topic,
-		"{night}", t.Format("20060102"),
+		"{night}", n.String(),
 		"{year}", t.Format("2006"),
 		"{month}", t.Format("01"),
 		"{day}", t.Format("02"),
@@ -70,7 +72,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("no bucket configured (--bucket, ZTFBRIDGE_BUCKET)"))
 	}
 	for _, p := range placeholder.FindAllString(c.Prefix, -1) {
-		if prefixFields(time.Time{}, "").Replace(p) == p {
+		if prefixFields(night.Night{}, "").Replace(p) == p {
 			errs = append(errs, fmt.Errorf("prefix %q: unknown placeholder %s; want {topic} {night} {year} {month} or {day}", c.Prefix, p))
 		}
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
@@ -20,7 +19,7 @@ func TestCommandLineCountsANight(t *testing.T) {
 	const n = 12
 	a, _, g := newArchiver(t, functions.DefaultConfig())
 	msgs, _ := synthetic(t, n)
-	next, err := synth.New(synth.Config{Night: testNight.AddDate(0, 0, 1), Seed: 2})
+	next, err := synth.New(synth.Config{Night: testNight.AddDays(1), Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +30,7 @@ func TestCommandLineCountsANight(t *testing.T) {
 		}
 		msgs = append(msgs, functions.Message{ID: "next", Data: p.Data})
 	}
-	bad := functions.Message{ID: "bad", Data: []byte("junk"), Attributes: map[string]string{attr.KafkaTopic: night.Topic(testNight)}}
+	bad := functions.Message{ID: "bad", Data: []byte("junk"), Attributes: map[string]string{attr.KafkaTopic: testNight.Topic()}}
 	for range 2 { // the night and its replay
 		for _, m := range append(msgs, bad) {
 			if _, err := a.Store(t.Context(), m); err != nil {
@@ -40,7 +39,7 @@ func TestCommandLineCountsANight(t *testing.T) {
 		}
 	}
 	env := append(os.Environ(), append(g.Env(), stack.CLIEnv(stack.DefaultProject)...)...)
-	glob := "gs://" + bucket + "/" + night.ObjectGlob(testNight)
+	glob := "gs://" + bucket + "/" + testNight.ObjectGlob()
 	for _, cmd := range [][]string{
 		{"gcloud", "storage", "ls", glob},
 		{"gsutil", "ls", glob},

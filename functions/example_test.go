@@ -42,7 +42,7 @@ func Example() {
 	}
 	res, err := a.Store(ctx, functions.Message{ID: "2", Data: []byte("not an alert")})
 	fmt.Println(res.Outcome, res.Reason != "", err)
-	fmt.Printf("%+v\n", a.Counts())
+	fmt.Printf("%+v\n", a.Outcomes())
 	// Output:
 	// stored ztf_20240101_programid1_2556459027837010001.avro <nil>
 	// duplicate ztf_20240101_programid1_2556459027837010001.avro <nil>
@@ -75,6 +75,6 @@ func ExampleArchiver_ReceiveEvent() {
 	if err := e.SetData(cloudevents.ApplicationJSON, data); err != nil {
 		panic(err)
 	}
-	fmt.Println(a.ReceiveEvent(ctx, e), a.Counts().Stored)
+	fmt.Println(a.ReceiveEvent(ctx, e), a.Outcomes().Stored)
 	// Output: <nil> 1
 }

@@ -225,7 +225,7 @@ func TestPushFromEmulator(t *testing.T) {
 	waitFor(t, "the quarantined message", time.Minute, func() bool { return len(objects(t, storage, "quarantine/")) == 1 })
 	first := objects(t, storage, "ztf_")
 	for _, p := range pkts[:n] {
-		name := night.ObjectName(night.Topic(testNight), p.Candid)
+		name := night.ObjectName(testNight.Topic(), p.Candid)
 		o := first[name]
 		if o == nil {
 			t.Fatalf("no object %s", name)

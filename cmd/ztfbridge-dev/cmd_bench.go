@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/config"
@@ -35,7 +36,8 @@ func runBench(ctx context.Context, e cli.Env, args []string) error {
 	fs.IntVar(&opts.Workers, "workers", 16, "concurrent writers or push requests of the function bench")
 	fs.StringVar(&opts.PubSubHeap, "pubsub-heap", "4g", "maximum heap of the Pub/Sub emulator's JVM (java -Xmx)")
 	fs.Uint64Var(&opts.Seed, "seed", 1, "seed of the synthetic alerts")
-	day := fs.String("night", "20240601", "night of the synthetic alerts, `YYYYMMDD`")
+	opts.Night = night.Of(time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
+	fs.TextVar(&opts.Night, "night", opts.Night, "night of the synthetic alerts, `YYYYMMDD`")
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -44,9 +46,6 @@ func runBench(ctx context.Context, e cli.Env, args []string) error {
 	fs.StringVar(&opts.Bins.Ztfbridge, "ztfbridge", filepath.Join(filepath.Dir(self), "ztfbridge"), "the ztfbridge binary whose components are measured")
 	if err := config.Parse(fs, args); err != nil {
 		return err
-	}
-	if opts.Night, err = night.Parse(*day); err != nil {
-		return fmt.Errorf("--night: %w", err)
 	}
 	names := fs.Args()
 	if len(names) == 0 {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/logging"
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/demo"
 )
 
@@ -18,7 +17,7 @@ import (
 func runDemo(ctx context.Context, e cli.Env, args []string) error {
 	cfg := demo.DefaultConfig()
 	fs := cli.NewFlagSet(e, "demo")
-	nightFlag := fs.String("night", cfg.Night.Format(night.Layout), "night of the generated alerts, YYYYMMDD (UTC)")
+	fs.TextVar(&cfg.Night, "night", cfg.Night, "night of the generated alerts, YYYYMMDD (UTC)")
 	fs.IntVar(&cfg.Count, "count", cfg.Count, "alerts in the night")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed of the generated alerts")
 	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "alerts produced per second; 0 is as fast as Kafka takes them")
@@ -35,10 +34,6 @@ func runDemo(ctx context.Context, e cli.Env, args []string) error {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.Stderr, "ztfbridge-dev demo: unexpected arguments %q\n", fs.Args())
 		return cli.ErrUsage
-	}
-	var err error
-	if cfg.Night, err = night.Parse(*nightFlag); err != nil {
-		return err
 	}
 	level := slog.LevelWarn
 	if *verbose {

@@ -14,7 +14,8 @@ import (
 // directory, one <candid>.avro file each (see package synth).
 func runGenerate(ctx context.Context, e cli.Env, args []string) error {
 	fs := cli.NewFlagSet(e, "generate")
-	nightFlag := fs.String("night", time.Now().UTC().Format(night.Layout), "night of the alerts, YYYYMMDD (UTC)")
+	n := night.Of(time.Now())
+	fs.TextVar(&n, "night", n, "night of the alerts, YYYYMMDD (UTC)")
 	count := fs.Int("count", 1000, "number of alerts to write")
 	out := fs.String("out", "alerts", "directory to write <candid>.avro files into")
 	seed := fs.Uint64("seed", 1, "random seed: the same flags write the same files")
@@ -26,15 +27,11 @@ func runGenerate(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintf(e.Stderr, "ztfbridge-dev generate: unexpected arguments %q\n", fs.Args())
 		return cli.ErrUsage
 	}
-	n, err := night.Parse(*nightFlag)
-	if err != nil {
-		return err
-	}
 	g, err := synth.New(synth.Config{Night: n, Seed: *seed, Objects: *objects})
 	if err != nil {
 		return err
 	}
 	files, size, err := g.WriteDir(ctx, *out, *count)
-	e.Log.Info("generated alerts", "night", *nightFlag, "topic", night.Topic(n), "files", files, "bytes", size, "dir", *out)
+	e.Log.Info("generated alerts", "night", n, "topic", n.Topic(), "files", files, "bytes", size, "dir", *out)
 	return err
 }

@@ -19,7 +19,8 @@ func runSimulate(ctx context.Context, e cli.Env, args []string) error {
 	fs := cli.NewFlagSet(e, "simulate")
 	brokers := []string{"localhost:9092"}
 	fs.Var(config.List(&brokers), "brokers", "comma-separated Kafka bootstrap `brokers`, host:port")
-	nightFlag := fs.String("night", time.Now().UTC().Format(night.Layout), "night of the alerts, YYYYMMDD (UTC); names the topic")
+	n := night.Of(time.Now())
+	fs.TextVar(&n, "night", n, "night of the alerts, YYYYMMDD (UTC); names the topic")
 	topic := fs.String("topic", "", "Kafka `topic` to produce into (default ztf_<night>_programid1)")
 	count := fs.Int("count", 1000, "number of generated alerts (ignored with --dir)")
 	seed := fs.Uint64("seed", 1, "random seed of the generated alerts: the same flags produce the same packets")
@@ -35,12 +36,8 @@ func runSimulate(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintf(e.Stderr, "ztfbridge-dev simulate: unexpected arguments %q\n", fs.Args())
 		return cli.ErrUsage
 	}
-	n, err := night.Parse(*nightFlag)
-	if err != nil {
-		return err
-	}
 	if *topic == "" {
-		*topic = night.Topic(n)
+		*topic = n.Topic()
 	}
 	src := simulate.Generated(synth.Config{Night: n, Seed: *seed, Objects: *objects}, *count)
 	if *dir != "" {

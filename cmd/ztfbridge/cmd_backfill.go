@@ -16,18 +16,18 @@ func runBackfill(ctx context.Context, e cli.Env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	fs := cli.NewFlagSet(e, "backfill")
 	cfg.Connector.AddFlags(fs)
-	day := fs.String("night", "", "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
+	var day night.Night
+	fs.TextVar(&day, "night", day, "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
 	fs.StringVar(&cfg.Group, "backfill-group", "", "consumer `group` of the backfill; empty = a fresh ztfbridge-backfill-YYYYMMDD-<time>.\nGive the group an interrupted backfill printed to resume it")
 	fs.DurationVar(&cfg.Poll, "backfill-poll", cfg.Poll, "how often the backfill group's committed offsets are compared with the end of the topic")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := night.Parse(*day)
-	if fs.NArg() > 0 || err != nil {
-		fmt.Fprintf(e.Stderr, "ztfbridge backfill: --night YYYYMMDD is required, and nothing else (%v)\n", err)
+	if fs.NArg() > 0 || day.IsZero() {
+		fmt.Fprintln(e.Stderr, "ztfbridge backfill: --night YYYYMMDD is required, and nothing else")
 		return cli.ErrUsage
 	}
-	res, err := backfill.Run(ctx, cfg, d, backfill.WithLogger(e.Log))
+	res, err := backfill.Run(ctx, cfg, day, backfill.WithLogger(e.Log))
 	if err != nil {
 		return err
 	}

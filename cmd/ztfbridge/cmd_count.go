@@ -16,18 +16,18 @@ func runCount(ctx context.Context, e cli.Env, args []string) error {
 	cfg := nightcount.DefaultConfig()
 	fs := cli.NewFlagSet(e, "count")
 	cfg.AddFlags(fs)
-	day := fs.String("night", "", "the night to count, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
+	var day night.Night
+	fs.TextVar(&day, "night", day, "the night to count, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	expect := fs.Int64("expect", 0, "expected number of unique alerts; 0 = unknown (then GCS and BigQuery are only compared with each other)")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := night.Parse(*day)
-	if fs.NArg() > 0 || err != nil {
-		fmt.Fprintf(e.Stderr, "ztfbridge count: --night YYYYMMDD is required, and nothing else (%v)\n", err)
+	if fs.NArg() > 0 || day.IsZero() {
+		fmt.Fprintln(e.Stderr, "ztfbridge count: --night YYYYMMDD is required, and nothing else")
 		return cli.ErrUsage
 	}
-	counts, countErr := nightcount.Count(ctx, cfg, d)
+	counts, countErr := nightcount.Count(ctx, cfg, day)
 	write := nightcount.WriteTable
 	if *asJSON {
 		write = nightcount.WriteJSON

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
@@ -25,7 +26,7 @@ func TestCountExitStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	packets, err := synth.Generate(synth.Config{Night: time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC), Seed: 1}, 5)
+	packets, err := synth.Generate(synth.Config{Night: night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)), Seed: 1}, 5)
 	if err != nil {
 		t.Fatal(err)
 	}

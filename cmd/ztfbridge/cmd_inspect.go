@@ -14,18 +14,18 @@ import (
 
 // inspectLine is the line "ztfbridge inspect" prints for an alert.
 type inspectLine struct {
-	File           string     `json:"file"`
-	Candid         int64      `json:"candid,string"` // a string: jq and JavaScript read numbers as float64, and candid is beyond 2^53
-	ObjectID       string     `json:"objectId"`
-	SchemaVsn      string     `json:"schemavsn"`
-	SchemaVersion  string     `json:"schema_version"`
-	Night          string     `json:"night"`
-	Topic          string     `json:"topic"`
-	NPrvCandidates int        `json:"n_prv_candidates"`
-	NUpperLimits   int        `json:"n_upper_limits"`
-	NFPHists       int        `json:"n_fp_hists"`
-	NCutouts       int        `json:"n_cutouts"`
-	Row            *bqrow.Row `json:"row,omitempty"`
+	File           string      `json:"file"`
+	Candid         int64       `json:"candid,string"` // a string: jq and JavaScript read numbers as float64, and candid is beyond 2^53
+	ObjectID       string      `json:"objectId"`
+	SchemaVsn      string      `json:"schemavsn"`
+	SchemaVersion  string      `json:"schema_version"`
+	Night          night.Night `json:"night"`
+	Topic          string      `json:"topic"`
+	NPrvCandidates int         `json:"n_prv_candidates"`
+	NUpperLimits   int         `json:"n_upper_limits"`
+	NFPHists       int         `json:"n_fp_hists"`
+	NCutouts       int         `json:"n_cutouts"`
+	Row            *bqrow.Row  `json:"row,omitempty"`
 }
 
 // inspectError is the line for a file that does not decode.
@@ -69,10 +69,7 @@ func runInspect(_ context.Context, e cli.Env, args []string) error {
 				File: file, Candid: a.Candid, ObjectID: a.ObjectID,
 				SchemaVsn: a.SchemaVsn, SchemaVersion: a.SchemaVersion, Topic: a.Topic(),
 				NPrvCandidates: len(a.PrvCandidates), NUpperLimits: a.UpperLimits(),
-				NFPHists: len(a.FPHists), NCutouts: len(a.Cutouts()),
-			}
-			if !a.Night.IsZero() {
-				line.Night = a.Night.Format(night.Layout)
+				NFPHists: len(a.FPHists), NCutouts: len(a.Cutouts()), Night: a.Night,
 			}
 			if *withRow {
 				line.Row = bqrow.New(a, bqrow.Ingest{}, bqrow.Options{Cutouts: *cutouts})

@@ -15,6 +15,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
@@ -78,7 +79,7 @@ func TestInspect(t *testing.T) {
 // (synth.Generator.WriteDir).
 func TestGenerateThenInspect(t *testing.T) {
 	dir := t.TempDir()
-	g, err := synth.New(synth.Config{Night: time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC), Seed: 9, Objects: 3})
+	g, err := synth.New(synth.Config{Night: night.Of(time.Date(2025, 3, 2, 0, 0, 0, 0, time.UTC)), Seed: 9, Objects: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestGenerateThenInspect(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &line); err != nil {
 			t.Fatal(err)
 		}
-		if filepath.Base(line.File) != strconv.FormatInt(line.Candid, 10)+".avro" || line.Night != "20250302" || line.NCutouts != 3 {
+		if filepath.Base(line.File) != strconv.FormatInt(line.Candid, 10)+".avro" || line.Night.String() != "20250302" || line.NCutouts != 3 {
 			t.Errorf("line %s", l)
 		}
 		objects[line.ObjectID] = true

@@ -27,7 +27,8 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 	cfg := reconcile.DefaultConfig()
 	fs := cli.NewFlagSet(e, "reconcile")
 	cfg.AddFlags(fs)
-	day := fs.String("night", "", "the night to reconcile, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
+	var day night.Night
+	fs.TextVar(&day, "night", day, "the night to reconcile, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
 	asJSON := fs.Bool("json", false, "print a JSON summary line, then one JSON line per missing, unexpected, dead-lettered,\nquarantined, duplicated or stray entry, instead of the table")
 	out := fs.String("out", "", "also write every entry of the lists to this `file`, tab-separated")
 	repair := fs.Bool("repair", false, "send the missing alerts again, read from Kafka by their offsets (or, for BigQuery,\nfrom their GCS objects when Kafka no longer has them)")
@@ -35,9 +36,8 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := night.Parse(*day)
-	if fs.NArg() > 0 || err != nil {
-		fmt.Fprintf(e.Stderr, "ztfbridge reconcile: --night YYYYMMDD is required, and nothing else (%v)\n", err)
+	if fs.NArg() > 0 || day.IsZero() {
+		fmt.Fprintln(e.Stderr, "ztfbridge reconcile: --night YYYYMMDD is required, and nothing else")
 		return cli.ErrUsage
 	}
 	target, err := reconcile.ParseStage(*stage)
@@ -45,9 +45,9 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintf(e.Stderr, "ztfbridge reconcile: %v\n", err)
 		return cli.ErrUsage
 	}
-	r, err := reconcile.Run(ctx, cfg, d, reconcile.WithLogger(e.Log))
+	r, err := reconcile.Run(ctx, cfg, day, reconcile.WithLogger(e.Log))
 	if err != nil {
-		e.Log.Error("reconcile failed", "night", *day, "err", err)
+		e.Log.Error("reconcile failed", "night", day, "err", err)
 		return cli.ExitError(reconcileUnreadable)
 	}
 	var res *reconcile.RepairResult
@@ -69,7 +69,7 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 	}
 	switch {
 	case repairErr != nil:
-		e.Log.Error("repair failed", "night", *day, "err", repairErr)
+		e.Log.Error("repair failed", "night", day, "err", repairErr)
 		return cli.ExitError(reconcileRepairFail)
 	case !r.OK():
 		return cli.ExitError(reconcileMissing)

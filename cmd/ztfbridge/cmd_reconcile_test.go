@@ -25,7 +25,7 @@ func TestReconcileExitStatus(t *testing.T) {
 	for _, v := range []string{"ZTFBRIDGE_BROKERS", "ZTFBRIDGE_PROJECT", "ZTFBRIDGE_BUCKET"} {
 		t.Setenv(v, "")
 	}
-	day := time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)
+	day := night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC))
 	packets, err := synth.Generate(synth.Config{Night: day, Seed: 1}, 5)
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestReconcileExitStatus(t *testing.T) {
 	for i, p := range packets {
 		data[i] = p.Data
 	}
-	if _, err := simulate.Run(t.Context(), simulate.Config{Brokers: k.Addrs(), Topic: night.Topic(day), Partitions: 1}, simulate.Packets(append(data, []byte("not an alert")))); err != nil {
+	if _, err := simulate.Run(t.Context(), simulate.Config{Brokers: k.Addrs(), Topic: day.Topic(), Partitions: 1}, simulate.Packets(append(data, []byte("not an alert")))); err != nil {
 		t.Fatal(err)
 	}
 	stages := []string{"--night", "20201227", "--brokers", k.Bootstrap(), "--bucket", "ztf-alerts", "--progress", "0"}
@@ -45,7 +45,7 @@ func TestReconcileExitStatus(t *testing.T) {
 	}
 	defer c.Close()
 	for _, p := range packets[2:] { // the first 2 never arrived
-		w := c.Bucket("ztf-alerts").Object(night.ObjectName(night.Topic(day), p.Candid)).NewWriter(t.Context())
+		w := c.Bucket("ztf-alerts").Object(night.ObjectName(day.Topic(), p.Candid)).NewWriter(t.Context())
 		w.Write(p.Data)
 		if err := w.Close(); err != nil {
 			t.Fatal(err)

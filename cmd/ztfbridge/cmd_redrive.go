@@ -44,8 +44,8 @@ func runRedrive(ctx context.Context, e cli.Env, args []string) error {
 	if cfg.Reason != "" {
 		filter = append(filter, "reason "+cfg.Reason)
 	}
-	if cfg.Night != "" {
-		filter = append(filter, "night "+cfg.Night)
+	if !cfg.Night.IsZero() {
+		filter = append(filter, "night "+cfg.Night.String())
 	}
 	if len(filter) == 0 {
 		filter = append(filter, "every reason and night")

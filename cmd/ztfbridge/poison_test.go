@@ -47,8 +47,8 @@ import (
 func TestPoisonThroughRealProcesses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	tonight := time.Date(2024, 7, 16, 0, 0, 0, 0, time.UTC)
-	topic := night.Topic(tonight)
+	tonight := night.Of(time.Date(2024, 7, 16, 0, 0, 0, 0, time.UTC))
+	topic := tonight.Topic()
 	msgs, good, bad := poisonedNight(t, tonight)
 
 	bin := stacktest.Command(t, "ztfbridge")
@@ -155,7 +155,7 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 // poisonedNight returns a night's messages in order: good alerts with
 // every kind of bad message between them, the good candids (sorted,
 // distinct) and the reason each bad message's offset must be refused for.
-func poisonedNight(t *testing.T, tonight time.Time) (msgs [][]byte, good []int64, bad map[int64]message.Reason) {
+func poisonedNight(t *testing.T, tonight night.Night) (msgs [][]byte, good []int64, bad map[int64]message.Reason) {
 	t.Helper()
 	g, err := synth.New(synth.Config{Night: tonight, Seed: 5})
 	if err != nil {

@@ -93,7 +93,7 @@ func TestBuildpackBuildsArchive(t *testing.T) {
 	url := "http://127.0.0.1:" + port
 	waitListening(t, "127.0.0.1:"+port)
 
-	gen, err := synth.New(synth.Config{Night: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Seed: 1})
+	gen, err := synth.New(synth.Config{Night: night.Of(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package alert
 
 import (
-	"time"
-
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
@@ -25,7 +23,7 @@ type Alert struct {
 	SchemaVersion string `avro:"-"`
 	// Night is the UTC date of the night of the alert: candidate.nid when
 	// the packet has it, else the date of candidate.jd.
-	Night time.Time `avro:"-"`
+	Night night.Night `avro:"-"`
 
 	Publisher        string         `avro:"publisher" doc:"origin of alert packet"`
 	Candidate        Candidate      `avro:"candidate" doc:"the detection that triggered the alert"`
@@ -93,7 +91,7 @@ func (s *FieldSet) union(t FieldSet) {
 
 // Topic returns the ZTF Kafka topic of the alert's night,
 // ztf_YYYYMMDD_programid1.
-func (a *Alert) Topic() string { return night.Topic(a.Night) }
+func (a *Alert) Topic() string { return a.Night.Topic() }
 
 // Cutouts returns the cutouts the alert carries, science, template and
 // difference in that order, leaving out the absent ones.

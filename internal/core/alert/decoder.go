@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/golang/snappy"
 	"github.com/hamba/avro/v2"
@@ -98,7 +97,7 @@ type Summary struct {
 	ObjectID        string
 	SchemaVsn       string
 	SchemaVersion   string
-	Night           time.Time
+	Night           night.Night
 	JD, RA, Dec     float64
 }
 
@@ -117,7 +116,7 @@ type summaryRecord struct {
 }
 
 // Topic returns the ZTF Kafka topic of the alert's night.
-func (s Summary) Topic() string { return night.Topic(s.Night) }
+func (s Summary) Topic() string { return s.Night.Topic() }
 
 // Summarize is Decode for callers that need only the Summary of each
 // alert, such as message attributes.
@@ -158,14 +157,14 @@ func (d *Decoder) Summarize(b []byte) ([]Summary, error) {
 
 // nightOf returns the night of an alert from its night id, or from its
 // Julian date when the packet has no night id.
-func nightOf(nid *int32, jd float64) time.Time {
+func nightOf(nid *int32, jd float64) night.Night {
 	switch {
 	case nid != nil && *nid > 0:
 		return night.FromNID(int(*nid))
 	case jd > 0:
 		return night.FromJD(jd)
 	}
-	return time.Time{}
+	return night.Night{}
 }
 
 // decodeRecords reads the container b and decodes each of its records

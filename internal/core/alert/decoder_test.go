@@ -56,8 +56,8 @@ func TestDecodeManifest(t *testing.T) {
 				if a.SchemaVersion != e.SchemaVersion {
 					t.Errorf("alert %d: schema version %q, want %q", i, a.SchemaVersion, e.SchemaVersion)
 				}
-				if e.Night != "" && a.Night.Format("2006-01-02") != e.Night {
-					t.Errorf("alert %d: night %s, want %s", i, a.Night.Format("2006-01-02"), e.Night)
+				if e.Night != "" && a.Night.Time().Format("2006-01-02") != e.Night {
+					t.Errorf("alert %d: night %s, want %s", i, a.Night.Time().Format("2006-01-02"), e.Night)
 				}
 				if got := len(a.PrvCandidates); got != e.NPrv[i] {
 					t.Errorf("alert %d: %d prv_candidates, want %d", i, got, e.NPrv[i])
@@ -216,7 +216,7 @@ func TestSummarize(t *testing.T) {
 		for i, a := range alerts {
 			s := sums[i]
 			if s.Candid != a.Candid || s.ObjectID != a.ObjectID || s.SchemaVsn != a.SchemaVsn ||
-				s.SchemaVersion != a.SchemaVersion || !s.Night.Equal(a.Night) || s.Topic() != a.Topic() ||
+				s.SchemaVersion != a.SchemaVersion || s.Night != a.Night || s.Topic() != a.Topic() ||
 				s.RA != a.Candidate.RA || s.Dec != a.Candidate.Dec || s.JD != a.Candidate.JD {
 				t.Errorf("%s: summary %+v differs from alert %d %s", e.Path, s, a.Candid, a.ObjectID)
 			}

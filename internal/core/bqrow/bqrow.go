@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"cloud.google.com/go/bigquery"
-	"cloud.google.com/go/civil"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // Options choose the columns of the table.
@@ -150,8 +150,8 @@ var derived = map[string]column{
 		name: ColNight, typ: bigquery.DateFieldType,
 		desc: "UTC date of the observing night (from candidate.nid); the partitioning column",
 		get: func(v reflect.Value) (bigquery.Value, bool) {
-			t := v.Interface().(time.Time)
-			return civil.DateOf(t), !t.IsZero()
+			n := v.Interface().(night.Night)
+			return n.Civil(), !n.IsZero()
 		},
 	},
 }

@@ -213,7 +213,7 @@ func TestRowValues(t *testing.T) {
 		"objectId":        a.ObjectID,
 		"schemavsn":       "4.02",
 		"schema_version":  "4.02",
-		"night":           civil.DateOf(a.Night),
+		"night":           a.Night.Civil(),
 		"kafka_topic":     a.Topic(),
 		"kafka_partition": int64(2),
 		"kafka_offset":    int64(99),

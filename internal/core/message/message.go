@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
@@ -139,7 +138,7 @@ type Alert struct {
 	// Night is the UTC date of the alert's night (candidate.nid, else
 	// candidate.jd); zero for packets that have neither, such as
 	// pre-survey simulations.
-	Night   time.Time
+	Night   night.Night
 	RA, Dec float64 // candidate.ra and .dec, degrees
 }
 
@@ -220,7 +219,7 @@ func (a Alert) SetAttributes(m map[string]string) {
 	m[attr.ObjectID] = a.ObjectID
 	m[attr.SchemaVsn] = a.SchemaVsn
 	if !a.Night.IsZero() {
-		m[attr.Night] = a.Night.Format(night.Layout)
+		m[attr.Night] = a.Night.String()
 	}
 }
 
@@ -229,11 +228,11 @@ func (a Alert) SetAttributes(m map[string]string) {
 // when it names a night (ztf_YYYYMMDD_programid1), else the topic of the
 // packet's own night. It never returns a raw attribute that is not a
 // night's topic, so it is safe in an object name.
-func (a Alert) NightTopic(m map[string]string) (topic string, n time.Time) {
+func (a Alert) NightTopic(m map[string]string) (topic string, n night.Night) {
 	if t, err := night.FromTopic(m[attr.KafkaTopic]); err == nil {
-		return night.Topic(t), t
+		return t.Topic(), t
 	}
-	return night.Topic(a.Night), a.Night
+	return a.Night.Topic(), a.Night
 }
 
 // Truncate returns s shortened to at most n bytes on a character boundary,

@@ -9,10 +9,11 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
-var testNight = time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)
+var testNight = night.Of(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC))
 
 func TestCheckPoison(t *testing.T) {
 	g, err := synth.New(synth.Config{Night: testNight, Seed: 7})

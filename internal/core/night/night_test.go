@@ -1,8 +1,13 @@
 package night
 
 import (
+	"encoding/json"
+	"flag"
+	"io"
 	"testing"
 	"time"
+
+	"cloud.google.com/go/civil"
 )
 
 func TestTopicRoundTrip(t *testing.T) {
@@ -16,15 +21,15 @@ func TestTopicRoundTrip(t *testing.T) {
 		{time.Date(2021, 7, 1, 1, 0, 0, 0, time.FixedZone("PDT", -7*3600)), "ztf_20210701_programid1"},
 	}
 	for _, tt := range tests {
-		if got := Topic(tt.date); got != tt.topic {
-			t.Errorf("Topic(%v) = %q, want %q", tt.date, got, tt.topic)
+		if got := Of(tt.date).Topic(); got != tt.topic {
+			t.Errorf("Of(%v).Topic() = %q, want %q", tt.date, got, tt.topic)
 		}
 		back, err := FromTopic(tt.topic)
 		if err != nil {
 			t.Fatalf("FromTopic(%q): %v", tt.topic, err)
 		}
-		if !back.Equal(Date(tt.date)) {
-			t.Errorf("FromTopic(%q) = %v, want %v", tt.topic, back, Date(tt.date))
+		if back != Of(tt.date) {
+			t.Errorf("FromTopic(%q) = %v, want %v", tt.topic, back, Of(tt.date))
 		}
 	}
 }
@@ -47,20 +52,123 @@ func TestNID(t *testing.T) {
 		{2752 - 1, "20240714"},
 	}
 	for _, tt := range tests {
-		if got := FromNID(tt.nid).Format(Layout); got != tt.date {
+		if got := FromNID(tt.nid).String(); got != tt.date {
 			t.Errorf("FromNID(%d) = %s, want %s", tt.nid, got, tt.date)
 		}
-		if got := NID(FromNID(tt.nid)); got != tt.nid {
-			t.Errorf("NID(FromNID(%d)) = %d", tt.nid, got)
+		if got := FromNID(tt.nid).NID(); got != tt.nid {
+			t.Errorf("FromNID(%d).NID() = %d", tt.nid, got)
 		}
 	}
 }
 
 func TestFromJD(t *testing.T) {
 	// 2459396.7 is 2021-07-01 04:48 UTC.
-	if got := FromJD(2459396.7).Format(Layout); got != "20210701" {
+	if got := FromJD(2459396.7).String(); got != "20210701" {
 		t.Errorf("FromJD = %s, want 20210701", got)
 	}
+}
+
+func TestConversions(t *testing.T) {
+	n, err := Parse("20240715")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"Time", n.Time(), time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)},
+		{"Civil", n.Civil(), civil.Date{Year: 2024, Month: 7, Day: 15}},
+		{"AddDays(-15)", n.AddDays(-15).String(), "20240630"},
+		{"AddDays(1).Compare", n.AddDays(1).Compare(n), 1},
+		{"Compare", n.Compare(n), 0},
+		{"zero String", Night{}.String(), "00010101"},
+		{"zero is the zero time's", Of(time.Time{}), Night{}},
+		{"zero IsZero", Night{}.IsZero(), true},
+		{"IsZero", n.IsZero(), false},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestText(t *testing.T) {
+	tests := []struct {
+		arg     string
+		want    string
+		wantErr bool
+	}{
+		{"20240715", "20240715", false},
+		{"", "", false},
+		{"2024-07-15", "", true},
+		{"20240231", "", true},
+	}
+	for _, tt := range tests {
+		fs := flag.NewFlagSet("test", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var n Night
+		fs.TextVar(&n, "night", FromNID(0), "night")
+		err := fs.Parse([]string{"-night=" + tt.arg})
+		if (err != nil) != tt.wantErr {
+			t.Fatalf("-night=%q: err %v, want error %v", tt.arg, err, tt.wantErr)
+		}
+		if err != nil {
+			continue
+		}
+		if b, _ := n.MarshalText(); string(b) != tt.want {
+			t.Errorf("-night=%q: %q, want %q", tt.arg, b, tt.want)
+		}
+		b, err := json.Marshal(struct{ N Night }{n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := `{"N":"` + tt.want + `"}`; string(b) != want {
+			t.Errorf("json %s, want %s", b, want)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"20240715", "20170101", "", "2024071", "20240231", "99991231", "00000101"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := Parse(s)
+		if err != nil {
+			return
+		}
+		if n.String() != s {
+			t.Fatalf("Parse(%q).String() = %q", s, n)
+		}
+		if back, err := FromTopic(n.Topic()); err != nil || back != n {
+			t.Fatalf("FromTopic(%q) = %v, %v; want %v", n.Topic(), back, err, n)
+		}
+		if FromNID(n.NID()) != n {
+			t.Fatalf("FromNID(%d) = %v, want %v", n.NID(), FromNID(n.NID()), n)
+		}
+	})
+}
+
+func FuzzFromTopic(f *testing.F) {
+	for _, s := range []string{"ztf_20240715_programid1", "ztf__programid1", "ztf_2024071a_programid1", "ztf_20241315_programid1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, topic string) {
+		n, err := FromTopic(topic)
+		if err != nil {
+			return
+		}
+		if n.Topic() != topic {
+			t.Fatalf("FromTopic(%q).Topic() = %q", topic, n.Topic())
+		}
+		var back Night
+		text, _ := n.MarshalText()
+		if err := back.UnmarshalText(text); err != nil || back != n {
+			t.Fatalf("UnmarshalText(%q) = %v, %v; want %v", n, back, err, n)
+		}
+	})
 }
 
 func TestObjectName(t *testing.T) {
@@ -68,7 +176,7 @@ func TestObjectName(t *testing.T) {
 	if want := "ztf_20240715_programid1_2752190653015010019.avro"; got != want {
 		t.Errorf("ObjectName = %q, want %q", got, want)
 	}
-	if got, want := ObjectGlob(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)), "ztf_20240715_programid1_*.avro"; got != want {
+	if got, want := Of(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)).ObjectGlob(), "ztf_20240715_programid1_*.avro"; got != want {
 		t.Errorf("ObjectGlob = %q, want %q", got, want)
 	}
 }

@@ -28,13 +28,13 @@ import (
 // Options say how much each bench measures. The zero value of a field
 // takes the default of the bench that reads it.
 type Options struct {
-	Alerts     int       // alerts per pass (connect 10,000; function 2,000; load 1,000)
-	Rounds     int       // rounds of every pass (default 3)
-	Night      time.Time // night of the synthetic alerts (default 2024-06-01)
-	Seed       uint64    // of the synthetic alerts (default 1)
-	Partitions int       // connect: partitions of the Kafka topic (default 16, as ZTF)
-	Workers    int       // function: concurrent writers or push requests (default 16)
-	PubSubHeap string    // the Pub/Sub emulator's java -Xmx (default "4g")
+	Alerts     int         // alerts per pass (connect 10,000; function 2,000; load 1,000)
+	Rounds     int         // rounds of every pass (default 3)
+	Night      night.Night // night of the synthetic alerts (default 2024-06-01)
+	Seed       uint64      // of the synthetic alerts (default 1)
+	Partitions int         // connect: partitions of the Kafka topic (default 16, as ZTF)
+	Workers    int         // function: concurrent writers or push requests (default 16)
+	PubSubHeap string      // the Pub/Sub emulator's java -Xmx (default "4g")
 	Bins       Binaries
 	Log        *slog.Logger // progress; nil discards
 }
@@ -47,7 +47,7 @@ func (o Options) withDefaults(alerts int) Options {
 		o.Rounds = 3
 	}
 	if o.Night.IsZero() {
-		o.Night = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+		o.Night = night.Of(time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
@@ -107,7 +107,7 @@ func Connect(ctx context.Context, opts Options) (*Report, error) {
 		return nil, errors.New("bench connect: needs gcloud's Pub/Sub emulator as its own process, not the in-process pstest")
 	}
 
-	topic := night.Topic(opts.Night)
+	topic := opts.Night.Topic()
 	bytes, err := produce(ctx, opts, k.Addrs(), topic)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,6 @@ import (
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/config"
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
@@ -170,7 +169,7 @@ func events(opts Options) ([]object, []event, int64, error) {
 			attr.ObjectID:  p.Alert.ObjectID,
 			attr.SchemaVsn: p.Alert.SchemaVsn,
 		}
-		attr.Kafka{Topic: night.Topic(opts.Night), Partition: int32(i % 16), Offset: int64(i / 16), Timestamp: opts.Night}.Set(a)
+		attr.Kafka{Topic: opts.Night.Topic(), Partition: int32(i % 16), Offset: int64(i / 16), Timestamp: opts.Night.Time()}.Set(a)
 		meta := maps.Clone(a)
 		meta[functions.MetaRA] = strconv.FormatFloat(p.Alert.Candidate.RA, 'f', -1, 64)
 		meta[functions.MetaDec] = strconv.FormatFloat(p.Alert.Candidate.Dec, 'f', -1, 64)

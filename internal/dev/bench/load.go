@@ -212,7 +212,7 @@ func publish(ctx context.Context, pub *pubsub.Publisher, packets []synth.Packet)
 	results := make([]*pubsub.PublishResult, len(packets))
 	for i, p := range packets {
 		m := &pubsub.Message{Data: p.Data, Attributes: map[string]string{}}
-		attr.Kafka{Topic: p.Alert.Topic(), Partition: int32(i % 16), Offset: int64(i), Timestamp: p.Alert.Night}.Set(m.Attributes)
+		attr.Kafka{Topic: p.Alert.Topic(), Partition: int32(i % 16), Offset: int64(i), Timestamp: p.Alert.Night.Time()}.Set(m.Attributes)
 		results[i] = pub.Publish(ctx, m)
 	}
 	for _, r := range results {
@@ -293,7 +293,7 @@ func RunRawLoad(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 			return err
 		}
 		for _, a := range alerts {
-			k := attr.Kafka{Topic: a.Topic(), Partition: int32(i % 16), Offset: int64(i), Timestamp: a.Night}
+			k := attr.Kafka{Topic: a.Topic(), Partition: int32(i % 16), Offset: int64(i), Timestamp: a.Night.Time()}
 			row, err := enc.Encode(bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: time.Now()}, rowOpts).Values())
 			if err != nil {
 				return err

@@ -24,7 +24,7 @@ import (
 // Config is everything the demo can be told; DefaultConfig holds the
 // defaults, each one a flag of "ztfbridge-dev demo".
 type Config struct {
-	Night      time.Time     // night of the generated alerts (UTC date)
+	Night      night.Night   // night of the generated alerts
 	Count      int           // alerts of the night
 	Seed       uint64        // seed of the generated alerts
 	Rate       float64       // alerts produced per second; 0 = as fast as Kafka takes them
@@ -44,7 +44,7 @@ type Config struct {
 // about two minutes on a 2-core machine.
 func DefaultConfig() Config {
 	return Config{
-		Night:      night.Date(time.Now()),
+		Night:      night.Of(time.Now()),
 		Count:      2000,
 		Seed:       1,
 		Rate:       500,
@@ -92,7 +92,7 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	start := time.Now()
 	log := logger(cfg)
 	n := cfg.Names
-	topic := night.Topic(cfg.Night)
+	topic := cfg.Night.Topic()
 	if err := s.Kafka.CreateTopic(ctx, topic, cfg.Partitions); err != nil {
 		return Report{}, err
 	}
@@ -156,9 +156,9 @@ func logger(cfg Config) *slog.Logger {
 // least every alert, and GCS, BigQuery's analysts' view and its distinct
 // candids hold each alert exactly once (nightcount's verdict). A stage
 // that could not be counted is not OK.
-func Judge(alerts, produced int64, c nightcount.Counts) Report {
+func Judge(alerts, produced int64, c nightcount.StageCounts) Report {
 	v := c.Verdict(alerts)
-	r := Report{Produced: produced, Night: nightcount.Report{Counts: c, Expected: alerts, Verdict: v, OK: v.OK()}}
+	r := Report{Produced: produced, Night: nightcount.Report{StageCounts: c, Expected: alerts, Verdict: v, OK: v.OK()}}
 	equal := func(n *int64, want int64) bool { return n != nil && *n == want }
 	r.OK = v.OK() && equal(c.KafkaMessages, produced) && c.PubSubPublished != nil && *c.PubSubPublished >= alerts &&
 		equal(c.GCSObjects, alerts) && equal(c.BigQueryRows, alerts) && equal(c.DistinctCandids, alerts)
@@ -187,7 +187,7 @@ func number(n *int64) string {
 // WriteTable writes the per-night table of package nightcount, then the
 // verdict line.
 func (r Report) WriteTable(w io.Writer) error {
-	if err := nightcount.WriteTable(w, r.Night.Expected, r.Night.Counts); err != nil {
+	if err := nightcount.WriteTable(w, r.Night.Expected, r.Night.StageCounts); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintln(w, r.Summary)

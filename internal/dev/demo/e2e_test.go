@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/bigquery"
-	"cloud.google.com/go/civil"
 	"google.golang.org/api/iterator"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
@@ -41,7 +40,7 @@ func TestPipelineSurvivesKill(t *testing.T) {
 	bin := stacktest.Command(t, "ztfbridge")
 
 	cfg := DefaultConfig()
-	cfg.Night = time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)
+	cfg.Night = night.Of(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC))
 	cfg.Partitions = 4
 	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s, err := StartStack(ctx, cfg.Logger, cfg)
@@ -49,7 +48,7 @@ func TestPipelineSurvivesKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	n, topic := cfg.Names, night.Topic(cfg.Night)
+	n, topic := cfg.Names, cfg.Night.Topic()
 	if err := s.Kafka.CreateTopic(ctx, topic, cfg.Partitions); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +203,7 @@ func gcsCandids(ctx context.Context, t *testing.T, s *stack.Stack, bucket, topic
 
 // viewCandids returns the candids of the night's rows in the alerts view,
 // sorted, a candid twice if the view has it twice.
-func viewCandids(ctx context.Context, t *testing.T, s *stack.Stack, dataset string, date time.Time) []int64 {
+func viewCandids(ctx context.Context, t *testing.T, s *stack.Stack, dataset string, day night.Night) []int64 {
 	t.Helper()
 	c, err := s.BigQuery.Client(ctx)
 	if err != nil {
@@ -212,7 +211,7 @@ func viewCandids(ctx context.Context, t *testing.T, s *stack.Stack, dataset stri
 	}
 	defer c.Close()
 	sql := fmt.Sprintf("SELECT candid FROM `%s.%s.%s` WHERE night = DATE '%s' ORDER BY candid",
-		s.BigQuery.Project, dataset, bqloader.AlertsView, civil.DateOf(date))
+		s.BigQuery.Project, dataset, bqloader.AlertsView, day.Civil())
 	it, err := c.Query(sql).Read(ctx)
 	if err != nil {
 		t.Fatal(err)

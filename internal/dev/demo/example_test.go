@@ -3,6 +3,7 @@ package demo_test
 import (
 	"os"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/demo"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
@@ -10,7 +11,8 @@ import (
 // Judge turns a night's counts into the demo's verdict; Run ends with it.
 func ExampleJudge() {
 	n := func(v int64) *int64 { return &v }
-	counts := nightcount.Counts{Night: "20240715", Topic: "ztf_20240715_programid1",
+	day, _ := night.Parse("20240715")
+	counts := nightcount.StageCounts{Night: day, Topic: "ztf_20240715_programid1",
 		KafkaMessages: n(4000), PubSubPublished: n(4000), GCSObjects: n(2000), BigQueryRows: n(2000), DistinctCandids: n(2000)}
 	r := demo.Judge(2000, 4000, counts)
 	_ = r.WriteTable(os.Stdout)

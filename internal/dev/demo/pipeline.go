@@ -12,6 +12,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
@@ -166,14 +167,14 @@ func freeAddr() (string, error) {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(l.Addr().(*net.TCPAddr).Port)), nil
 }
 
-// Count counts date at every stage of the stack with package nightcount,
+// Count counts the night at every stage of the stack with package nightcount,
 // BigQuery in the analysts' view. Call it when nothing is loading, so that
 // the counts are final.
-func Count(ctx context.Context, s *stack.Stack, n Names, date time.Time) (nightcount.Counts, error) {
+func Count(ctx context.Context, s *stack.Stack, n Names, day night.Night) (nightcount.StageCounts, error) {
 	cfg := nightcount.DefaultConfig()
 	cfg.Brokers = s.Kafka.Addrs()
 	cfg.Bucket = n.Bucket
 	cfg.Project, cfg.Dataset, cfg.Table = s.BigQuery.Project, n.Dataset, bqloader.AlertsView
 	cfg.BigQueryAPI = s.BigQuery.Endpoint()
-	return nightcount.Count(ctx, cfg, date, nightcount.WithStorageOptions(s.GCS.ClientOptions()...))
+	return nightcount.Count(ctx, cfg, day, nightcount.WithStorageOptions(s.GCS.ClientOptions()...))
 }

@@ -28,7 +28,7 @@ type stages struct {
 }
 
 func (pr *progress) read() stages {
-	c := pr.p.function.Archiver.Counts()
+	c := pr.p.function.Archiver.Outcomes()
 	return stages{
 		published:  counter(pr.p.regs["connector"], "ztfbridge_connector_published_total"),
 		stored:     c.Stored,

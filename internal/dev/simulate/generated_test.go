@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 func TestGenerated(t *testing.T) {
-	cfg := synth.Config{Night: time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC), Seed: 3}
+	cfg := synth.Config{Night: night.Of(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC)), Seed: 3}
 	tests := []struct {
 		name string
 		n    int

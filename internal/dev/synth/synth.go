@@ -31,7 +31,7 @@ var schema402 []byte
 type Config struct {
 	// Night is the UTC date of the night; the candids, nid, jd and the
 	// topic all follow from it.
-	Night time.Time
+	Night night.Night
 	// Seed makes the output reproducible: the same Config gives the same
 	// packets, byte for byte.
 	Seed uint64
@@ -92,7 +92,6 @@ func New(cfg Config) (*Generator, error) {
 	if cfg.Night.IsZero() {
 		return nil, errors.New("synth: no night")
 	}
-	cfg.Night = night.Date(cfg.Night)
 	if cfg.Objects <= 0 {
 		cfg.Objects = DefaultObjects
 	}
@@ -104,9 +103,9 @@ func New(cfg Config) (*Generator, error) {
 		cfg:    cfg,
 		schema: s,
 		api:    avro.Config{}.Freeze(),
-		rng:    rand.New(rand.NewPCG(cfg.Seed, uint64(night.NID(cfg.Night)))),
-		nid:    night.NID(cfg.Night),
-		jd0:    julianDate(cfg.Night) + 0.125, // 03:00 UTC, dusk at Palomar
+		rng:    rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.Night.NID()))),
+		nid:    cfg.Night.NID(),
+		jd0:    julianDate(cfg.Night.Time()) + 0.125, // 03:00 UTC, dusk at Palomar
 	}
 	g.gzip, _ = gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
 	for i := range g.sync {
@@ -193,7 +192,7 @@ func (g *Generator) newObject(ids map[string]bool) *object {
 	r := g.rng
 	id := ""
 	for id == "" || ids[id] {
-		yy := g.cfg.Night.Year() % 100
+		yy := g.cfg.Night.Time().Year() % 100
 		if r.IntN(3) > 0 { // most alerts are of objects found in earlier years
 			yy = 18 + r.IntN(max(yy-18, 1))
 		}
@@ -284,7 +283,7 @@ func (g *Generator) candidate(o *object, jd float64, candid, pid int64, rcid int
 	return alert.Candidate{
 		JD: jd, FID: int32(1 + r.IntN(2)), PID: pid, Candid: candid,
 		Diffmaglim:      f32(20 + r.Float32()),
-		Pdiffimfilename: ptr(fmt.Sprintf("ztf_%s%06d_%06d_zr_c%02d_o_q%d_scimrefdiffimg.fits", g.cfg.Night.Format(night.Layout), r.IntN(999999), field, rcid/4+1, rcid%4+1)),
+		Pdiffimfilename: ptr(fmt.Sprintf("ztf_%s%06d_%06d_zr_c%02d_o_q%d_scimrefdiffimg.fits", g.cfg.Night, r.IntN(999999), field, rcid/4+1, rcid%4+1)),
 		ProgramPI:       ptr("Kulkarni"), ProgramID: 1,
 		IsDiffPos: []string{"t", "f"}[r.IntN(2)],
 		TblID:     ptr(int64(r.IntN(100))), NID: &nid, RCID: &rcid, Field: &field,

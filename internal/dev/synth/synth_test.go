@@ -76,7 +76,7 @@ func TestDeterministic(t *testing.T) {
 func TestRealistic(t *testing.T) {
 	cfg := testNight(t)
 	packets := generate(t, cfg, 400)
-	nid := strconv.Itoa(night.NID(cfg.Night))
+	nid := strconv.Itoa(cfg.Night.NID())
 	seen := map[int64]bool{}
 	history := map[string]int{}
 	grew := 0
@@ -92,7 +92,7 @@ func TestRealistic(t *testing.T) {
 		if s := strconv.FormatInt(p.Candid, 10); len(s) != 19 || s[:len(nid)] != nid {
 			t.Errorf("candid %s does not start with nid %s", s, nid)
 		}
-		if a.Topic() != "ztf_20240715_programid1" || *a.Candidate.NID != int32(night.NID(cfg.Night)) {
+		if a.Topic() != "ztf_20240715_programid1" || *a.Candidate.NID != int32(cfg.Night.NID()) {
 			t.Errorf("%d: topic %s nid %d", p.Candid, a.Topic(), *a.Candidate.NID)
 		}
 		if len(a.ObjectID) != 12 || a.ObjectID[:3] != "ZTF" {

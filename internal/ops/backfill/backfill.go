@@ -82,7 +82,7 @@ type Result struct {
 // committed every message the topic held at the start, or with an error. When
 // ctx ends first, the connector drains and commits what was acknowledged
 // and Run returns ctx's error; Result.Group resumes it.
-func Run(ctx context.Context, cfg Config, day time.Time, opts ...Option) (Result, error) {
+func Run(ctx context.Context, cfg Config, day night.Night, opts ...Option) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, fmt.Errorf("backfill: %w", err)
 	}
@@ -92,10 +92,10 @@ func Run(ctx context.Context, cfg Config, day time.Time, opts ...Option) (Result
 	}
 	log := d.log
 	start := time.Now()
-	topic := night.Topic(day)
+	topic := day.Topic()
 	res := Result{Topic: topic, Group: cfg.Group}
 	if res.Group == "" {
-		res.Group = fmt.Sprintf("ztfbridge-backfill-%s-%d", night.Date(day).Format(night.Layout), start.Unix())
+		res.Group = fmt.Sprintf("ztfbridge-backfill-%s-%d", day, start.Unix())
 	}
 	cc := cfg.Connector
 	cc.Group, cc.KafkaTopic, cc.Topics, cc.TopicRegex = res.Group, topic, nil, ""

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { stacktest.Main(m) }
 
 const bucket = "alerts"
 
-var testNight = time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)
+var testNight = night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC))
 
 // TestBackfillDuplicatesNothing stores part or all of a night, backfills
 // it from Kafka, and stores what the backfill published the way the
@@ -54,7 +54,7 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 			for i, pk := range packets {
 				data[i] = pk.Data
 			}
-			topic := night.Topic(testNight)
+			topic := testNight.Topic()
 			if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: topic, Partitions: 4, Replay: tt.replay}, simulate.Packets(data)); err != nil {
 				t.Fatal(err)
 			}

@@ -5,18 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"cloud.google.com/go/bigquery"
-	"cloud.google.com/go/civil"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // countBigQuery counts the rows and distinct candids of the night in
 // cfg.Table. A missing table is an error: a wrong --dataset or --table, or
 // a loader that never ran.
-func countBigQuery(ctx context.Context, cfg Config, d deps, day time.Time) (rows, candids *int64, err error) {
+func countBigQuery(ctx context.Context, cfg Config, d deps, day night.Night) (rows, candids *int64, err error) {
 	client, err := cfg.BigQueryClient(ctx, d.bigQueryOptions...)
 	if err != nil {
 		return nil, nil, err
@@ -58,8 +58,8 @@ func (c Config) BigQueryClient(ctx context.Context, more ...option.ClientOption)
 //
 // of c's dataset for day: one partition of alerts_raw, and of the views on
 // it. tail may add GROUP BY, HAVING or ORDER BY.
-func (c Config) NightQuery(client *bigquery.Client, columns, table, tail string, day time.Time) *bigquery.Query {
+func (c Config) NightQuery(client *bigquery.Client, columns, table, tail string, day night.Night) *bigquery.Query {
 	q := client.Query(strings.TrimSpace(fmt.Sprintf("SELECT %s FROM `%s.%s.%s` WHERE night = @night %s", columns, c.Project, c.Dataset, table, tail)))
-	q.Parameters = []bigquery.QueryParameter{{Name: "night", Value: civil.DateOf(day)}}
+	q.Parameters = []bigquery.QueryParameter{{Name: "night", Value: day.Civil()}}
 	return q
 }

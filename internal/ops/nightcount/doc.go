@@ -2,14 +2,14 @@
 // that an operator (ztfbridge count), the demo (ztfbridge-dev demo) and the tests
 // can tell whether a night arrived whole and once:
 //
-//	stage          what is counted                                             Counts field
+//	stage          what is counted                                             StageCounts field
 //	Kafka          newest - oldest offset, summed over the night's partitions  KafkaMessages
 //	Pub/Sub        the connector's record _ztfbridge/connector/<topic>.json    PubSubPublished, PubSubDeadLetter
 //	Cloud Storage  objects ztf_YYYYMMDD_programid1_*.avro at the bucket root   GCSObjects
 //	BigQuery       COUNT(*), COUNT(DISTINCT candid) of Table WHERE night = D   BigQueryRows, DistinctCandids
 //
 // Kafka and Pub/Sub count messages, so the 10am replay and redeliveries count
-// twice there; Cloud Storage (written once per candid by package functions) and
+// twice there; Cloud Storage (written once per candid by the archiver, package functions) and
 // BigQuery's alerts view (one row per candid, bqloader/sql/alerts.sql) count
 // alerts. Verdict compares the alert counts with each other and with an
 // expected number of unique alerts.
@@ -34,7 +34,7 @@
 //
 // # For other commands (ztfbridge-dev demo)
 //
-// The API is stable: Count(ctx, cfg, night) returns Counts; Counts.Verdict(expect)
-// judges them; WriteTable and WriteJSON print one or more nights with their
+// The API is stable: Count(ctx, cfg, night) returns StageCounts;
+// StageCounts.Verdict(expect) judges them; WriteTable and WriteJSON print one or more nights with their
 // verdicts. Pass expect = 0 when the number of unique alerts is not known.
 package nightcount

@@ -4,15 +4,17 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
 
 // Judge and print a night the way "ztfbridge count --expect 12" does. Count
-// fills the Counts from the stages configured in a Config; here Kafka and
+// fills the StageCounts from the stages configured in a Config; here Kafka and
 // Pub/Sub were not counted.
 func Example() {
 	n := func(v int64) *int64 { return &v }
-	c := nightcount.Counts{Night: "20201227", Topic: "ztf_20201227_programid1",
+	day, _ := night.Parse("20201227")
+	c := nightcount.StageCounts{Night: day, Topic: "ztf_20201227_programid1",
 		GCSObjects: n(12), BigQueryRows: n(12), DistinctCandids: n(11)}
 	if err := nightcount.WriteTable(os.Stdout, 12, c); err != nil {
 		fmt.Println(err)

@@ -22,7 +22,7 @@ func countBucket(ctx context.Context, cfg Config, d deps, topic string) (publish
 	defer client.Close()
 	bucket := client.Bucket(cfg.Bucket)
 
-	rec, err := connector.ReadCounts(ctx, bucket, topic)
+	rec, err := connector.ReadTally(ctx, bucket, topic)
 	switch {
 	case errors.Is(err, storage.ErrObjectNotExist):
 	case err != nil:

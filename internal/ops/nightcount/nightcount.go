@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
@@ -48,11 +47,11 @@ func (c Config) Validate() error {
 	return c.Config.Validate()
 }
 
-// Counts is one night at every stage. A nil field is a stage that was not
+// StageCounts counts one night at every stage. A nil field is a stage that was not
 // counted (not configured, or nothing there for the night), printed "n/a".
-type Counts struct {
-	Night string `json:"night"` // YYYYMMDD
-	Topic string `json:"topic"` // ztf_YYYYMMDD_programid1
+type StageCounts struct {
+	Night night.Night `json:"night"` // YYYYMMDD
+	Topic string      `json:"topic"` // ztf_YYYYMMDD_programid1
 
 	KafkaMessages    *int64 `json:"kafka_messages"`    // retained messages of the topic, replay included
 	PubSubPublished  *int64 `json:"pubsub_published"`  // acknowledged on the alert topic (connector record)
@@ -63,11 +62,11 @@ type Counts struct {
 }
 
 // Count counts night at every configured stage, concurrently. The error joins
-// the failures of configured stages; the returned Counts hold every stage
+// the failures of configured stages; the returned StageCounts hold every stage
 // that succeeded even then.
-func Count(ctx context.Context, cfg Config, day time.Time, opts ...Option) (Counts, error) {
-	topic := night.Topic(day)
-	c := Counts{Night: night.Date(day).Format(night.Layout), Topic: topic}
+func Count(ctx context.Context, cfg Config, day night.Night, opts ...Option) (StageCounts, error) {
+	topic := day.Topic()
+	c := StageCounts{Night: day, Topic: topic}
 	if err := cfg.Validate(); err != nil {
 		return c, fmt.Errorf("nightcount: %w", err)
 	}

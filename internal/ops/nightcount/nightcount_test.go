@@ -30,7 +30,7 @@ func TestMain(m *testing.M) { stacktest.Main(m) }
 
 const bucket = "alerts"
 
-var testNight = time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)
+var testNight = night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC))
 
 // storedNight is a night as the pipeline leaves it on the local stack.
 type storedNight struct {
@@ -59,7 +59,7 @@ func storeNight(t *testing.T, n int, deadLetters int64) storedNight {
 	for i, p := range packets {
 		data[i] = p.Data
 	}
-	topic := night.Topic(testNight)
+	topic := testNight.Topic()
 	if _, err := simulate.Run(ctx, simulate.Config{Brokers: s.kafka.Addrs(), Topic: topic, Partitions: 4, Replay: true}, simulate.Packets(data)); err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +82,8 @@ func storeNight(t *testing.T, n int, deadLetters int64) storedNight {
 		t.Fatal(err)
 	}
 	defer sc.Close()
-	rec, _ := json.Marshal(connector.Counts{Topic: topic, Published: int64(2 * n), DeadLettered: deadLetters, UpdatedAt: time.Now().UTC()})
-	w := sc.Bucket(bucket).Object(connector.CountsObject(topic)).NewWriter(ctx)
+	rec, _ := json.Marshal(connector.TopicTally{Topic: topic, Published: int64(2 * n), DeadLettered: deadLetters, UpdatedAt: time.Now().UTC()})
+	w := sc.Bucket(bucket).Object(connector.TallyObject(topic)).NewWriter(ctx)
 	w.Write(rec)
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -119,22 +119,22 @@ func ptr(n int64) *int64 { return &n }
 func TestCount(t *testing.T) {
 	const n = 12
 	s := storeNight(t, n, 1)
-	full := nightcount.Counts{Night: "20201227", Topic: "ztf_20201227_programid1",
+	full := nightcount.StageCounts{Night: testNight, Topic: "ztf_20201227_programid1",
 		KafkaMessages: ptr(2 * n), PubSubPublished: ptr(2 * n), PubSubDeadLetter: ptr(1),
 		GCSObjects: ptr(n), BigQueryRows: ptr(n), DistinctCandids: ptr(n)}
 	tests := []struct {
 		name   string
 		config func(nightcount.Config) nightcount.Config
-		night  time.Time
-		want   nightcount.Counts
+		night  night.Night
+		want   nightcount.StageCounts
 	}{
 		{"every stage", func(c nightcount.Config) nightcount.Config { return c }, testNight, full},
 		{"no stage configured is n/a, not an error", func(nightcount.Config) nightcount.Config { return nightcount.DefaultConfig() }, testNight,
-			nightcount.Counts{Night: "20201227", Topic: "ztf_20201227_programid1"}},
+			nightcount.StageCounts{Night: testNight, Topic: "ztf_20201227_programid1"}},
 		{"GCP without Kafka", func(c nightcount.Config) nightcount.Config { c.Brokers = nil; return c }, testNight,
-			func() nightcount.Counts { c := full; c.KafkaMessages = nil; return c }()},
-		{"another night: no topic, no record, nothing stored", func(c nightcount.Config) nightcount.Config { return c }, testNight.AddDate(0, 0, 1),
-			nightcount.Counts{Night: "20201228", Topic: "ztf_20201228_programid1", GCSObjects: ptr(0), BigQueryRows: ptr(0), DistinctCandids: ptr(0)}},
+			func() nightcount.StageCounts { c := full; c.KafkaMessages = nil; return c }()},
+		{"another night: no topic, no record, nothing stored", func(c nightcount.Config) nightcount.Config { return c }, testNight.AddDays(1),
+			nightcount.StageCounts{Night: testNight.AddDays(1), Topic: "ztf_20201228_programid1", GCSObjects: ptr(0), BigQueryRows: ptr(0), DistinctCandids: ptr(0)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,7 +157,7 @@ func TestCountReportsAStageThatFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cloud storage") {
 		t.Fatalf("Count err = %v, want a cloud storage error", err)
 	}
-	if got.GCSObjects != nil || got.Night != "20201227" {
+	if got.GCSObjects != nil || got.Night != testNight {
 		t.Errorf("Count = %s, want the night and no GCS count", jsonOf(t, got))
 	}
 }
@@ -183,7 +183,7 @@ func TestVerdict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := nightcount.Counts{GCSObjects: tt.gcs, BigQueryRows: tt.rows, DistinctCandids: tt.distinct}.Verdict(tt.expect)
+			v := nightcount.StageCounts{GCSObjects: tt.gcs, BigQueryRows: tt.rows, DistinctCandids: tt.distinct}.Verdict(tt.expect)
 			if v.Lost != tt.wantLost || v.Duplicated != tt.wantDup || v.String() != tt.wantString || v.OK() != (!tt.wantLost && !tt.wantDup) {
 				t.Errorf("Verdict = %+v %q, want lost %v duplicated %v %q", v, v, tt.wantLost, tt.wantDup, tt.wantString)
 			}
@@ -192,7 +192,7 @@ func TestVerdict(t *testing.T) {
 }
 
 func TestWriteTable(t *testing.T) {
-	c := nightcount.Counts{Night: "20201227", KafkaMessages: ptr(24), GCSObjects: ptr(12), BigQueryRows: ptr(12), DistinctCandids: ptr(12)}
+	c := nightcount.StageCounts{Night: testNight, KafkaMessages: ptr(24), GCSObjects: ptr(12), BigQueryRows: ptr(12), DistinctCandids: ptr(12)}
 	var b bytes.Buffer
 	if err := nightcount.WriteTable(&b, 12, c); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,6 @@ import (
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/functions"
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
@@ -39,7 +38,7 @@ func TestPipelineNight(t *testing.T) {
 	for i, pk := range packets {
 		data[i] = pk.Data
 	}
-	if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: night.Topic(testNight), Partitions: 4, Replay: true}, simulate.Packets(data)); err != nil {
+	if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: testNight.Topic(), Partitions: 4, Replay: true}, simulate.Packets(data)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -102,7 +101,7 @@ func TestPipelineNight(t *testing.T) {
 	cfg.Brokers, cfg.Bucket = k.Addrs(), bucket
 	gcsOpt := nightcount.WithStorageOptions(g.ClientOptions()...)
 	cfg.Project, cfg.Dataset, cfg.BigQueryAPI = b.Project, dataset, b.Endpoint()
-	var c nightcount.Counts
+	var c nightcount.StageCounts
 	for c.GCSObjects == nil || *c.GCSObjects < n || c.DistinctCandids == nil || *c.DistinctCandids < n {
 		select {
 		case <-ctx.Done():
@@ -117,7 +116,7 @@ func TestPipelineNight(t *testing.T) {
 	if c, err = nightcount.Count(ctx, cfg, testNight, gcsOpt); err != nil {
 		t.Fatal(err)
 	}
-	want := nightcount.Counts{Night: "20201227", Topic: night.Topic(testNight), KafkaMessages: ptr(2 * n),
+	want := nightcount.StageCounts{Night: testNight, Topic: testNight.Topic(), KafkaMessages: ptr(2 * n),
 		PubSubPublished: ptr(2 * n), PubSubDeadLetter: ptr(0), GCSObjects: ptr(n), BigQueryRows: ptr(n), DistinctCandids: ptr(n)}
 	if jsonOf(t, c) != jsonOf(t, want) {
 		t.Errorf("after the night and its replay:\n%s\nwant\n%s", jsonOf(t, c), jsonOf(t, want))

@@ -44,7 +44,7 @@ func (v Verdict) String() string {
 //
 //	lost        GCS objects or distinct candids < expect, or GCS and BigQuery disagree (the lower one lost)
 //	duplicated  BigQuery rows > distinct candids, or GCS objects > expect
-func (c Counts) Verdict(expect int64) Verdict {
+func (c StageCounts) Verdict(expect int64) Verdict {
 	var v Verdict
 	lost := func(format string, args ...any) {
 		v.Lost = true
@@ -80,10 +80,10 @@ var columns = []string{"night", "alerts in Kafka", "Pub/Sub messages", "Avros in
 // WriteTable prints one row per night under a header, columns separated by
 // " | ", then a verdict line per night judged against expect (0: not
 // known). Uncounted stages are "n/a".
-func WriteTable(w io.Writer, expect int64, nights ...Counts) error {
+func WriteTable(w io.Writer, expect int64, nights ...StageCounts) error {
 	rows := [][]string{columns}
 	for _, c := range nights {
-		rows = append(rows, []string{c.Night, cell(c.KafkaMessages), cell(c.PubSubPublished),
+		rows = append(rows, []string{c.Night.String(), cell(c.KafkaMessages), cell(c.PubSubPublished),
 			cell(c.GCSObjects), cell(c.BigQueryRows), cell(c.DistinctCandids)})
 	}
 	width := make([]int, len(columns))
@@ -102,7 +102,7 @@ func WriteTable(w io.Writer, expect int64, nights ...Counts) error {
 		}
 	}
 	for _, c := range nights {
-		line := "verdict " + c.Night
+		line := "verdict " + c.Night.String()
 		if expect > 0 {
 			line += " (" + strconv.FormatInt(expect, 10) + " expected)"
 		}
@@ -120,9 +120,9 @@ func cell(n *int64) string {
 	return strconv.FormatInt(*n, 10)
 }
 
-// Report is a night's Counts with its verdict, as WriteJSON writes it.
+// Report is a night's StageCounts with its verdict, as WriteJSON writes it.
 type Report struct {
-	Counts
+	StageCounts
 	Expected int64   `json:"expected,omitempty"`
 	Verdict  Verdict `json:"verdict"`
 	OK       bool    `json:"ok"`
@@ -130,11 +130,11 @@ type Report struct {
 
 // WriteJSON writes one JSON object (a Report) per night and line.
 // Uncounted stages are null.
-func WriteJSON(w io.Writer, expect int64, nights ...Counts) error {
+func WriteJSON(w io.Writer, expect int64, nights ...StageCounts) error {
 	enc := json.NewEncoder(w)
 	for _, c := range nights {
 		v := c.Verdict(expect)
-		if err := enc.Encode(Report{Counts: c, Expected: expect, Verdict: v, OK: v.OK()}); err != nil {
+		if err := enc.Encode(Report{StageCounts: c, Expected: expect, Verdict: v, OK: v.OK()}); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/reconcile"
 )
 
@@ -16,7 +17,7 @@ func Example() {
 	cfg := reconcile.DefaultConfig()
 	cfg.Stages.Brokers = []string{"public.alerts.ztf.uw.edu:9092"}
 	cfg.Stages.Bucket, cfg.Stages.Project = "my-alert-bucket", "my-project"
-	r, err := reconcile.Run(ctx, cfg, time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC))
+	r, err := reconcile.Run(ctx, cfg, night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)))
 	if err != nil {
 		log.Fatal(err) // a stage could not be read
 	}

@@ -53,7 +53,7 @@ func TestKafkaPass(t *testing.T) {
 	bad = append(bad, []byte(strings.Repeat("x", 300_000))) // above --max-message-bytes below
 	tests := []struct {
 		name     string
-		night    time.Time
+		night    night.Night
 		packets  [][]byte
 		replay   bool
 		retained bool
@@ -62,13 +62,13 @@ func TestKafkaPass(t *testing.T) {
 		dead     map[message.Reason]int
 	}{
 		{"alerts and every refusal", testNight, append(append([][]byte{}, good...), bad...), false, true, 6, 0, wantDead},
-		{"the 10am replay", testNight.AddDate(0, 0, 1), good, true, true, 6, 6, map[message.Reason]int{}},
-		{"not retained", testNight.AddDate(0, 0, 2), nil, false, false, 0, 0, map[message.Reason]int{}},
+		{"the 10am replay", testNight.AddDays(1), good, true, true, 6, 6, map[message.Reason]int{}},
+		{"not retained", testNight.AddDays(2), nil, false, false, 0, 0, map[message.Reason]int{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.packets != nil {
-				if _, err := simulate.Run(t.Context(), simulate.Config{Brokers: k.Addrs(), Topic: night.Topic(tt.night), Partitions: 3, Replay: tt.replay}, simulate.Packets(tt.packets)); err != nil {
+				if _, err := simulate.Run(t.Context(), simulate.Config{Brokers: k.Addrs(), Topic: tt.night.Topic(), Partitions: 3, Replay: tt.replay}, simulate.Packets(tt.packets)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -182,7 +182,7 @@ func serveNight(t *testing.T, n string) {
 	}
 	defer k.Close()
 	start := time.Now()
-	if _, err := simulate.Run(t.Context(), simulate.Config{Brokers: k.Addrs(), Topic: night.Topic(testNight), Partitions: 16},
+	if _, err := simulate.Run(t.Context(), simulate.Config{Brokers: k.Addrs(), Topic: testNight.Topic(), Partitions: 16},
 		simulate.Generated(synth.Config{Night: testNight, Seed: 99, OmitCutouts: os.Getenv("RECONCILE_KFAKE_CUTOUTS") == "false"}, count)); err != nil {
 		t.Fatal(err)
 	}

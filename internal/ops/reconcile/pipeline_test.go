@@ -28,7 +28,7 @@ func TestMain(m *testing.M) { stacktest.Main(m) }
 
 const bucket = "alerts"
 
-var testNight = time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)
+var testNight = night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC))
 
 // pipeline is the night's pipeline on the local stack: Kafka, the
 // connector (run as ztfbridge backfill runs it, resumed by its group), the
@@ -53,7 +53,7 @@ type pipeline struct {
 func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 	discard := slog.New(slog.DiscardHandler)
 	pl := &pipeline{t: t, ctx: ctx, k: stacktest.Kafka(t), g: stacktest.GCS(t, bucket), p: stacktest.PubSub(t), b: stacktest.BigQuery(t),
-		topic: night.Topic(testNight), connectGrp: stacktest.Name(t, "connector")}
+		topic: testNight.Topic(), connectGrp: stacktest.Name(t, "connector")}
 	pl.alerts = stacktest.Name(t, "alerts")
 	dead := stacktest.Name(t, "dead")
 	for _, topic := range []string{pl.alerts, dead} {
@@ -260,7 +260,7 @@ func TestReconcileNight(t *testing.T) {
 	// The first half of the night with the loader down (it has no
 	// subscription yet), the second with it up.
 	pl.produceAndConnect(first)
-	for pl.function.Counts().Stored < 10 {
+	for pl.function.Outcomes().Stored < 10 {
 		select {
 		case <-ctx.Done():
 			t.Fatal("the function never stored the first half")
@@ -363,8 +363,8 @@ func TestReconcileNight(t *testing.T) {
 		t.Errorf("--stage bigquery from GCS: %v, %v; want 1 read from GCS and published", res, err)
 	}
 	r = pl.until(pl.reconcile, "BigQuery repaired from GCS", (*reconcile.Report).OK)
-	if len(r.BigQuery.Duplicates) != 0 || pl.function.Counts().Stored != 23 {
-		t.Errorf("after --stage bigquery: %d duplicates, function stored %d (want 0, 23: 20, then the 3 objects of the repair)", len(r.BigQuery.Duplicates), pl.function.Counts().Stored)
+	if len(r.BigQuery.Duplicates) != 0 || pl.function.Outcomes().Stored != 23 {
+		t.Errorf("after --stage bigquery: %d duplicates, function stored %d (want 0, 23: 20, then the 3 objects of the repair)", len(r.BigQuery.Duplicates), pl.function.Outcomes().Stored)
 	}
 }
 

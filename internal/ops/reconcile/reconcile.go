@@ -99,8 +99,8 @@ const (
 // Missing and Unexpected may hold a whole night (32 and 16 bytes an entry); the
 // rest is small.
 type Report struct {
-	Night string `json:"night"` // YYYYMMDD
-	Topic string `json:"topic"`
+	Night night.Night `json:"night"` // YYYYMMDD
+	Topic string      `json:"topic"`
 
 	// A nil stage was not configured; Kafka.Retained is false when the
 	// brokers no longer have the topic.
@@ -195,13 +195,13 @@ func (r *Report) UnexpectedIn(s Stages) int {
 // Run reads the night of day at every configured stage, concurrently, and
 // compares them. The error joins the failures of configured stages; the
 // Report holds the stages that were read even then, but no comparison.
-func Run(ctx context.Context, cfg Config, day time.Time, opts ...Option) (*Report, error) {
+func Run(ctx context.Context, cfg Config, day night.Night, opts ...Option) (*Report, error) {
 	j, err := newJob(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
-	topic := night.Topic(day)
-	r := &Report{Night: night.Date(day).Format(night.Layout), Topic: topic}
+	topic := day.Topic()
+	r := &Report{Night: day, Topic: topic}
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // Item is one line of the lists: a missing or unexpected candid, a dead
@@ -84,7 +85,7 @@ func (r *Report) Items(fn func(Item) error) error {
 
 // Summary is the first line of WriteJSON: the counts of every stage.
 type Summary struct {
-	Night      string         `json:"night"`
+	Night      night.Night    `json:"night"`
 	Topic      string         `json:"topic"`
 	OK         bool           `json:"ok"`
 	Stages     []StageSummary `json:"stages"`

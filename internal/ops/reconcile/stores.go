@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/iterator"
@@ -99,7 +98,7 @@ type Duplicate struct {
 
 // readBigQuery reads the candids of the night in the view and the
 // duplicated candids of the raw table.
-func readBigQuery(ctx context.Context, cfg job, day time.Time) (*BigQueryStage, error) {
+func readBigQuery(ctx context.Context, cfg job, day night.Night) (*BigQueryStage, error) {
 	client, err := cfg.Stages.BigQueryClient(ctx, cfg.bigQueryOptions...)
 	if err != nil {
 		return nil, err

@@ -72,7 +72,7 @@ type Config struct {
 	Subscription string        // --deadletter-subscription: where the dead letters wait
 	PubSubTopic  string        // --pubsub-topic: where they go back
 	Reason       string        // --reason: only dead letters of this reason; "" = all
-	Night        string        // --night: only alerts of this night, YYYYMMDD; "" = all
+	Night        night.Night   // --night: only alerts of this night; zero = all
 	DryRun       bool          // --dry-run: count, republish nothing, acknowledge nothing
 	Idle         time.Duration // --idle: stop after this long without a message
 	Limit        int           // --limit: stop after this many republished; 0 = no limit
@@ -95,7 +95,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Subscription, "deadletter-subscription", c.Subscription, "subscription of the dead-letter topic to take the messages from (the hold subscription)")
 	fs.StringVar(&c.PubSubTopic, "pubsub-topic", c.PubSubTopic, "topic to put them back on: the alert topic")
 	fs.StringVar(&c.Reason, "reason", c.Reason, "only dead letters of this reason: the reason attribute, else the error attribute up to ':',\nelse \""+Undelivered+"\" for those Pub/Sub gave up delivering; empty = every reason")
-	fs.StringVar(&c.Night, "night", c.Night, "only alerts of this night, `YYYYMMDD` (the night attribute, else the night of kafka.topic); empty = every night")
+	fs.TextVar(&c.Night, "night", c.Night, "only alerts of this night, `YYYYMMDD` (the night attribute, else the night of kafka.topic); empty = every night")
 	fs.BoolVar(&c.DryRun, "dry-run", c.DryRun, "count what would be redriven, by reason; republish and acknowledge nothing")
 	fs.DurationVar(&c.Idle, "idle", c.Idle, "stop when no message came for this long: the subscription is drained")
 	fs.IntVar(&c.Limit, "limit", c.Limit, "stop after republishing this many messages; 0 = no limit")
@@ -111,11 +111,6 @@ func (c Config) Validate() error {
 	}
 	if c.Subscription == "" || c.PubSubTopic == "" {
 		errs = append(errs, errors.New("--deadletter-subscription and --pubsub-topic are required"))
-	}
-	if c.Night != "" {
-		if _, err := night.Parse(c.Night); err != nil {
-			errs = append(errs, fmt.Errorf("--night: %w", err))
-		}
 	}
 	if c.Idle <= 0 || c.Progress <= 0 {
 		errs = append(errs, errors.New("--idle and --progress must be positive"))
@@ -154,17 +149,16 @@ func Reason(attrs map[string]string) string {
 	return ""
 }
 
-// Night returns the night (YYYYMMDD) of a dead letter from its attributes;
-// "" when they name none.
-func Night(attrs map[string]string) string {
-	if n := attrs[attr.Night]; n != "" {
+// Night returns the night of a dead letter from its attributes: the night
+// attribute, else the night of kafka.topic; the zero Night when they name
+// none, or when the night attribute is not a night.
+func Night(attrs map[string]string) night.Night {
+	if s := attrs[attr.Night]; s != "" {
+		n, _ := night.Parse(s)
 		return n
 	}
-	t, err := night.FromTopic(attrs[attr.KafkaTopic])
-	if err != nil {
-		return ""
-	}
-	return t.Format(night.Layout)
+	n, _ := night.FromTopic(attrs[attr.KafkaTopic])
+	return n
 }
 
 // Republished returns the attributes a dead letter is republished with:
@@ -367,7 +361,7 @@ func (r *redrive) handle(ctx context.Context, msgs []*pubsubpb.ReceivedMessage) 
 // redriven by this run.
 func (r *redrive) matches(attrs map[string]string, reason string) bool {
 	return (r.cfg.Reason == "" || reason == r.cfg.Reason) &&
-		(r.cfg.Night == "" || Night(attrs) == r.cfg.Night) &&
+		(r.cfg.Night.IsZero() || Night(attrs) == r.cfg.Night) &&
 		attrs[RedrivenAttr] != r.run // came back during this run: the cause is not fixed
 }
 

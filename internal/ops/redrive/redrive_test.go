@@ -50,7 +50,8 @@ func TestNight(t *testing.T) {
 		{map[string]string{}, ""},
 	}
 	for _, tt := range tests {
-		if got := redrive.Night(tt.attrs); got != tt.want {
+		got, _ := redrive.Night(tt.attrs).MarshalText()
+		if got := string(got); got != tt.want {
 			t.Errorf("Night(%v) = %q, want %q", tt.attrs, got, tt.want)
 		}
 	}
@@ -166,7 +167,10 @@ func TestRedriveOnEmulator(t *testing.T) {
 			ids := publish(t, client, dead, deadLetters)
 			cfg := redrive.DefaultConfig()
 			cfg.Project, cfg.Subscription, cfg.PubSubTopic = p.Project, hold, alerts
-			cfg.Reason, cfg.Night, cfg.DryRun = tt.reason, tt.night, tt.dryRun
+			cfg.Reason, cfg.DryRun = tt.reason, tt.dryRun
+			if err := cfg.Night.UnmarshalText([]byte(tt.night)); err != nil {
+				t.Fatal(err)
+			}
 			cfg.Idle = 3 * time.Second
 			res, err := redrive.Run(ctx, cfg, redrive.WithPubSubOptions(p.ClientOptions()...), redrive.WithLogger(slog.New(slog.DiscardHandler)))
 			if err != nil {
