@@ -126,7 +126,8 @@ func (s Summary) Topic() string { return night.Topic(s.Night) }
 // Summarize reads only the record's leading fields, up to the last one it
 // needs, whatever their order in the writer schema (schemavsn, objectId,
 // candid and candidate come first in ZTF's schemas; the histories and
-// cutouts after them are not read). Blocks of several records are read
+// cutouts after them are not read), and of that last field, a record (the
+// candidate), its leading fields likewise (up to candidate.dec). Blocks of several records are read
 // whole. The container's framing is checked as Decode checks it: the
 // header, then for every block its record count, its byte length and the
 // header's sync marker after it, and nothing after the last block, so a

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"testing"
+
+	"github.com/hamba/avro/v2"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
 )
@@ -111,5 +114,36 @@ func TestFramingHeader(t *testing.T) {
 		case !tc.corrupt && (len(got) != 1 || got[0] != want[0]):
 			t.Errorf("%s: %+v, want %+v", tc.name, got, want)
 		}
+	}
+}
+
+// TestLeadingCutsTheCandidate checks that Summarize's plan reads a real
+// packet's record up to its candidate, and the candidate up to the last
+// field the summary needs.
+func TestLeadingCutsTheCandidate(t *testing.T) {
+	d := NewDecoder()
+	c, err := d.open(alerttest.Real(t, "4.02")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := c.w.planFor(reflect.TypeFor[summaryRecord]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.prefixSchema == nil {
+		t.Fatal("no prefix plan")
+	}
+	fieldsOf := func(s avro.Schema, name string) []*avro.Field {
+		for _, f := range s.(*avro.RecordSchema).Fields() {
+			if f.Name() == name {
+				return f.Type().(*avro.RecordSchema).Fields()
+			}
+		}
+		t.Fatalf("no field %s", name)
+		return nil
+	}
+	whole, cut := fieldsOf(c.w.schema, "candidate"), fieldsOf(ps.prefixSchema, "candidate")
+	if last := cut[len(cut)-1].Name(); len(cut) >= len(whole) || last != "dec" {
+		t.Errorf("the prefix reads %d of the candidate's %d fields, up to %s; want fewer, up to dec", len(cut), len(whole), last)
 	}
 }

@@ -185,7 +185,8 @@ func (p *proc) waitUntil(ctx context.Context, cond func() (bool, error)) error {
 
 // runRaw runs one pass of a raw child: it starts the child, waits for it
 // to be ready (its input loaded, its clients connected), measures from
-// the go it is sent to the done it answers, and stops it.
+// the go it is sent (or, if the child says "warm N" after it, from there
+// and without those N alerts) to the done it answers, and stops it.
 func runRaw(ctx context.Context, dir string, bins Binaries, name string, args, env []string, alerts int, bytes int64) (Sample, error) {
 	p, err := startProc(dir, name, bins.Dev, append([]string{"raw"}, args...), env)
 	if err != nil {
@@ -204,7 +205,20 @@ func runRaw(ctx context.Context, dir string, bins Binaries, name string, args, e
 	if _, err := io.WriteString(p.stdin, "go\n"); err != nil {
 		return Sample{}, p.failure(err)
 	}
-	if l, err := p.line(); err != nil || l != "done" {
+	l, err := p.line()
+	if n, ok := strings.CutPrefix(l, "warm "); err == nil && ok {
+		// The child is warm: measure from here, without the alerts done.
+		done, perr := strconv.Atoi(n)
+		if perr != nil {
+			return Sample{}, p.failure(fmt.Errorf("said %q: %w", l, perr))
+		}
+		if s, perr = p.begin(); perr != nil {
+			return Sample{}, perr
+		}
+		alerts, bytes = remaining(alerts, bytes, done)
+		l, err = p.line()
+	}
+	if err != nil || l != "done" {
 		return Sample{}, errors.Join(err, p.failure(fmt.Errorf("said %q, want done", l)))
 	}
 	sample, err := s.end(alerts, bytes)
@@ -212,6 +226,13 @@ func runRaw(ctx context.Context, dir string, bins Binaries, name string, args, e
 		return Sample{}, err
 	}
 	return sample, p.stop()
+}
+
+// remaining returns the alerts left after done of alerts, and their bytes
+// in proportion.
+func remaining(alerts int, bytes int64, done int) (int, int64) {
+	left := max(alerts-done, 0)
+	return left, bytes * int64(left) / int64(max(alerts, 1))
 }
 
 // handshake is the raw child's side of runRaw: it says ready, waits for
