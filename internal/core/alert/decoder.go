@@ -125,7 +125,8 @@ func (s Summary) Topic() string { return s.Night.Topic() }
 // Summarize reads only the record's leading fields, up to the last one it
 // needs, whatever their order in the writer schema (schemavsn, objectId,
 // candid and candidate come first in ZTF's schemas; the histories and
-// cutouts after them are not read). Blocks of several records are read
+// cutouts after them are not read), and of that last field, a record (the
+// candidate), its leading fields likewise (up to candidate.dec). Blocks of several records are read
 // whole. The container's framing is checked as Decode checks it: the
 // header, then for every block its record count, its byte length and the
 // header's sync marker after it, and nothing after the last block, so a
@@ -236,19 +237,19 @@ func readError(err error) error {
 	return err
 }
 
-// container is an open object container file: its writer schema and a
-// reader positioned at its next block.
+// container is an open object container file: its writer schema and the
+// position of its next block in the packet's bytes, which it reads in
+// place.
 type container struct {
 	w      *writer
 	codec  codec
-	sync   [16]byte
-	r      *avro.Reader
-	size   int
+	sync   []byte // the header's sync marker
+	f      framing
 	blocks int // blocks read so far
 }
 
 // open reads the header of the container b and finds its parsed writer
-// schema.
+// schema. The header is read in place: nothing of b is copied.
 func (d *Decoder) open(b []byte) (*container, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty input", ErrNotContainer)
@@ -256,18 +257,28 @@ func (d *Decoder) open(b []byte) (*container, error) {
 	if len(b) < len(containerMagic) || string(b[:len(containerMagic)]) != containerMagic {
 		return nil, fmt.Errorf("%w: no container header (bytes do not start with %q); a bare Avro datum cannot be decoded without its writer schema", ErrNotContainer, containerMagic)
 	}
-	r := avro.NewReader(nil, 0, avro.WithReaderConfig(d.api))
-	r.Reset(b)
-	var h ocf.Header
-	r.ReadVal(ocf.HeaderSchema, &h)
-	if r.Error != nil {
-		return nil, fmt.Errorf("%w: header: %w", ErrCorrupt, readError(r.Error))
+	f := framing{b: b, pos: len(containerMagic)}
+	var raw, codecName []byte
+	haveSchema := false
+	err := f.meta(func(key, value []byte) {
+		switch string(key) {
+		case schemaKey:
+			raw, haveSchema = value, true
+		case codecKey:
+			codecName = value
+		}
+	})
+	var sync []byte
+	if err == nil {
+		sync, err = f.bytes(syncLen)
 	}
-	raw, ok := h.Meta[schemaKey]
-	if !ok {
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrCorrupt, readError(err))
+	}
+	if !haveSchema {
 		return nil, fmt.Errorf("%w: header has no %s", ErrCorrupt, schemaKey)
 	}
-	codec, err := codecOf(string(h.Meta[codecKey]))
+	codec, err := codecOf(string(codecName))
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +286,7 @@ func (d *Decoder) open(b []byte) (*container, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &container{w: w, codec: codec, sync: h.Sync, r: r, size: len(b)}, nil
+	return &container{w: w, codec: codec, sync: sync, f: f}, nil
 }
 
 // codecOf returns the block codec named in a container header.
@@ -321,32 +332,37 @@ func unsnappy(b []byte) ([]byte, error) {
 }
 
 // nextBlock returns the decompressed data of the next block and its number
-// of records, or nil data at the end of the container.
+// of records, or nil data at the end of the container. The data of a
+// block without compression is the block's part of the packet itself.
 func (c *container) nextBlock() ([]byte, int64, error) {
-	r := c.r
-	if r.Peek(); errors.Is(r.Error, io.EOF) {
+	f := &c.f
+	if f.pos == len(f.b) {
 		return nil, 0, nil
 	}
 	c.blocks++
-	n := r.ReadLong()
-	size := r.ReadLong()
-	if r.Error != nil {
-		return nil, 0, fmt.Errorf("%w: block %d header: %w", ErrCorrupt, c.blocks, readError(r.Error))
+	n, err := f.long()
+	var size int64
+	if err == nil {
+		size, err = f.long()
 	}
-	if n <= 0 || n > maxRecords || size <= 0 || size > int64(c.size) {
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: block %d header: %w", ErrCorrupt, c.blocks, readError(err))
+	}
+	if n <= 0 || n > maxRecords || size <= 0 || size > int64(len(f.b)) {
 		return nil, 0, fmt.Errorf("%w: block %d claims %d records in %d bytes", ErrCorrupt, c.blocks, n, size)
 	}
-	data := make([]byte, size)
-	r.Read(data)
-	var sync [16]byte
-	r.Read(sync[:])
-	if r.Error != nil {
-		return nil, 0, fmt.Errorf("%w: block %d of %d bytes: %w", ErrCorrupt, c.blocks, size, readError(r.Error))
+	data, err := f.bytes(size)
+	var sync []byte
+	if err == nil {
+		sync, err = f.bytes(syncLen)
 	}
-	if sync != c.sync {
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: block %d of %d bytes: %w", ErrCorrupt, c.blocks, size, readError(err))
+	}
+	if !bytes.Equal(sync, c.sync) {
 		return nil, 0, fmt.Errorf("%w: block %d does not end with the header's sync marker", ErrCorrupt, c.blocks)
 	}
-	data, err := c.codec(data)
+	data, err = c.codec(data)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: block %d: %w", ErrCorrupt, c.blocks, err)
 	}

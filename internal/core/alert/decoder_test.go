@@ -217,7 +217,7 @@ func TestSummarize(t *testing.T) {
 			s := sums[i]
 			if s.Candid != a.Candid || s.ObjectID != a.ObjectID || s.SchemaVsn != a.SchemaVsn ||
 				s.SchemaVersion != a.SchemaVersion || s.Night != a.Night || s.Topic() != a.Topic() ||
-				s.RA != a.Candidate.RA || s.Dec != a.Candidate.Dec || s.JD != a.Candidate.JD {
+				s.RA != a.Candidate.RA || s.Dec != a.Candidate.Dec || s.JD != a.Candidate.JD || s.CandidateCandid != a.Candidate.Candid {
 				t.Errorf("%s: summary %+v differs from alert %d %s", e.Path, s, a.Candid, a.ObjectID)
 			}
 		}

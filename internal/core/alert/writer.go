@@ -148,6 +148,54 @@ type plans struct {
 	prefix       plan
 }
 
+// leading returns the record of the leading fields of rec up to the last
+// one t has a tag for, and whether that is fewer than rec's: a record is
+// its fields' data one after the other, so its first fields are read as a
+// record of those fields alone. When that last field is itself a record
+// read into a struct (an alert's candidate), it is cut the same way:
+// nothing after it is read.
+func leading(rec *avro.RecordSchema, t reflect.Type) (*avro.RecordSchema, bool, error) {
+	tags := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		if tag, ok := t.Field(i).Tag.Lookup("avro"); ok {
+			tags[tag] = t.Field(i).Type
+		}
+	}
+	fields := rec.Fields()
+	last := len(fields) - 1
+	for last >= 0 && tags[fields[last].Name()] == nil {
+		last--
+	}
+	if last < 0 {
+		return rec, false, nil
+	}
+	cut := last < len(fields)-1
+	fields = fields[:last+1]
+	lastType := fields[last].Type()
+	if ref, ok := lastType.(*avro.RefSchema); ok {
+		lastType = ref.Schema()
+	}
+	if inner, ok := lastType.(*avro.RecordSchema); ok && tags[fields[last].Name()].Kind() == reflect.Struct {
+		innerPrefix, innerCut, err := leading(inner, tags[fields[last].Name()])
+		if err != nil {
+			return nil, false, err
+		}
+		if innerCut {
+			f, err := avro.NewField(fields[last].Name(), innerPrefix)
+			if err != nil {
+				return nil, false, err
+			}
+			fields = append(fields[:last:last], f)
+			cut = true
+		}
+	}
+	if !cut {
+		return rec, false, nil
+	}
+	r, err := avro.NewRecordSchema(rec.Name(), rec.Namespace(), fields)
+	return r, true, err
+}
+
 // plansFor returns the plans that decode the records of s into t.
 func plansFor(s avro.Schema, t reflect.Type, id, version string) (*plans, error) {
 	whole, err := planFor(s, t, id, version)
@@ -159,25 +207,9 @@ func plansFor(s avro.Schema, t reflect.Type, id, version string) (*plans, error)
 	if !ok {
 		return ps, nil
 	}
-	tags := map[string]bool{}
-	for i := range t.NumField() {
-		if tag, ok := t.Field(i).Tag.Lookup("avro"); ok {
-			tags[tag] = true
-		}
-	}
-	fields := rec.Fields()
-	last := len(fields) - 1
-	for last >= 0 && !tags[fields[last].Name()] {
-		last--
-	}
-	if last == len(fields)-1 {
-		return ps, nil
-	}
-	// A record is its fields' data one after the other: its first fields
-	// are read as a record of those fields alone.
 	// A prefix that cannot be planned leaves the whole plan, which works.
-	prefix, err := avro.NewRecordSchema(rec.Name(), rec.Namespace(), fields[:last+1])
-	if err != nil {
+	prefix, cut, err := leading(rec, t)
+	if err != nil || !cut {
 		return ps, nil
 	}
 	if ps.prefix, err = planFor(prefix, t, id, version); err != nil {

@@ -80,9 +80,10 @@ const (
 // Pub/Sub publisher (its publish settings), in a process of its own. Both
 // read the same topic of a kfake cluster in this process, with a new
 // group each, and publish to a fresh topic of the Pub/Sub emulator; each
-// is measured from the moment it is ready until Pub/Sub acknowledged
-// every alert. A last pass per round measures the connector with
-// --dedup-replay on the night followed by its full replay.
+// is measured from the moment Pub/Sub acknowledged a fifth of the alerts
+// (see warmup) until it acknowledged every alert. A last pass per round
+// measures the connector with --dedup-replay on the night followed by its
+// full replay, from the moment it is ready.
 //
 // Settings of the connector (ZTFBRIDGE_BATCH_SIZE, ...) set in the
 // environment apply to the connector and the raw clients alike.
@@ -138,14 +139,18 @@ func Connect(ctx context.Context, opts Options) (*Report, error) {
 		args := append([]string{"connect"}, common("bench-connector", fmt.Sprintf("bench-connector-%d-%d", round, time.Now().UnixNano()))...)
 		args = append(args, "--deadletter-topic", "bench-connector-deadletter", "--metrics-addr", metrics, "--counts-bucket", "",
 			"--dedup-replay="+strconv.FormatBool(dedup))
-		want := map[string]int{"ztfbridge_connector_published_total": opts.Alerts}
-		if dedup {
+		const published = "ztfbridge_connector_published_total"
+		want := map[string]int{published: opts.Alerts}
+		warm := warmup{counter: published, after: opts.Alerts / warmFraction}
+		if dedup { // measured whole: the replay comes after the night
 			want["ztfbridge_connector_replay_dropped_total"] = alerts - opts.Alerts
+			warm = warmup{}
 		}
-		s, err := runComponent(ctx, dir, opts.Bins.Ztfbridge, name, args, env, "http://"+metrics+"/metrics", nil, want, alerts, bytes)
+		s, err := runComponent(ctx, dir, opts.Bins.Ztfbridge, name, args, env, "http://"+metrics+"/metrics", nil, want, warm, alerts, bytes)
 		if err != nil {
 			return err
 		}
+		opts.Log.Info("measured", "pass", name, "round", round, "alerts", s.Alerts, "cpu", s.CPU.String(), "elapsed", s.Elapsed.String())
 		rep.Pass(name).Rounds = append(rep.Pass(name).Rounds, s)
 		return nil
 	}
@@ -154,11 +159,12 @@ func Connect(ctx context.Context, opts Options) (*Report, error) {
 		if _, err := ps.ResetTopic(ctx, "bench-raw"); err != nil {
 			return rep, err
 		}
-		args := append([]string{"connect", "--alerts", strconv.Itoa(opts.Alerts)}, common("bench-raw", fmt.Sprintf("bench-raw-%d-%d", round, time.Now().UnixNano()))...)
+		args := append([]string{"connect", "--alerts", strconv.Itoa(opts.Alerts), "--warm", strconv.Itoa(opts.Alerts / warmFraction)}, common("bench-raw", fmt.Sprintf("bench-raw-%d-%d", round, time.Now().UnixNano()))...)
 		s, err := runRaw(ctx, dir, opts.Bins, "raw-connect", args, env, opts.Alerts, bytes)
 		if err != nil {
 			return rep, err
 		}
+		opts.Log.Info("measured", "pass", PassRawConnect, "round", round, "alerts", s.Alerts, "cpu", s.CPU.String(), "elapsed", s.Elapsed.String())
 		rep.Pass(PassRawConnect).Rounds = append(rep.Pass(PassRawConnect).Rounds, s)
 		if err := connect(round, PassConnector, false, opts.Alerts, bytes); err != nil {
 			return rep, err
@@ -178,9 +184,12 @@ func Connect(ctx context.Context, opts Options) (*Report, error) {
 
 // runComponent runs one pass of a component: it starts bin with args,
 // waits until its metrics answer, calls work (may be nil), and measures
-// until each counter of want reaches its value, then stops it.
+// until each counter of want reaches its value, then stops it. With
+// warm.after > 0 the measure starts only once the counter warm.counter has
+// reached it, and the alerts counted before are left out of the sample
+// (unless that poll found the pass over: then it is measured whole).
 func runComponent(ctx context.Context, dir, bin, name string, args, env []string, metrics string,
-	work func() error, want map[string]int, alerts int, bytes int64) (Sample, error) {
+	work func() error, want map[string]int, warm warmup, alerts int, bytes int64) (Sample, error) {
 	p, err := startProc(dir, slug(name), bin, args, env)
 	if err != nil {
 		return Sample{}, err
@@ -203,6 +212,22 @@ func runComponent(ctx context.Context, dir, bin, name string, args, env []string
 			return Sample{}, p.failure(err)
 		}
 	}
+	if warm.after > 0 {
+		var done float64
+		if err := p.waitUntil(ctx, func() (v bool, err error) {
+			done, err = counter(ctx, metrics, warm.counter)
+			return done >= float64(warm.after), err
+		}); err != nil {
+			return Sample{}, err
+		}
+		// A pass so short that it was over by then is measured whole.
+		if int(done) < alerts {
+			if s, err = p.begin(); err != nil {
+				return Sample{}, err
+			}
+			alerts, bytes = remaining(alerts, bytes, int(done))
+		}
+	}
 	for name, n := range want {
 		if err := p.waitUntil(ctx, func() (bool, error) {
 			v, err := counter(ctx, metrics, name)
@@ -217,6 +242,21 @@ func runComponent(ctx context.Context, dir, bin, name string, args, env []string
 	}
 	return sample, p.stop()
 }
+
+// warmup is where a measure starts: once counter has counted after alerts
+// (0: from the start). The connector and its raw client are measured
+// alike from the same count on, so that neither's start (the group
+// joining and its first rebalance, connections, the heap growing from
+// nothing into fresh pages) weighs on the per-alert figure of a process
+// that runs all night.
+type warmup struct {
+	counter string
+	after   int
+}
+
+// warmFraction is the part of a pass's alerts the connect bench lets by
+// before it measures.
+const warmFraction = 5 // a fifth
 
 // produce writes opts.Alerts synthetic alerts of opts.Seed into topic,
 // round robin over its partitions, and returns their bytes. Producing
@@ -254,8 +294,12 @@ func RunRawConnect(ctx context.Context, args []string, stdin io.Reader, stdout i
 	fs := flag.NewFlagSet("raw connect", flag.ContinueOnError)
 	cc.AddFlags(fs)
 	want := fs.Int("alerts", 0, "messages to publish")
+	warm := fs.Int("warm", 0, "say \"warm N\" on stdout once N messages are acknowledged (the bench measures from there)")
 	if err := config.Parse(fs, args); err != nil {
 		return err
+	}
+	if *warm < 0 || *warm >= *want {
+		return fmt.Errorf("raw connect: --warm %d is not below --alerts %d", *warm, *want)
 	}
 	sc, err := cc.SaramaConfig()
 	if err != nil {
@@ -299,7 +343,13 @@ func RunRawConnect(ctx context.Context, args []string, stdin io.Reader, stdout i
 				cancel(err)
 				return
 			}
-			if acked.Add(1) == int64(*want) {
+			switch acked.Add(1) {
+			case int64(*warm):
+				if _, err := fmt.Fprintf(stdout, "warm %d\n", *warm); err != nil {
+					cancel(err)
+					return
+				}
+			case int64(*want):
 				cancel(nil)
 			}
 		}
