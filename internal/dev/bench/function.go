@@ -31,7 +31,7 @@ import (
 // Pass names of the function bench.
 const (
 	PassRawStore       = "raw: storage client writes"
-	PassFunction       = "function (Eventarc CloudEvents)"
+	PassFunction       = "function (Pub/Sub push requests)"
 	PassFunctionReplay = "function replay (all duplicates, 412)"
 )
 
@@ -48,12 +48,10 @@ type object struct {
 // process. The raw client ("ztfbridge-dev raw store") writes each alert's
 // object as the function does (name, write-once precondition, content
 // type, metadata) with opts.Workers goroutines; the function is sent the
-// same alerts as Eventarc delivers them to the deployed function (binary
-// CloudEvents of type messagePublished) by opts.Workers goroutines here,
-// and then the same events again, all duplicates (the 10am replay): each
-// is answered once GCS refused the write with 412. (A Pub/Sub push
-// request, which only the local emulator sends, costs the function a
-// conversion to that CloudEvent on top.)
+// same alerts as the push subscription of terraform/pubsub.tf delivers them
+// to the deployed function (Pub/Sub push requests) by opts.Workers
+// goroutines here, and then the same requests again, all duplicates (the
+// 10am replay): each is answered once GCS refused the write with 412.
 func Function(ctx context.Context, opts Options) (*Report, error) {
 	opts = opts.withDefaults(2000)
 	dir, err := os.MkdirTemp("", "ztfbridge-bench-function-")
@@ -115,8 +113,8 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 	return rep, nil
 }
 
-// measureFunction sends the events to the function at url twice: new
-// alerts, then all duplicates.
+// measureFunction sends the push requests to the function at url twice:
+// new alerts, then all duplicates.
 func measureFunction(ctx context.Context, rep *Report, p *proc, url string, events []event, workers int, size int64) error {
 	if err := p.waitUntil(ctx, func() (bool, error) {
 		c, err := net.Dial("tcp", url[len("http://"):])
@@ -146,14 +144,13 @@ func measureFunction(ctx context.Context, rep *Report, p *proc, url string, even
 	return nil
 }
 
-// event is a messagePublished CloudEvent: its id and JSON data.
+// event is the JSON body of a Pub/Sub push request.
 type event struct {
-	id   string
 	data []byte
 }
 
 // events returns the objects the function writes for opts.Alerts
-// synthetic alerts, the CloudEvents that carry them as the connector
+// synthetic alerts, the push requests that carry them as the connector
 // publishes them, and their bytes.
 func events(opts Options) ([]object, []event, int64, error) {
 	packets, err := synth.Generate(synth.Config{Night: opts.Night, Seed: opts.Seed}, opts.Alerts)
@@ -176,10 +173,9 @@ func events(opts Options) ([]object, []event, int64, error) {
 		meta[functions.MetaDec] = strconv.FormatFloat(p.Alert.Candidate.Dec, 'f', -1, 64)
 		meta[functions.MetaMessageID] = id
 		objects[i] = object{Name: a[attr.KafkaTopic] + "_" + a[attr.Candid] + ".avro", Data: p.Data, Metadata: meta}
-		events[i].id = id
 		if events[i].data, err = json.Marshal(map[string]any{
 			"subscription": "projects/" + stack.DefaultProject + "/subscriptions/bench",
-			"message":      map[string]any{"data": p.Data, "attributes": a, "messageId": id},
+			"message":      map[string]any{"data": p.Data, "attributes": a, "messageId": id, "publishTime": opts.Night.Add(time.Hour)},
 		}); err != nil {
 			return nil, nil, 0, err
 		}
@@ -188,10 +184,11 @@ func events(opts Options) ([]object, []event, int64, error) {
 	return objects, events, size, nil
 }
 
-// deliver POSTs one event to the function in binary content mode, as
-// Eventarc does, and checks it is acknowledged. Like Eventarc, it sends
-// an event again that is not answered within 30 seconds (one in a few
-// thousand was not, in the runs of 2026-12-02), at most 3 times.
+// deliver POSTs one push request to the function, as Pub/Sub does on the
+// endpoint of terraform/pubsub.tf, and checks it is acknowledged. Like
+// Pub/Sub, it sends a request again that is not answered within 30 seconds
+// (one in a few thousand was not, in the runs of 2026-12-02), at most 3
+// times.
 func deliver(ctx context.Context, client *http.Client, url string, e event) error {
 	var err error
 	for range 3 {
@@ -206,15 +203,11 @@ func deliver(ctx context.Context, client *http.Client, url string, e event) erro
 }
 
 func deliverOnce(ctx context.Context, client *http.Client, url string, e event) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(e.data))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/projects/"+stack.DefaultProject+"/topics/ztf-alerts", bytes.NewReader(e.data))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Ce-Specversion", "1.0")
-	req.Header.Set("Ce-Id", e.id)
-	req.Header.Set("Ce-Type", "google.cloud.pubsub.topic.v1.messagePublished")
-	req.Header.Set("Ce-Source", "//pubsub.googleapis.com/projects/"+stack.DefaultProject+"/topics/ztf-alerts")
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
