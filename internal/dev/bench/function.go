@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/gob"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"cloud.google.com/go/storage"
@@ -70,8 +72,8 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	input := filepath.Join(dir, "objects.gob")
-	if err := writeGob(input, objects); err != nil {
+	input := filepath.Join(dir, "objects")
+	if err := writeObjects(input, objects); err != nil {
 		return nil, err
 	}
 	rep := &Report{
@@ -243,6 +245,69 @@ func parallel(n, workers int, do func(i int) error) error {
 	return first
 }
 
+// objectRef is an object of the raw client's input: its data is the
+// bytes [Off, Off+Len) of the data file.
+type objectRef struct {
+	Name     string
+	Off, Len int
+	Metadata map[string]string
+}
+
+// writeObjects writes the objects for readObjects: their data, one after
+// the other, to path.data, and the rest as a gob to path.
+func writeObjects(path string, objects []object) error {
+	refs := make([]objectRef, len(objects))
+	var data []byte
+	for i, o := range objects {
+		refs[i] = objectRef{Name: o.Name, Off: len(data), Len: len(o.Data), Metadata: o.Metadata}
+		data = append(data, o.Data...)
+	}
+	if err := os.WriteFile(path+".data", data, 0o600); err != nil {
+		return err
+	}
+	return writeGob(path, refs)
+}
+
+// readObjects reads what writeObjects wrote, with the data mapped into
+// memory (read-only, its pages loaded now) rather than read onto the Go
+// heap, and returns the function that unmaps it. The function receives
+// its alerts and holds only those in flight; on the heap, the raw
+// client's input (115 MB for 1500 alerts) would be a ballast that made its
+// garbage collector run many times less often than the function's for the
+// same allocations (GODEBUG=gctrace=1 counted 4 cycles in a pass against
+// the function's 60, 2026-12-02).
+func readObjects(path string) (objects []object, unmap func() error, err error) {
+	var refs []objectRef
+	if err := readGob(path, &refs); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Open(path + ".data")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	unmap = func() error { return nil }
+	var data []byte
+	if fi.Size() > 0 {
+		if data, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_PRIVATE|syscall.MAP_POPULATE); err != nil {
+			return nil, nil, fmt.Errorf("mapping %s: %w", f.Name(), err)
+		}
+		unmap = func() error { return syscall.Munmap(data) }
+	}
+	objects = make([]object, len(refs))
+	for i, r := range refs {
+		if r.Off < 0 || r.Len < 0 || r.Off+r.Len > len(data) {
+			return nil, nil, errors.Join(fmt.Errorf("%s: object %s beyond the data", path, r.Name), unmap())
+		}
+		objects[i] = object{Name: r.Name, Data: data[r.Off : r.Off+r.Len : r.Off+r.Len], Metadata: r.Metadata}
+	}
+	return objects, unmap, nil
+}
+
 func writeGob(path string, v any) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -272,15 +337,16 @@ func RunRawStore(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	fs := flag.NewFlagSet("raw store", flag.ContinueOnError)
 	bucket := fs.String("bucket", "", "bucket to write to")
 	prefix := fs.String("prefix", "", "put before every object name")
-	input := fs.String("input", "", "gob file of the objects")
+	input := fs.String("input", "", "the objects, as writeObjects writes them: `path` of the gob file; the data is in path.data")
 	workers := fs.Int("workers", 16, "concurrent writers")
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}
-	var objects []object
-	if err := readGob(*input, &objects); err != nil {
+	objects, unmap, err := readObjects(*input)
+	if err != nil {
 		return err
 	}
+	defer unmap()
 	client, err := storage.NewClient(ctx)
 	if err != nil {
 		return err
