@@ -7,10 +7,11 @@
 // ztf-alerts: the message data is the alert packet (an Avro container file,
 // 46-90 KB) unchanged, and the attributes of package attr say where it came
 // from (kafka.topic, kafka.partition, kafka.offset, kafka.timestamp) and
-// what it is (candid, objectId, schemavsn, night). A Pub/Sub trigger
-// (Eventarc) delivers each message to the function as a CloudEvent of type
-// google.cloud.pubsub.topic.v1.messagePublished; Archiver.ReceiveEvent is
-// the function.
+// what it is (candid, objectId, schemavsn, night). A push subscription
+// POSTs each message to the function (a Pub/Sub push request);
+// Archiver.ServeHTTP is the function, and also takes the binary-mode
+// CloudEvent of type google.cloud.pubsub.topic.v1.messagePublished that an
+// Eventarc trigger would deliver.
 //
 // # What goes out
 //
@@ -36,8 +37,7 @@
 //
 // # When it acknowledges
 //
-// ReceiveEvent returns nil, and the framework answers 2xx so Pub/Sub
-// acknowledges the message, exactly when the message's bytes are in the
+// ServeHTTP answers 200, so Pub/Sub acknowledges the message, exactly when the message's bytes are in the
 // bucket:
 //
 //   - stored: the object did not exist and has been created;
@@ -47,7 +47,7 @@
 //   - quarantined: the message is not an alert and its bytes are now under
 //     the quarantine prefix (or were already).
 //
-// Anything else returns an error and the framework answers 500, so Pub/Sub
+// Anything else answers 500, so Pub/Sub
 // delivers the message again: GCS failing after the client's own retries,
 // the invocation's deadline, an instance shutting down (Archiver.Close). No
 // message is acknowledged before its bytes are stored, so none is lost;
@@ -96,10 +96,9 @@
 //
 // # Deploying and running locally
 //
-// Package entrypoint registers FromEnv with the functions framework as
-// EntryPoint (StoreAlert); package sourcezip builds the source archive for
-// Runtime (go126). Serve runs the same function locally with the functions
-// framework, which turns the push requests of a Pub/Sub emulator push
-// subscription into the CloudEvent Eventarc would deliver. See
-// docs/function.md.
+// Package entrypoint registers FromEnv with the functions framework as the
+// HTTP function EntryPoint (StoreAlert); package sourcezip builds the
+// source archive for Runtime (go126). Serve runs the same handler locally
+// with net/http, for the push subscriptions of a Pub/Sub emulator. This
+// package holds no process-wide state. See docs/function.md.
 package functions

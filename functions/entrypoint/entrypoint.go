@@ -17,6 +17,11 @@
 package entrypoint
 
 import (
+	// The main package the buildpack generates imports funcframework to
+	// start the server. Imported here too, the modules it needs (such as
+	// cloud.google.com/go/functions) keep their sums in the archive's
+	// go.sum, so that the build verifies them without a checksum database.
+	_ "github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	ztffunctions "github.com/ztfbridge/ztfbridge/functions"

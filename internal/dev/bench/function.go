@@ -274,8 +274,10 @@ func writeObjects(path string, objects []object) error {
 // its alerts and holds only those in flight; on the heap, the raw
 // client's input (115 MB for 1500 alerts) would be a ballast that made its
 // garbage collector run many times less often than the function's for the
-// same allocations (GODEBUG=gctrace=1 counted 4 cycles in a pass against
-// the function's 60, 2026-12-02).
+// same allocations (GODEBUG=gctrace=1, 1500 alerts, 2026-12-02: 12 cycles
+// in the raw client's whole life, most of them while it read its input,
+// against about 40 in each pass of the function; with the input mapped,
+// 33 and a live heap of 14 MB, the function's 17 MB).
 func readObjects(path string) (objects []object, unmap func() error, err error) {
 	var refs []objectRef
 	if err := readGob(path, &refs); err != nil {
