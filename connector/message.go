@@ -9,6 +9,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // fate is what becomes of one Kafka message.

@@ -99,6 +99,7 @@ type Archiver struct {
 	client  *storage.Client
 	bucket  *storage.BucketHandle
 	decoder *alert.Decoder
+	buffers buffers // of ServeHTTP
 
 	stored, duplicates, quarantined atomic.Int64
 

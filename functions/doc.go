@@ -15,12 +15,13 @@
 // the reason. A message is acknowledged exactly when its bytes are in the
 // bucket; anything else is an error, and Pub/Sub delivers it again.
 //
-// To archive messages from Go, make an Archiver and call Store (or
-// ReceiveEvent with the CloudEvent Eventarc delivers):
+// To archive messages from Go, make an Archiver and call Store, or serve
+// it: an Archiver is the http.Handler of Pub/Sub push requests (and of the
+// binary-mode CloudEvents an Eventarc trigger would deliver):
 //
 //	cfg := functions.DefaultConfig()
 //	cfg.Bucket = "ztf-alerts"
-//	a, err := functions.New(ctx, cfg, log) // storage client options may follow
+//	a, err := functions.New(ctx, cfg, functions.WithLogger(log))
 //	if err != nil {
 //		return err
 //	}
@@ -28,10 +29,11 @@
 //	res, err := a.Store(ctx, functions.Message{ID: id, Data: data, Attributes: attrs})
 //	// res.Outcome is Stored, Duplicate or Quarantined; a.Outcomes() counts them
 //
-// The deployed function is FromEnv, registered as EntryPoint by package
-// entrypoint; Serve runs it locally ("ztfbridge serve-function"). Example
-// and ExampleArchiver_ReceiveEvent run against the local servers of
-// internal/dev/stack.
+// The deployed function is FromEnv, registered as the HTTP function
+// EntryPoint by package entrypoint; Serve runs the same handler with
+// net/http ("ztfbridge serve-function"). The package holds no process-wide
+// state. Example and ExampleArchiver_ServeHTTP run against the local
+// servers of internal/dev/stack.
 //
 // docs/function.md is the manual: deploying and the source archive, the
 // environment, what happens to each kind of message, why each alert is

@@ -2,21 +2,22 @@ package functions
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
 	"time"
-
-	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 )
 
 // messagePublished is the data of the CloudEvent
 // google.cloud.pubsub.topic.v1.messagePublished, which Eventarc delivers
-// for a Pub/Sub trigger and the functions framework builds from a Pub/Sub
-// push request.
+// for a Pub/Sub trigger, and the body of a Pub/Sub push request.
 type messagePublished struct {
 	Message struct {
 		Data        []byte            `json:"data"` // base64 in JSON
@@ -27,30 +28,123 @@ type messagePublished struct {
 	Subscription string `json:"subscription"`
 }
 
-// ReceiveEvent is the Cloud Function: it stores the Pub/Sub message carried
-// by e (see Store) and returns nil to acknowledge it, or an error so that
-// Pub/Sub delivers it again. An event whose data is not a Pub/Sub message
-// is quarantined with the reason, like any message that is not an alert.
-func (a *Archiver) ReceiveEvent(ctx context.Context, e cloudevents.Event) error {
-	m, err := messageOf(e)
+// maxBody bounds the body of a request: a Pub/Sub message holds at most
+// 10 MB of data, which a push request carries in base64 (4/3 of it) next to
+// its attributes. A longer body is answered 413 and never read.
+const maxBody = 16 << 20
+
+// ServeHTTP is the Cloud Function. It takes the two requests that deliver
+// a Pub/Sub message to a Cloud Function (2nd gen): the push request of a
+// Pub/Sub push subscription, which terraform/ sets up and the local
+// emulator sends, and Eventarc's binary-mode CloudEvent of type
+// google.cloud.pubsub.topic.v1.messagePublished (Ce-* headers). Both carry
+// the same JSON body, {"message": {"data", "attributes", "messageId",
+// "publishTime"}, "subscription"}, on any path. It stores the message (see
+// Store) and answers 200 to acknowledge it, or 500 so that Pub/Sub delivers
+// it again. A body that is not a Pub/Sub message is quarantined with the
+// reason, like any message that is not an alert. What neither sender
+// delivers is refused, and so redelivered until it is dead-lettered: a
+// method other than POST (405), a structured-mode CloudEvent (415) and a
+// body beyond 16 MB (413).
+func (a *Archiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	code, err := a.receive(w, r)
 	if err != nil {
-		m = Message{ID: e.ID(), Data: e.Data(), PublishTime: e.Time()}
-		_, err = a.quarantine(ctx, m, &message.Refusal{Reason: message.Undecodable, Detail: err.Error()})
-		return err
+		http.Error(w, err.Error(), code)
+		return
 	}
-	_, err = a.Store(ctx, m)
-	return err
+	w.WriteHeader(code)
 }
 
-// messageOf reads the Pub/Sub message out of a messagePublished event.
-func messageOf(e cloudevents.Event) (Message, error) {
-	d, err := parseMessagePublished(e.Data())
+// receive stores the message of r and returns the status to answer with.
+func (a *Archiver) receive(w http.ResponseWriter, r *http.Request) (int, error) {
+	if r.Method != http.MethodPost {
+		return a.refuse(r, http.StatusMethodNotAllowed, fmt.Errorf("functions: method %s, want POST", r.Method))
+	}
+	if ct := strings.ToLower(r.Header.Get("Content-Type")); strings.HasPrefix(ct, "application/cloudevents") {
+		return a.refuse(r, http.StatusUnsupportedMediaType, fmt.Errorf("functions: content type %s: a structured-mode CloudEvent, which neither Pub/Sub push nor Eventarc sends", ct))
+	}
+	bodyBuf, dataBuf := a.buffers.get(), a.buffers.get()
+	defer a.buffers.put(bodyBuf)
+	defer a.buffers.put(dataBuf)
+	body, err := readBody(w, r, bodyBuf)
 	if err != nil {
-		return Message{}, fmt.Errorf("event %s of type %s does not carry a Pub/Sub message: %w", e.ID(), e.Type(), err)
+		code := http.StatusBadRequest
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			code = http.StatusRequestEntityTooLarge
+		}
+		return a.refuse(r, code, fmt.Errorf("functions: reading the request: %w", err))
+	}
+	m, err := messageOf(body, r.Header.Get("Ce-Id"), dataBuf)
+	if err != nil {
+		m = Message{ID: r.Header.Get("Ce-Id"), Data: body}
+		_, err = a.quarantine(r.Context(), m, &message.Refusal{Reason: message.Undecodable, Detail: err.Error()})
+	} else {
+		_, err = a.Store(r.Context(), m)
+	}
+	if err != nil {
+		return http.StatusInternalServerError, err
+	}
+	return http.StatusOK, nil
+}
+
+// refuse logs why r is refused and returns code and err.
+func (a *Archiver) refuse(r *http.Request, code int, err error) (int, error) {
+	a.log.WarnContext(r.Context(), "request refused; Pub/Sub will deliver it again", "status", code, "path", r.URL.Path, "err", err)
+	return code, err
+}
+
+// readBody reads the body of r, at most maxBody bytes, into buf when the
+// request says its length.
+func readBody(w http.ResponseWriter, r *http.Request, buf *[]byte) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, maxBody)
+	if r.ContentLength < 0 {
+		return io.ReadAll(body)
+	}
+	if r.ContentLength > maxBody {
+		return nil, &http.MaxBytesError{Limit: maxBody}
+	}
+	b := grow(buf, int(r.ContentLength))
+	_, err := io.ReadFull(body, b)
+	return b, err
+}
+
+// buffers recycles the buffers of ServeHTTP's request bodies and message
+// data, about 110 and 80 KB an alert, which would otherwise be most of what
+// the function allocates besides the storage client's upload buffer, and so
+// make the garbage collector run twice as often.
+type buffers struct{ pool sync.Pool }
+
+// get returns a buffer for grow; put it back once nothing refers to it.
+func (b *buffers) get() *[]byte {
+	if p, ok := b.pool.Get().(*[]byte); ok {
+		return p
+	}
+	return new([]byte)
+}
+
+func (b *buffers) put(p *[]byte) { b.pool.Put(p) }
+
+// grow returns (*buf)[:n], after replacing *buf by a longer slice if it is
+// shorter than n. The result is never nil.
+func grow(buf *[]byte, n int) []byte {
+	if *buf == nil || cap(*buf) < n {
+		*buf = make([]byte, n)
+	}
+	return (*buf)[:n]
+}
+
+// messageOf reads the Pub/Sub message out of the body of a push request or
+// of a messagePublished CloudEvent, whose id (ceID, empty for a push
+// request) is the message id when the body has none. The message data may
+// be in buf.
+func messageOf(body []byte, ceID string, buf *[]byte) (Message, error) {
+	d, err := parseMessagePublished(body, buf)
+	if err != nil {
+		return Message{}, fmt.Errorf("request (Ce-Id %q) does not carry a Pub/Sub message: %w", ceID, err)
 	}
 	id := d.Message.MessageID
 	if id == "" {
-		id = e.ID() // Eventarc sets the event id to the message id
+		id = ceID // Eventarc sets the event id to the message id
 	}
 	return Message{ID: id, Data: d.Message.Data, Attributes: d.Message.Attributes, PublishTime: d.Message.PublishTime}, nil
 }
@@ -66,12 +160,13 @@ func messageOf(e cloudevents.Event) (Message, error) {
 // directly, and the document without it (data replaced by null) goes to
 // encoding/json. Replacing a valid string by null changes neither the
 // validity nor the other fields of the document, so the result is the
-// same. Anything else falls back to encoding/json for the data string
+// same. The data is decoded into buf, grown if it is too short; the
+// message data returned may be there. Anything else falls back to encoding/json for the data string
 // (escapes) or the whole document: keys that are not plain ASCII (which
 // encoding/json matches by Unicode case folding), several data keys, data
 // that is not a string or not base64, and every document that fails.
-func parseMessagePublished(b []byte) (messagePublished, error) {
-	if d, ok := parseFast(b); ok {
+func parseMessagePublished(b []byte, buf *[]byte) (messagePublished, error) {
+	if d, ok := parseFast(b, buf); ok {
 		return d, nil
 	}
 	var d messagePublished
@@ -81,13 +176,13 @@ func parseMessagePublished(b []byte) (messagePublished, error) {
 
 // parseFast is parseMessagePublished's fast path. It reports false when
 // the document must go to encoding/json whole.
-func parseFast(b []byte) (messagePublished, bool) {
+func parseFast(b []byte, buf *[]byte) (messagePublished, bool) {
 	var d messagePublished
 	start, end, ok := dataSpan(b)
 	if !ok {
 		return d, false
 	}
-	data, ok := decodeData(b[start:end])
+	data, ok := decodeData(b[start:end], buf)
 	if !ok {
 		return d, false
 	}
@@ -102,8 +197,9 @@ func parseFast(b []byte) (messagePublished, bool) {
 
 // decodeData decodes the JSON string s (with its quotes) as
 // encoding/json decodes a string into a []byte. It reports false when s is
-// not a valid string of base64.
-func decodeData(s []byte) ([]byte, bool) {
+// not a valid string of base64. The data is decoded into buf, grown if it
+// is too short, unless s has escapes.
+func decodeData(s []byte, buf *[]byte) ([]byte, bool) {
 	body := s[1 : len(s)-1]
 	if bytes.IndexByte(body, '\\') >= 0 {
 		var data []byte
@@ -114,7 +210,7 @@ func decodeData(s []byte) ([]byte, bool) {
 	if bytes.IndexByte(body, '\n') >= 0 || bytes.IndexByte(body, '\r') >= 0 {
 		return nil, false
 	}
-	data := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
+	data := grow(buf, base64.StdEncoding.DecodedLen(len(body)))
 	n, err := base64.StdEncoding.Decode(data, body)
 	if err != nil {
 		return nil, false

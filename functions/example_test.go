@@ -1,12 +1,13 @@
 package functions_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-
-	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"net/http"
+	"net/http/httptest"
 
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
@@ -50,9 +51,10 @@ func Example() {
 	// {Stored:1 Duplicates:1 Quarantined:1}
 }
 
-// ReceiveEvent is the function that Eventarc calls with a Pub/Sub
-// message: nil acknowledges the message, an error has it delivered again.
-func ExampleArchiver_ReceiveEvent() {
+// ServeHTTP is the function that a Pub/Sub push subscription (or
+// Eventarc) calls with a Pub/Sub message: 200 acknowledges the message, an
+// error status has it delivered again.
+func ExampleArchiver_ServeHTTP() {
 	ctx := context.Background()
 	gcs, err := stack.StartGCS(ctx, stack.GCSOptions{Buckets: []string{"alerts"}})
 	if err != nil {
@@ -67,14 +69,12 @@ func ExampleArchiver_ReceiveEvent() {
 
 	g, _ := synth.New(synth.Config{Night: testNight, Seed: 1})
 	p, _ := g.Next()
-	e := cloudevents.NewEvent()
-	e.SetID("17")
-	e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
-	e.SetSource("//pubsub.googleapis.com/projects/my-project/topics/ztf-alerts")
-	data, _ := json.Marshal(map[string]any{"message": map[string]any{"data": p.Data, "messageId": "17"}})
-	if err := e.SetData(cloudevents.ApplicationJSON, data); err != nil {
-		panic(err)
-	}
-	fmt.Println(a.ReceiveEvent(ctx, e), a.Outcomes().Stored)
-	// Output: <nil> 1
+	body, _ := json.Marshal(map[string]any{
+		"message":      map[string]any{"data": p.Data, "messageId": "17"},
+		"subscription": "projects/my-project/subscriptions/ztf-alerts-function",
+	})
+	w := httptest.NewRecorder()
+	a.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/projects/my-project/topics/ztf-alerts", bytes.NewReader(body)))
+	fmt.Println(w.Code, a.Outcomes().Stored)
+	// Output: 200 1
 }

@@ -40,7 +40,7 @@ func realEnvelope(t testing.TB, indent bool) []byte {
 // json.Unmarshal does, error text included.
 func sameAsJSON(t *testing.T, b []byte) {
 	t.Helper()
-	got, gotErr := parseMessagePublished(b)
+	got, gotErr := parseMessagePublished(b, new([]byte))
 	var want messagePublished
 	wantErr := json.Unmarshal(b, &want)
 	if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
@@ -111,7 +111,7 @@ func TestParseMessagePublished(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sameAsJSON(t, []byte(tt.doc))
-			if _, fast := parseFast([]byte(tt.doc)); fast != tt.fast {
+			if _, fast := parseFast([]byte(tt.doc), new([]byte)); fast != tt.fast {
 				t.Errorf("fast path taken: %v, want %v", fast, tt.fast)
 			}
 		})
@@ -122,7 +122,7 @@ func TestParseMessagePublishedReal(t *testing.T) {
 	for _, indent := range []bool{false, true} {
 		b := realEnvelope(t, indent)
 		sameAsJSON(t, b)
-		d, fast := parseFast(b)
+		d, fast := parseFast(b, new([]byte))
 		if !fast {
 			t.Fatalf("indent %v: the fast path refused a real envelope", indent)
 		}

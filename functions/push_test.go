@@ -29,8 +29,8 @@ import (
 )
 
 // serveAddrEnv makes the test binary, started again by startFunction, run
-// functions.Serve on the given address instead of the tests: the functions
-// framework registers one function per process.
+// functions.Serve on the given address instead of the tests, so that the
+// function is a process of its own that SIGTERM stops, as on Cloud Run.
 const serveAddrEnv = "ZTFBRIDGE_TEST_SERVE_ADDR"
 
 // serve runs the function the way "ztfbridge serve-function" does, with
@@ -167,8 +167,8 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 	}
 }
 
-// TestPushFromEmulator runs the function under the functions framework
-// fed by a push subscription of gcloud's Pub/Sub emulator: N alerts give N
+// TestPushFromEmulator runs the function (functions.Serve) fed by a push
+// subscription of gcloud's Pub/Sub emulator: N alerts give N
 // objects, the replay of the same N gives N duplicates and no new object,
 // copies published at once leave one object, and a corrupt message ends in
 // quarantine.
@@ -186,7 +186,7 @@ func TestPushFromEmulator(t *testing.T) {
 	if _, err := ps.ResetTopic(ctx, topic); err != nil {
 		t.Fatal(err)
 	}
-	// The framework reads the topic from a push endpoint of this form.
+	// The endpoint terraform/pubsub.tf gives the deployed function.
 	endpoint := fn.URL + "/" + ps.TopicName(topic)
 	if _, err := ps.ResetPushSubscription(ctx, stacktest.Name(t, "push"), topic, endpoint); err != nil {
 		t.Fatal(err)

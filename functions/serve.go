@@ -6,34 +6,33 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"sync"
-
-	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
-	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/core/logging"
 )
 
 // EntryPoint is the name under which the deployed function registers with
-// the functions framework: the entry point terraform names.
+// the functions framework (package entrypoint): the entry point terraform
+// names.
 const EntryPoint = "StoreAlert"
 
 // Runtime is the Cloud Functions runtime the source archive is built for.
 // Its Go version must be at least the go line of the archive's go.mod.
 const Runtime = "go126"
 
-// FromEnv returns the CloudEvent function of a deployed instance. On its
-// first call it reads Config and the log level from the environment
+// FromEnv returns the handler of a deployed instance (ServeHTTP). On its
+// first request it reads Config and the log level from the environment
 // (ZTFBRIDGE_BUCKET, ZTFBRIDGE_PREFIX, ZTFBRIDGE_QUARANTINE_PREFIX,
-// ZTFBRIDGE_LOG_LEVEL) and builds one Archiver, which every later call of
-// the instance reuses. A failed start returns the error to that call (the
-// message is redelivered) and is tried again on the next one.
+// ZTFBRIDGE_LOG_LEVEL) and builds one Archiver, which every later request
+// of the instance reuses. A failed start is logged and answered 500 (the
+// message is redelivered), and is tried again on the next request.
 //
 // The Archiver is never closed: Cloud Run ends the instance, and a message
 // in flight then is redelivered and found already stored.
-func FromEnv() func(context.Context, cloudevents.Event) error {
+func FromEnv() http.Handler {
 	var (
 		mu sync.Mutex
 		a  *Archiver
@@ -52,13 +51,16 @@ func FromEnv() func(context.Context, cloudevents.Event) error {
 		a, err = New(context.WithoutCancel(ctx), cfg, WithLogger(log))
 		return a, err
 	}
-	return func(ctx context.Context, e cloudevents.Event) error {
-		a, err := start(ctx)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := start(r.Context())
 		if err != nil {
-			return fmt.Errorf("starting the function: %w", err)
+			err = fmt.Errorf("starting the function: %w", err)
+			logging.New(os.Stderr, slog.LevelError).ErrorContext(r.Context(), "function not started; Pub/Sub will deliver the message again", "err", err)
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
 		}
-		return a.ReceiveEvent(ctx, e)
-	}
+		a.ServeHTTP(w, r)
+	})
 }
 
 // envConfig reads the deployed function's configuration through lookup,
@@ -78,39 +80,29 @@ func envConfig(lookup func(string) (string, bool)) (Config, *slog.Logger, error)
 	return cfg, logging.New(os.Stderr, level), nil
 }
 
-// Serve serves a.ReceiveEvent with the functions framework on addr
-// (host:port), as Cloud Functions does, until ctx is done. The framework
-// turns a Pub/Sub push request (the push subscriptions of the local
-// emulator) into the same CloudEvent that Eventarc delivers, and also
-// accepts CloudEvents; a push endpoint ending in
-// /projects/PROJECT/topics/TOPIC tells it the topic.
-//
-// Like Cloud Run, Serve sets FUNCTION_TARGET in the process environment
-// (to EntryPoint): the framework then serves the function at every path.
-// The framework has no way to stop its listener: Serve returns when ctx is
-// done and leaves it open until the process exits. The caller then closes
-// a, which waits for the messages in flight and makes later deliveries
-// fail, to be redelivered.
+// Serve serves a (ServeHTTP) on addr (host:port), at every path, until
+// ctx is done: the Pub/Sub push requests of the local emulator and
+// Eventarc's binary-mode CloudEvents, as the deployed function takes them.
+// When ctx is done it closes the listener (later deliveries fail and are
+// redelivered) and returns once the requests in flight are answered. The
+// caller then closes a.
 func Serve(ctx context.Context, addr string, a *Archiver) error {
-	host, port, err := net.SplitHostPort(addr)
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("functions: serve address %q: %w", addr, err)
+		return fmt.Errorf("functions: serving on %s: %w", addr, err)
 	}
-	// Registered by path, the function is not found under FUNCTION_TARGET's
-	// name and the framework serves the last function registered by path:
-	// this one, even if Serve is called again in one process.
-	if err := funcframework.RegisterCloudEventFunctionContext(ctx, "/", a.ReceiveEvent); err != nil {
-		return fmt.Errorf("functions: registering with the functions framework: %w", err)
-	}
-	if err := os.Setenv("FUNCTION_TARGET", EntryPoint); err != nil {
-		return err
-	}
+	srv := &http.Server{Handler: a}
 	done := make(chan error, 1)
-	go func() { done <- funcframework.StartHostPort(host, port) }()
+	go func() { done <- srv.Serve(l) }()
 	select {
 	case err := <-done:
 		return fmt.Errorf("functions: serving on %s: %w", addr, err)
 	case <-ctx.Done():
-		return nil
 	}
+	err = srv.Shutdown(context.WithoutCancel(ctx))
+	<-done // http.ErrServerClosed
+	if err != nil {
+		return fmt.Errorf("functions: stopping the server on %s: %w", addr, err)
+	}
+	return nil
 }

@@ -2,10 +2,11 @@ package functions_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
-
-	cloudevents "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
@@ -22,31 +23,31 @@ func TestFromEnv(t *testing.T) {
 	fn := functions.FromEnv()
 
 	msgs, _ := synthetic(t, 3)
-	event := func(i int) cloudevents.Event {
-		e := cloudevents.NewEvent()
-		e.SetID(msgs[i].ID)
-		e.SetType("google.cloud.pubsub.topic.v1.messagePublished")
-		e.SetSource("//pubsub.googleapis.com/projects/p/topics/ztf-alerts")
+	// invoke delivers message i as Eventarc does and returns the error
+	// answered, nil for 200.
+	invoke := func(i int) error {
 		data, err := json.Marshal(map[string]any{"message": map[string]any{"data": msgs[i].Data, "attributes": msgs[i].Attributes}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.SetData(cloudevents.ApplicationJSON, data); err != nil {
-			t.Fatal(err)
+		w := httptest.NewRecorder()
+		fn.ServeHTTP(w, request(t, "eventarc", msgs[i].ID, data))
+		if w.Code != http.StatusOK {
+			return fmt.Errorf("%d %s", w.Code, w.Body)
 		}
-		return e
+		return nil
 	}
-	if err := fn(t.Context(), event(0)); err == nil || !strings.Contains(err.Error(), "ZTFBRIDGE_BUCKET") {
+	if err := invoke(0); err == nil || !strings.Contains(err.Error(), "ZTFBRIDGE_BUCKET") {
 		t.Fatalf("invocation without a bucket = %v, want an error naming ZTFBRIDGE_BUCKET", err)
 	}
 	t.Setenv("ZTFBRIDGE_BUCKET", bucket)
 	for i := range msgs {
-		if err := fn(t.Context(), event(i)); err != nil {
+		if err := invoke(i); err != nil {
 			t.Fatalf("invocation %d: %v", i, err)
 		}
 	}
 	t.Setenv("ZTFBRIDGE_BUCKET", "elsewhere") // read once: the running Archiver keeps its bucket
-	if err := fn(t.Context(), event(0)); err != nil {
+	if err := invoke(0); err != nil {
 		t.Fatal(err)
 	}
 	c, err := g.Client(t.Context())

@@ -66,8 +66,8 @@ resource "google_pubsub_subscription" "loader" {
 
 # The function's push subscription. Pub/Sub POSTs each alert to the
 # function's URL, with an OIDC token of the function's identity, on a path
-# ending in the topic's name: the functions framework turns the push request
-# into the messagePublished CloudEvent the function takes (docs/function.md).
+# ending in the topic's name; the function reads the push request itself
+# (an HTTP function, functions.Archiver.ServeHTTP; docs/function.md).
 # A failed store answers 500 and Pub/Sub retries with backoff; after
 # max_delivery_attempts the alert moves to the dead-letter topic. While the
 # function is down, alerts wait here up to subscription_retention (7 days),

@@ -9,9 +9,9 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 )
 
-// runServeFunction runs the GCS-writing Cloud Function locally with the
-// functions framework, for a Pub/Sub (emulator) push subscription whose
-// endpoint is http://HOST:PORT/projects/PROJECT/topics/TOPIC.
+// runServeFunction runs the GCS-writing Cloud Function locally, the same
+// handler as the deployed one (functions.Serve), for a Pub/Sub (emulator)
+// push subscription whose endpoint is http://HOST:PORT/projects/PROJECT/topics/TOPIC.
 func runServeFunction(ctx context.Context, e cli.Env, args []string) error {
 	fs := cli.NewFlagSet(e, "serve-function")
 	cfg := functions.DefaultConfig()

@@ -20,7 +20,7 @@ const about = "moves the ZTF alert stream from Kafka into Google Cloud."
 func commands() []cli.Command {
 	return []cli.Command{
 		{Name: "connect", Summary: "bridge the nightly ZTF Kafka topics into Pub/Sub", Run: runConnect},
-		{Name: "serve-function", Summary: "run the GCS-writing Cloud Function locally (functions framework)", Run: runServeFunction},
+		{Name: "serve-function", Summary: "run the GCS-writing Cloud Function locally (its HTTP handler)", Run: runServeFunction},
 		{Name: "load", Summary: "stream alerts from Pub/Sub into BigQuery, one row per candid", Run: runLoad},
 		{Name: "count", Summary: "count one night at every stage of the pipeline", Run: runCount},
 		{Name: "backfill", Summary: "re-ingest a past night's topic without duplicating what is stored", Run: runBackfill},

@@ -8,18 +8,25 @@
 // functions.EntryPoint ("StoreAlert").
 //
 // Registration is the only process-wide state, and the framework requires
-// it: its registry is global and filled from init. What is registered is a
-// closure that builds the function's one Archiver (and its storage client)
-// from the environment on the first message and reuses it for every later
-// one; see functions.FromEnv.
+// it: its registry is global and filled from init. What is registered is an
+// HTTP function, so that the framework hands each request to it as it came
+// (a Pub/Sub push request, or a binary-mode CloudEvent) without converting
+// it into a CloudEvent first: functions.FromEnv, which builds the
+// function's one Archiver (and its storage client) from the environment on
+// the first message and reuses it for every later one.
 package entrypoint
 
 import (
+	// The main package the buildpack generates imports funcframework to
+	// start the server. Imported here too, the modules it needs (such as
+	// cloud.google.com/go/functions) keep their sums in the archive's
+	// go.sum, so that the build verifies them without a checksum database.
+	_ "github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	ztffunctions "github.com/ztfbridge/ztfbridge/functions"
 )
 
 func init() {
-	functions.CloudEvent(ztffunctions.EntryPoint, ztffunctions.FromEnv())
+	functions.HTTP(ztffunctions.EntryPoint, ztffunctions.FromEnv().ServeHTTP)
 }

@@ -10,7 +10,7 @@
 //     into the Go cache on first use, with the topics ztf-alerts and
 //     ztf-alerts-deadletter and the bucket ztf-alerts.
 //  2. Run creates the night's Kafka topic ztf_YYYYMMDD_programid1, serves
-//     the Cloud Function with the functions framework on a loopback port
+//     the Cloud Function (functions.Serve) on a loopback port
 //     (StartFunction), subscribes it with a push subscription and the
 //     loader with a pull subscription (Names.Subscribe), and runs the
 //     loader and the connector in this process, configured as the

@@ -105,8 +105,8 @@ func (n Names) LoaderConfig(s *stack.Stack) bqloader.Config {
 	return cfg
 }
 
-// A Function is the Cloud Function served by the functions framework on a
-// loopback port, as "ztfbridge serve-function" serves it.
+// A Function is the Cloud Function served on a loopback port, as
+// "ztfbridge serve-function" serves it (functions.Serve).
 type Function struct {
 	// URL is the root the push subscription delivers to.
 	URL      string
@@ -149,9 +149,8 @@ func StartFunction(ctx context.Context, s *stack.Stack, bucket string, log *slog
 	}
 }
 
-// Close stops serving and closes the archiver, which waits for the
-// messages in flight. (The framework's listener stays open until the
-// process exits; later deliveries fail and are redelivered.)
+// Close stops serving (later deliveries fail and are redelivered) and
+// closes the archiver, which waits for the messages in flight.
 func (f *Function) Close() error {
 	f.stop()
 	return errors.Join(<-f.done, f.Archiver.Close())
