@@ -95,9 +95,10 @@ func runRaw(ctx context.Context, e cli.Env, args []string) error {
 		"connect": bench.RunRawConnect,
 		"store":   bench.RunRawStore,
 		"load":    bench.RunRawLoad,
+		"receive": bench.RunRawReceive,
 	}
 	if len(args) == 0 || raws[args[0]] == nil {
-		return fmt.Errorf("raw: want connect, store or load: %w", cli.ErrUsage)
+		return fmt.Errorf("raw: want connect, store, load or receive: %w", cli.ErrUsage)
 	}
 	return raws[args[0]](ctx, args[1:], stdin, stdout)
 }

@@ -54,7 +54,7 @@ func TestBenches(t *testing.T) {
 	}
 	connect := run(bench.Connect, 64, bench.PassRawConnect, bench.PassConnector, bench.PassConnectDedup)
 	function := run(bench.Function, 20, bench.PassRawStore, bench.PassFunction, bench.PassFunctionReplay)
-	load := run(bench.Load, 20, bench.PassRawLoad, bench.PassLoader, bench.PassLoaderReplay)
+	load := run(bench.Load, 20, bench.PassRawLoad, bench.PassLoader, bench.PassLoaderReplay, bench.PassRawReceive)
 
 	prices, err := bench.DefaultPrices()
 	if err != nil {

@@ -8,7 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/bigquery"
@@ -29,19 +32,22 @@ import (
 
 // Pass names of the load bench.
 const (
+	PassRawReceive   = "raw: Pub/Sub receive + ack"
 	PassRawLoad      = "raw: decode + managedwriter appends"
 	PassLoader       = "loader (new alerts)"
 	PassLoaderReplay = "loader replay (all duplicates)"
 )
 
-// Load measures the BigQuery loader ("ztfbridge load") against the raw
-// client ("ztfbridge-dev raw load"): the Avro decode and row building it
-// needs (alert.Decoder, bqrow, the loader's row encoder) and managedwriter
-// appending the rows to the default stream of a table, in the loader's
-// batches and appends in flight. The loader is fed the same alerts
-// through the Pub/Sub emulator and measured until it has written them
-// all, then fed them again, all duplicates, until it has dropped them
-// all. Each round runs on a fresh BigQuery emulator (it inserts about 40
+// Load measures the BigQuery loader ("ztfbridge load") against the two
+// raw parts of its job, each a client in its own process: "ztfbridge-dev
+// raw load", the Avro decode and row building it needs (alert.Decoder,
+// bqrow, the loader's row encoder) and managedwriter appending the rows to
+// the default stream of a table, in the loader's batches and appends in
+// flight; and "ztfbridge-dev raw receive", a Pub/Sub subscriber with the
+// loader's flow control receiving the same messages and acking them. The
+// loader is fed the same alerts through the Pub/Sub emulator and measured
+// until it has written them all, then fed them again, all duplicates,
+// until it has dropped them all. Each round runs on a fresh BigQuery emulator (it inserts about 40
 // rows/s whoever writes, slower as it fills).
 func Load(ctx context.Context, opts Options) (*Report, error) {
 	opts = opts.withDefaults(1000)
@@ -82,58 +88,99 @@ func Load(ctx context.Context, opts Options) (*Report, error) {
 		Bench:   "load",
 		Setup: fmt.Sprintf("%d synthetic alerts (%.0f KB mean), batches of %d rows, %d appends in flight; Pub/Sub and BigQuery emulators; %d rounds",
 			opts.Alerts, float64(size)/float64(opts.Alerts)/1e3, cfg.BatchRows, cfg.WritesInFlight, opts.Rounds),
-		Ratios: []Ratio{{Component: PassLoader, Raw: []string{PassRawLoad}, Target: 1.3}},
+		// The loader's job is both raw parts: receiving the alerts from
+		// Pub/Sub (and acking them) and writing their rows. The ratio to
+		// the write alone is printed too, for comparison with earlier runs.
+		Ratios: []Ratio{
+			{Component: PassLoader, Raw: []string{PassRawReceive, PassRawLoad}, Target: 1.3},
+			{Component: PassLoader, Raw: []string{PassRawLoad}},
+		},
 	}
+	var fixed []loaderFixedCosts
 	for round := 1; round <= opts.Rounds; round++ {
-		if err := loadRound(ctx, opts, rep, dir, input, ps, packets, size, round); err != nil {
+		f, err := loadRound(ctx, opts, rep, dir, input, ps, packets, size, round)
+		if err != nil {
 			return rep, err
 		}
+		fixed = append(fixed, f)
 	}
+	rep.Figures[FigureLoaderStartup] = medianOf(fixed, func(f loaderFixedCosts) float64 { return float64(f.startup) / float64(time.Millisecond) })
+	rep.Figures[FigureLoaderIdle] = medianOf(fixed, func(f loaderFixedCosts) float64 { return f.idle })
 	return rep, nil
 }
 
-func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string, ps *stack.PubSub, packets []synth.Packet, size int64, round int) error {
+// Names of the loader's fixed costs in Report.Figures: what the loader
+// spends outside the measured passes, to judge how much of a pass they may
+// weigh (the idle cost runs through a pass while the loader waits for the
+// emulator's inserts).
+const (
+	FigureLoaderStartup = "loader start-up CPU, ms (median; New: clients, tables, seen-set warm-up)"
+	FigureLoaderIdle    = "loader idle CPU with its subscription open, µs per second (median)"
+)
+
+// idleSpan is how long the loader is left idle, unobserved, to measure its
+// idle cost: long enough for CPU clock ticks of 10 ms.
+const idleSpan = 10 * time.Second
+
+// loaderFixedCosts are the loader's own CPU from its start until it is
+// ready, and per second of idling afterwards.
+type loaderFixedCosts struct {
+	startup time.Duration
+	idle    float64 // µs of CPU per second
+}
+
+// medianOf returns the median of f over xs.
+func medianOf[T any](xs []T, f func(T) float64) float64 {
+	vs := make([]float64, len(xs))
+	for i, x := range xs {
+		vs[i] = f(x)
+	}
+	slices.Sort(vs)
+	return vs[len(vs)/2]
+}
+
+func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string, ps *stack.PubSub, packets []synth.Packet, size int64, round int) (fixed loaderFixedCosts, err error) {
 	bq, err := stack.StartBigQuery(ctx, opts.Log, stack.BigQueryOptions{})
 	if err != nil {
-		return err
+		return fixed, err
 	}
 	defer bq.Close()
 	opts.Log.Info("bench load", "pass", PassRawLoad, "round", round)
 	if err := createRawTable(ctx, bq, "bench_raw"); err != nil {
-		return err
+		return fixed, err
 	}
 	s, err := runRaw(ctx, dir, opts.Bins, "raw-load", []string{"load", "--input", input, "--project", bq.Project,
 		"--dataset", "bench_raw", "--bigquery-storage-api", bq.GRPCAddr}, nil, len(packets), size)
 	if err != nil {
-		return err
+		return fixed, err
 	}
 	rep.Pass(PassRawLoad).Rounds = append(rep.Pass(PassRawLoad).Rounds, s)
 
+	const topic, sub, rawSub = "bench-alerts", "bench-load", "bench-raw-receive"
+	client, err := ps.Client(ctx)
+	if err != nil {
+		return fixed, err
+	}
+	defer client.Close()
 	opts.Log.Info("bench load", "pass", PassLoader, "round", round)
-	const topic, sub = "bench-alerts", "bench-load"
 	for _, t := range []string{topic, "bench-deadletter"} {
 		if _, err := ps.ResetTopic(ctx, t); err != nil {
-			return err
+			return fixed, err
 		}
 	}
 	if _, err := ps.ResetPullSubscription(ctx, sub, topic); err != nil {
-		return err
+		return fixed, err
 	}
-	client, err := ps.Client(ctx)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
 	metrics, err := freeAddr()
 	if err != nil {
-		return err
+		return fixed, err
 	}
 	p, err := startProc(dir, "loader", opts.Bins.Ztfbridge, []string{"load", "--project", bq.Project, "--pubsub-project", ps.Project,
 		"--subscription", sub, "--pubsub-topic", topic, "--deadletter-topic", "bench-deadletter", "--dataset", "bench",
 		"--bigquery-api", bq.Endpoint(), "--bigquery-storage-api", bq.GRPCAddr,
 		"--metrics-addr", metrics, "--dedup-refresh", "1h", "--create-resources"}, ps.Env())
 	if err != nil {
-		return err
+		return fixed, err
 	}
 	defer p.stop()
 	url := "http://" + metrics + "/metrics"
@@ -141,7 +188,10 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 		_, err := counter(ctx, url, "") // any answer will do
 		return err == nil, nil
 	}); err != nil {
-		return err
+		return fixed, err
+	}
+	if fixed, err = idleCosts(ctx, p); err != nil {
+		return fixed, err
 	}
 	for _, pass := range []struct{ name, counter string }{
 		{PassLoader, "ztfbridge_bqloader_rows_written_total"},
@@ -149,24 +199,66 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 	} {
 		s, err := p.begin()
 		if err != nil {
-			return err
+			return fixed, err
 		}
 		if err := publish(ctx, client.Publisher(topic), packets); err != nil {
-			return err
+			return fixed, err
 		}
 		if err := p.waitUntil(ctx, func() (bool, error) {
 			v, err := counter(ctx, url, pass.counter)
 			return v >= float64(len(packets)), err
 		}); err != nil {
-			return err
+			return fixed, err
 		}
 		sample, err := s.end(len(packets), size)
 		if err != nil {
-			return err
+			return fixed, err
 		}
 		rep.Pass(pass.name).Rounds = append(rep.Pass(pass.name).Rounds, sample)
 	}
-	return p.stop()
+	if err := p.stop(); err != nil {
+		return fixed, err
+	}
+
+	opts.Log.Info("bench load", "pass", PassRawReceive, "round", round)
+	if _, err := ps.ResetTopic(ctx, topic); err != nil {
+		return fixed, err
+	}
+	if _, err := ps.ResetPullSubscription(ctx, rawSub, topic); err != nil {
+		return fixed, err
+	}
+	if err := publish(ctx, client.Publisher(topic), packets); err != nil {
+		return fixed, err
+	}
+	s, err = runRaw(ctx, dir, opts.Bins, "raw-receive", []string{"receive", "--pubsub-project", ps.Project, "--project", bq.Project,
+		"--subscription", rawSub, "--alerts", strconv.Itoa(len(packets))}, ps.Env(), len(packets), size)
+	if err != nil {
+		return fixed, err
+	}
+	rep.Pass(PassRawReceive).Rounds = append(rep.Pass(PassRawReceive).Rounds, s)
+
+	return fixed, nil
+}
+
+// idleCosts reads the CPU p has used since it started, then leaves it idle
+// for idleSpan without scraping it and reads what that cost.
+func idleCosts(ctx context.Context, p *proc) (loaderFixedCosts, error) {
+	var f loaderFixedCosts
+	s, err := p.begin()
+	if err != nil {
+		return f, err
+	}
+	f.startup = s.cpu
+	t := time.NewTimer(idleSpan)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return f, ctx.Err()
+	case <-t.C:
+	}
+	idle, err := s.end(0, 0)
+	f.idle = micros(idle.CPU) / idle.Elapsed.Seconds()
+	return f, err
 }
 
 // FigureRowBytes names the mean bytes of an encoded row (no cutouts), the
@@ -311,6 +403,48 @@ func RunRawLoad(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	return done()
+}
+
+// RunRawReceive is the other raw client of the load bench, in its own
+// process ("ztfbridge-dev raw receive"): a bare Pub/Sub subscriber with
+// the loader's flow control receives the messages of --subscription and
+// acks each one; done once it has received --alerts of them.
+func RunRawReceive(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	cfg := bqloader.DefaultConfig()
+	fs := flag.NewFlagSet("raw receive", flag.ContinueOnError)
+	cfg.AddFlags(fs)
+	want := fs.Int("alerts", 0, "messages to receive")
+	if err := config.Parse(fs, args); err != nil {
+		return err
+	}
+	client, err := pubsub.NewClient(ctx, cfg.PubSubProject)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	sub := client.Subscriber(cfg.Subscription)
+	sub.ReceiveSettings.MaxOutstandingMessages = cfg.MaxOutstandingMessages
+	sub.ReceiveSettings.MaxOutstandingBytes = cfg.MaxOutstandingBytes
+	done, err := handshake(stdin, stdout)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var received atomic.Int64
+	err = sub.Receive(ctx, func(_ context.Context, m *pubsub.Message) {
+		m.Ack()
+		if received.Add(1) == int64(*want) {
+			cancel()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if n := received.Load(); n < int64(*want) {
+		return fmt.Errorf("raw receive: %d of %d received", n, *want)
 	}
 	return done()
 }
