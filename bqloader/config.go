@@ -15,7 +15,7 @@ import (
 // Config is everything the loader can be told. Each field is one
 // command-line flag (see AddFlags, which also holds the help text);
 // DefaultConfig holds every default. What is not a setting (logger,
-// metrics registry, clock, Google client options) is an Option of New.
+// metrics registry, clock, Google client options) is an deps.Option of New.
 type Config struct {
 	// Pub/Sub.
 	PubSubProject   string // --pubsub-project: project of the topics and the subscription; empty = Project

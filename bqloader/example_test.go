@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
@@ -44,7 +45,7 @@ func Example() {
 	cfg.PubSubProject = ps.Project
 	reg := prometheus.NewRegistry()
 	// creates the subscription, the table and the views (CreateResources)
-	l, err := bqloader.New(ctx, cfg, bqloader.WithPubSubOptions(ps.ClientOptions()...), bqloader.WithLogger(log), bqloader.WithRegistry(reg))
+	l, err := bqloader.New(ctx, cfg, deps.WithPubSubOptions(ps.ClientOptions()...), deps.WithLogger(log), deps.WithRegistry(reg))
 	if err != nil {
 		panic(err)
 	}

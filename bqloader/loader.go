@@ -21,6 +21,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
@@ -66,15 +67,17 @@ type Loader struct {
 // and reads the candids already written for the last DedupNights nights.
 // It fails if the dead-letter topic or BigQuery cannot be reached, so that
 // a wrong setting is seen at start. It receives nothing until Run.
-func New(ctx context.Context, cfg Config, opts ...Option) (_ *Loader, err error) {
+//
+// Of opts it uses the logger, the registry, the clock (ingest_time), and the Pub/Sub, BigQuery and Storage Write options.
+func New(ctx context.Context, cfg Config, opts ...deps.Option) (_ *Loader, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
 	}
 	if cfg.PubSubProject == "" {
 		cfg.PubSubProject = cfg.Project
 	}
-	d := newDeps(opts)
-	l := &Loader{cfg: cfg, log: d.log, reg: d.reg, now: d.now, decoder: alert.NewDecoder(),
+	d := deps.New(opts...)
+	l := &Loader{cfg: cfg, log: d.Logger, reg: d.Registry, now: d.Now, decoder: alert.NewDecoder(),
 		rowOpts: bqrow.Options{Cutouts: cfg.Cutouts}}
 	l.metrics = newMetrics(l.reg)
 	l.unmapped = newUnmappedFields(l.log, l.metrics.unmappedFields)
@@ -84,7 +87,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Loader, err error)
 		}
 	}()
 
-	if l.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, d.pubsubOptions...); err != nil {
+	if l.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, d.PubSub...); err != nil {
 		return nil, fmt.Errorf("bqloader: pubsub: %w", err)
 	}
 	if err := l.checkSubscription(ctx); err != nil {
@@ -99,7 +102,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Loader, err error)
 	l.sub.ReceiveSettings.MaxOutstandingMessages = cfg.MaxOutstandingMessages
 	l.sub.ReceiveSettings.MaxOutstandingBytes = cfg.MaxOutstandingBytes
 
-	if l.bq, err = bigquery.NewClient(ctx, cfg.Project, cfg.bigQueryOptions(d.bigQueryOptions)...); err != nil {
+	if l.bq, err = bigquery.NewClient(ctx, cfg.Project, cfg.bigQueryOptions(d.BigQuery)...); err != nil {
 		return nil, fmt.Errorf("bqloader: bigquery: %w", err)
 	}
 	var schema bigquery.Schema
@@ -114,7 +117,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Loader, err error)
 	if l.encoder, err = NewRowEncoder(schema); err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)
 	}
-	if l.storage, err = managedwriter.NewClient(ctx, cfg.Project, cfg.storageWriteClientOptions(d.storageWriteOptions)...); err != nil {
+	if l.storage, err = managedwriter.NewClient(ctx, cfg.Project, cfg.storageWriteClientOptions(d.StorageWrite)...); err != nil {
 		return nil, fmt.Errorf("bqloader: storage write api: %w", err)
 	}
 	stream, err := l.storage.NewManagedStream(ctx,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
@@ -43,8 +44,8 @@ type testStack struct {
 	psc     *pubsub.Client
 	bqc     *bigquery.Client
 	cfg     Config
-	opts    []Option // the test's Pub/Sub, logs and clock
-	deadSub string   // subscription of the dead-letter topic
+	opts    []deps.Option // the test's Pub/Sub, logs and clock
+	deadSub string        // subscription of the dead-letter topic
 }
 
 // newTestStack gives a test its topics, its subscription and a BigQuery
@@ -85,10 +86,10 @@ func newTestStack(t *testing.T) *testStack {
 	cfg.BatchRows = 50
 	cfg.DedupRefresh = time.Hour // a refresh is a query: see newTestStack
 	s.cfg = cfg
-	s.opts = []Option{
-		WithPubSubOptions(ps.ClientOptions()...),
-		WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))),
-		WithClock(func() time.Time { return testNight.Time().Add(10 * time.Hour).Add(time.Since(start)) }),
+	s.opts = []deps.Option{
+		deps.WithPubSubOptions(ps.ClientOptions()...),
+		deps.WithLogger(slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+		deps.WithClock(func() time.Time { return testNight.Time().Add(10 * time.Hour).Add(time.Since(start)) }),
 	}
 	s.startBigQuery()
 	return s

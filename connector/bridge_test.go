@@ -18,6 +18,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
@@ -34,9 +35,9 @@ type bridge struct {
 	kafka  *stack.Kafka
 	pubsub *stack.PubSub
 	cfg    connector.Config
-	opts   []connector.Option // the test's logs and Pub/Sub
-	alerts *received          // what the alert topic's subscription got
-	dead   *received          // what the dead-letter topic's subscription got
+	opts   []deps.Option // the test's logs and Pub/Sub
+	alerts *received     // what the alert topic's subscription got
+	dead   *received     // what the dead-letter topic's subscription got
 	logs   *logBuffer
 }
 
@@ -55,9 +56,9 @@ func newBridge(t *testing.T) *bridge {
 	cfg.DrainTimeout = 20 * time.Second
 	cfg.BatchSize = 16
 	b.cfg = cfg
-	b.opts = []connector.Option{
-		connector.WithPubSubOptions(b.pubsub.ClientOptions()...),
-		connector.WithLogger(slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+	b.opts = []deps.Option{
+		deps.WithPubSubOptions(b.pubsub.ClientOptions()...),
+		deps.WithLogger(slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	}
 	for _, topic := range []string{cfg.PubSubTopic, cfg.DeadLetterTopic} {
 		if _, err := b.pubsub.ResetTopic(ctx, topic); err != nil {
@@ -77,10 +78,10 @@ func newBridge(t *testing.T) *bridge {
 // run starts a connector with cfg, b.opts and then opts, and returns its
 // registry and a function that stops it the way SIGTERM does (cancelling
 // Run's context) and returns Run's error.
-func (b *bridge) run(cfg connector.Config, opts ...connector.Option) (reg *prometheus.Registry, stop func() error) {
+func (b *bridge) run(cfg connector.Config, opts ...deps.Option) (reg *prometheus.Registry, stop func() error) {
 	b.t.Helper()
 	reg = prometheus.NewRegistry()
-	c, err := connector.New(b.t.Context(), cfg, append(append(slices.Clone(b.opts), opts...), connector.WithRegistry(reg))...)
+	c, err := connector.New(b.t.Context(), cfg, append(append(slices.Clone(b.opts), opts...), deps.WithRegistry(reg))...)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -401,7 +402,7 @@ func TestDeliversEveryAlertUnchanged(t *testing.T) {
 
 			cfg := b.cfg
 			cfg.Consumers, cfg.BatchSize = tt.consumers, tt.batchSize
-			reg, stop := b.run(cfg, connector.WithClock(func() time.Time { return d.Time().Add(20 * time.Hour) })) // tonight's topic, by default
+			reg, stop := b.run(cfg, deps.WithClock(func() time.Time { return d.Time().Add(20 * time.Hour) })) // tonight's topic, by default
 			got := b.alerts.waitCandids(t, packets, 2*time.Minute)
 
 			sums := kafkaSums(t, b.kafka.Addrs(), topic)

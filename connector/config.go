@@ -15,7 +15,7 @@ import (
 // Config is everything the connector can be told. Each field is one
 // command-line flag (see AddFlags, which also holds the help text);
 // DefaultConfig holds every default. What is not a setting (logger,
-// metrics registry, clock, Google client options) is an Option of New.
+// metrics registry, clock, Google client options) is an deps.Option of New.
 type Config struct {
 	// Kafka: the brokers and how to reach them (--brokers, --kafka-version,
 	// --tls*, --sasl*), as for every command that reads Kafka.

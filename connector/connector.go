@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 )
 
 // Connector bridges Kafka to Pub/Sub. Create it with New, run it once with
@@ -50,12 +51,14 @@ type Connector struct {
 // (with CountsBucket) GCS. It fails if a broker, a Pub/Sub topic or the
 // bucket cannot be reached, so that a wrong setting is seen at start, not
 // at the first alert. It consumes nothing until Run.
-func New(ctx context.Context, cfg Config, opts ...Option) (_ *Connector, err error) {
+//
+// Of opts it uses the logger, the registry, the clock, and the Pub/Sub and storage options.
+func New(ctx context.Context, cfg Config, opts ...deps.Option) (_ *Connector, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("connector: %w", err)
 	}
-	d := newDeps(opts)
-	c := &Connector{cfg: cfg, log: d.log, reg: d.reg, decoder: alert.NewDecoder()}
+	d := deps.New(opts...)
+	c := &Connector{cfg: cfg, log: d.Logger, reg: d.Registry, decoder: alert.NewDecoder()}
 	c.metrics = newMetrics(c.reg)
 	c.limited = newLimitedLog(c.log)
 	defer func() {
@@ -73,9 +76,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Connector, err err
 	if c.admin, err = sarama.NewClusterAdminFromClient(c.client); err != nil {
 		return nil, fmt.Errorf("connector: kafka admin: %w", err)
 	}
-	c.topics = newTopicWatcher(&c.cfg, d.now, c.client, c.admin, c.log, c.metrics)
+	c.topics = newTopicWatcher(&c.cfg, d.Now, c.client, c.admin, c.log, c.metrics)
 
-	if c.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, d.pubsubOptions...); err != nil {
+	if c.pubsub, err = pubsub.NewClient(ctx, cfg.PubSubProject, d.PubSub...); err != nil {
 		return nil, fmt.Errorf("connector: pubsub: %w", err)
 	}
 	for _, t := range []string{cfg.PubSubTopic, cfg.DeadLetterTopic} {
@@ -97,14 +100,14 @@ func New(ctx context.Context, cfg Config, opts ...Option) (_ *Connector, err err
 		c.replay = newReplaySet(cfg.DedupMax, c.log)
 	}
 	if cfg.CountsBucket != "" {
-		if c.gcs, err = storage.NewClient(ctx, d.storageOptions...); err != nil {
+		if c.gcs, err = storage.NewClient(ctx, d.Storage...); err != nil {
 			return nil, fmt.Errorf("connector: storage: %w", err)
 		}
 		b := c.gcs.Bucket(cfg.CountsBucket)
 		if _, err := b.Attrs(ctx); err != nil {
 			return nil, fmt.Errorf("connector: --counts-bucket %s: %w", cfg.CountsBucket, err)
 		}
-		c.counts = &tallyKeeper{bucket: b, now: d.now, log: c.log, pending: map[string]*TopicTally{}}
+		c.counts = &tallyKeeper{bucket: b, now: d.Now, log: c.log, pending: map[string]*TopicTally{}}
 	}
 	return c, nil
 }

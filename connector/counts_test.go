@@ -8,6 +8,7 @@ import (
 	"cloud.google.com/go/storage"
 
 	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
@@ -45,7 +46,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 
 	want := connector.TopicTally{Topic: topic}
 	for run := range 2 {
-		reg, stop := b.run(cfg, connector.WithStorageOptions(gcs.ClientOptions()...), connector.WithClock(now))
+		reg, stop := b.run(cfg, deps.WithStorageOptions(gcs.ClientOptions()...), deps.WithClock(now))
 		waitFor(t, time.Minute, func() bool {
 			return metric(t, reg, "ztfbridge_connector_consumed_total", nil) == float64(2*len(msgs)) &&
 				metric(t, reg, "ztfbridge_connector_published_total", nil)+

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
@@ -78,10 +79,10 @@ func Example() {
 
 	// Its dependencies: the emulators' clients, a clock, a logger.
 	c, err := connector.New(ctx, cfg,
-		connector.WithPubSubOptions(ps.ClientOptions()...),
-		connector.WithStorageOptions(gcs.ClientOptions()...),
-		connector.WithClock(func() time.Time { return tonight.Time().Add(6 * time.Hour) }), // tonight's topic is read
-		connector.WithLogger(quiet))
+		deps.WithPubSubOptions(ps.ClientOptions()...),
+		deps.WithStorageOptions(gcs.ClientOptions()...),
+		deps.WithClock(func() time.Time { return tonight.Time().Add(6 * time.Hour) }), // tonight's topic is read
+		deps.WithLogger(quiet))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,8 +7,7 @@ import (
 
 	"google.golang.org/api/option"
 
-	"github.com/ztfbridge/ztfbridge/connector"
-
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
@@ -34,7 +33,7 @@ func TestHeldBytesBounded(t *testing.T) {
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	reg, stop := b.run(cfg, connector.WithPubSubOptions(option.WithEndpoint(proxy.Addr))) // New reaches Pub/Sub through the proxy
+	reg, stop := b.run(cfg, deps.WithPubSubOptions(option.WithEndpoint(proxy.Addr))) // New reaches Pub/Sub through the proxy
 	proxy.Cut()
 
 	full := float64(cfg.MaxHeldBytes - 100_000) // no room for one more alert

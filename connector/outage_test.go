@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
@@ -25,7 +26,7 @@ func TestPublishFailuresAreRetried(t *testing.T) {
 	cfg := b.cfg
 	cfg.KafkaTopic = topic
 	reg := prometheus.NewRegistry()
-	c, err := connector.New(t.Context(), cfg, append(b.opts, connector.WithRegistry(reg))...)
+	c, err := connector.New(t.Context(), cfg, append(b.opts, deps.WithRegistry(reg))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,7 @@ import (
 	"github.com/IBM/sarama"
 	"google.golang.org/api/option"
 
-	"github.com/ztfbridge/ztfbridge/connector"
-
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
@@ -33,7 +32,7 @@ func TestRebalanceDrainsAndCommits(t *testing.T) {
 	cfg.Consumers = 1
 	cfg.MaxOutstandingMessages = 20
 	proxy := stacktest.NewProxy(t, b.pubsub.Addr)
-	first, stopFirst := b.run(cfg, connector.WithPubSubOptions(option.WithEndpoint(proxy.Addr)))
+	first, stopFirst := b.run(cfg, deps.WithPubSubOptions(option.WithEndpoint(proxy.Addr)))
 	waitFor(t, time.Minute, func() bool { return metric(t, first, "ztfbridge_connector_published_total", nil) >= 100 },
 		func() string { return "the first connector published nothing" })
 	proxy.Pause()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
@@ -43,8 +44,8 @@ func TestRefusedMessageAlone(t *testing.T) {
 
 	const n, bad = 20, 7
 	cfg.PublishBatchCount = n
-	c, err := New(t.Context(), cfg, WithPubSubOptions(ps.ClientOptions()...), WithRegistry(prometheus.NewRegistry()),
-		WithLogger(slog.New(slog.DiscardHandler)))
+	c, err := New(t.Context(), cfg, deps.WithPubSubOptions(ps.ClientOptions()...), deps.WithRegistry(prometheus.NewRegistry()),
+		deps.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}

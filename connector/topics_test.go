@@ -7,6 +7,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
@@ -35,7 +36,7 @@ func TestRollsOverToTheNextNight(t *testing.T) {
 
 	clk := &clock{t: d2.Time().Add(-10 * time.Second)}
 	cfg := b.cfg
-	_, stop := b.run(cfg, connector.WithClock(clk.Now))
+	_, stop := b.run(cfg, deps.WithClock(clk.Now))
 	b.alerts.waitCandids(t, first, time.Minute)
 	time.Sleep(5 * cfg.PollInterval)
 	if n := receivedFrom(b.alerts, d2.Topic()); n != 0 {
@@ -65,7 +66,7 @@ func TestFinishesLastNightFirst(t *testing.T) {
 
 	cfg := b.cfg
 	clk := &clock{t: d1.Time().Add(23 * time.Hour)}
-	_, stop := b.run(cfg, connector.WithClock(clk.Now))
+	_, stop := b.run(cfg, deps.WithClock(clk.Now))
 	b.alerts.waitCandids(t, early, time.Minute)
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -75,7 +76,7 @@ func TestFinishesLastNightFirst(t *testing.T) {
 	b.produce(d1.Topic(), 3, data(late))
 	b.produce(d2.Topic(), 3, data(next))
 	clk.Set(d2.Time().Add(time.Hour))
-	_, stop = b.run(cfg, connector.WithClock(clk.Now))
+	_, stop = b.run(cfg, deps.WithClock(clk.Now))
 	b.alerts.waitCandids(t, late, time.Minute)
 	b.alerts.waitCandids(t, next, time.Minute)
 	if err := stop(); err != nil {
@@ -86,7 +87,7 @@ func TestFinishesLastNightFirst(t *testing.T) {
 
 	fresh := cfg
 	fresh.Group += "_fresh"
-	reg, stop := b.run(fresh, connector.WithClock(clk.Now))
+	reg, stop := b.run(fresh, deps.WithClock(clk.Now))
 	waitFor(t, time.Minute, func() bool {
 		return metric(t, reg, "ztfbridge_connector_published_total", nil) >= float64(len(next))
 	}, func() string { return "the new group did not publish tonight's alerts" })
@@ -105,7 +106,7 @@ func TestWaitsForTheTopic(t *testing.T) {
 	b := newBridge(t)
 	d := night.Of(time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC))
 	cfg := b.cfg
-	_, stop := b.run(cfg, connector.WithClock(func() time.Time { return d.Time().Add(3 * time.Hour) }))
+	_, stop := b.run(cfg, deps.WithClock(func() time.Time { return d.Time().Add(3 * time.Hour) }))
 
 	time.Sleep(10 * cfg.PollInterval)
 	packets := nightPackets(t, d, 40, 7)

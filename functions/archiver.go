@@ -15,10 +15,10 @@ import (
 
 	"cloud.google.com/go/storage"
 	"google.golang.org/api/googleapi"
-	"google.golang.org/api/option"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
@@ -110,44 +110,23 @@ type Archiver struct {
 	inflight sync.WaitGroup
 }
 
-// An Option gives New one of the Archiver's dependencies, which no flag
-// or variable sets: where it logs, how it reaches Cloud Storage.
-type Option func(*deps)
-
-// deps are the dependencies of an Archiver.
-type deps struct {
-	log            *slog.Logger
-	storageOptions []option.ClientOption
-}
-
-// WithLogger sends the Archiver's JSON logs to l (default slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(d *deps) { d.log = l } }
-
-// WithStorageOptions adds opts to those of the storage client (none in
-// production: it finds its credentials and honours STORAGE_EMULATOR_HOST).
-// Later options win.
-func WithStorageOptions(opts ...option.ClientOption) Option {
-	return func(d *deps) { d.storageOptions = append(d.storageOptions, opts...) }
-}
-
 // New checks cfg (Config.Validate) and returns an Archiver with its own
 // storage client. It does not contact GCS. The caller owns the Archiver
-// and must Close it.
-func New(ctx context.Context, cfg Config, opts ...Option) (*Archiver, error) {
+// and must Close it. Of opts it uses the logger and the storage options
+// (none in production: the client finds its credentials and honours
+// STORAGE_EMULATOR_HOST).
+func New(ctx context.Context, cfg Config, opts ...deps.Option) (*Archiver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("functions: %w", err)
 	}
-	d := deps{log: slog.Default()}
-	for _, o := range opts {
-		o(&d)
-	}
-	client, err := storage.NewClient(ctx, d.storageOptions...)
+	d := deps.New(opts...)
+	client, err := storage.NewClient(ctx, d.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("functions: storage client: %w", err)
 	}
 	return &Archiver{
 		cfg:     cfg,
-		log:     d.log,
+		log:     d.Logger,
 		client:  client,
 		bucket:  client.Bucket(cfg.Bucket),
 		decoder: alert.NewDecoder(),

@@ -21,6 +21,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/core/alert/alerttest"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
@@ -48,7 +49,7 @@ func newArchiver(t *testing.T, cfg functions.Config) (*functions.Archiver, *stor
 	if cfg.Bucket == "" {
 		cfg.Bucket = bucket
 	}
-	a, err := functions.New(t.Context(), cfg, functions.WithLogger(discard()), functions.WithStorageOptions(g.ClientOptions()...))
+	a, err := functions.New(t.Context(), cfg, deps.WithLogger(discard()), deps.WithStorageOptions(g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +265,7 @@ func TestRealAlerts(t *testing.T) {
 func TestConcurrentDuplicates(t *testing.T) {
 	const racers = 16
 	a1, c, g := newArchiver(t, functions.DefaultConfig())
-	a2, err := functions.New(t.Context(), functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(discard()), functions.WithStorageOptions(g.ClientOptions()...))
+	a2, err := functions.New(t.Context(), functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, deps.WithLogger(discard()), deps.WithStorageOptions(g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +424,7 @@ func TestGCSFailureIsRetried(t *testing.T) {
 			g := stacktest.GCS(t, bucket)
 			cfg := functions.DefaultConfig()
 			cfg.Bucket = tt.breakStore(g)
-			a, err := functions.New(t.Context(), cfg, functions.WithLogger(discard()), functions.WithStorageOptions(g.ClientOptions()...))
+			a, err := functions.New(t.Context(), cfg, deps.WithLogger(discard()), deps.WithStorageOptions(g.ClientOptions()...))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,7 +21,7 @@
 //
 //	cfg := functions.DefaultConfig()
 //	cfg.Bucket = "ztf-alerts"
-//	a, err := functions.New(ctx, cfg, functions.WithLogger(log))
+//	a, err := functions.New(ctx, cfg, deps.WithLogger(log))
 //	if err != nil {
 //		return err
 //	}

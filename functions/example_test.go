@@ -11,6 +11,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
@@ -28,7 +29,7 @@ func Example() {
 
 	cfg := functions.DefaultConfig()
 	cfg.Bucket = "alerts"
-	a, err := functions.New(ctx, cfg, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(gcs.ClientOptions()...))
+	a, err := functions.New(ctx, cfg, deps.WithLogger(slog.New(slog.DiscardHandler)), deps.WithStorageOptions(gcs.ClientOptions()...))
 	if err != nil {
 		panic(err)
 	}
@@ -61,7 +62,7 @@ func ExampleArchiver_ServeHTTP() {
 		panic(err)
 	}
 	defer gcs.Close()
-	a, err := functions.New(ctx, functions.Config{Bucket: "alerts", QuarantinePrefix: "quarantine/"}, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(gcs.ClientOptions()...))
+	a, err := functions.New(ctx, functions.Config{Bucket: "alerts", QuarantinePrefix: "quarantine/"}, deps.WithLogger(slog.New(slog.DiscardHandler)), deps.WithStorageOptions(gcs.ClientOptions()...))
 	if err != nil {
 		panic(err)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/core/config"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/logging"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
@@ -46,7 +47,7 @@ func serve(addr string) int {
 		log.Error("config", "err", err)
 		return 2
 	}
-	a, err := functions.New(ctx, cfg, functions.WithLogger(log))
+	a, err := functions.New(ctx, cfg, deps.WithLogger(log))
 	if err != nil {
 		log.Error("start", "err", err)
 		return 1

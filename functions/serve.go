@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/config"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/logging"
 )
 
@@ -48,7 +49,7 @@ func FromEnv() http.Handler {
 			return nil, err
 		}
 		// The client outlives the request that happens to create it.
-		a, err = New(context.WithoutCancel(ctx), cfg, WithLogger(log))
+		a, err = New(context.WithoutCancel(ctx), cfg, deps.WithLogger(log))
 		return a, err
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/backfill"
 )
@@ -27,7 +28,7 @@ func runBackfill(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintln(e.Stderr, "ztfbridge backfill: --night YYYYMMDD is required, and nothing else")
 		return cli.ErrUsage
 	}
-	res, err := backfill.Run(ctx, cfg, day, backfill.WithLogger(e.Log))
+	res, err := backfill.Run(ctx, cfg, day, deps.WithLogger(e.Log))
 	if err != nil {
 		return err
 	}

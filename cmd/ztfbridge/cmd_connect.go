@@ -7,6 +7,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 )
 
 // runConnect runs the connector until SIGTERM or SIGINT, then drains and
@@ -14,6 +15,6 @@ import (
 func runConnect(ctx context.Context, e cli.Env, args []string) error {
 	cfg := connector.DefaultConfig()
 	return runComponent(ctx, e, "connect", args, cfg.AddFlags, ":9464", func(ctx context.Context, reg *prometheus.Registry) (component, error) {
-		return connector.New(ctx, cfg, connector.WithLogger(e.Log), connector.WithRegistry(reg))
+		return connector.New(ctx, cfg, deps.WithLogger(e.Log), deps.WithRegistry(reg))
 	})
 }

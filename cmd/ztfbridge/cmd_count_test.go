@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
@@ -21,7 +22,7 @@ func TestCountExitStatus(t *testing.T) {
 	for _, v := range []string{"ZTFBRIDGE_BROKERS", "ZTFBRIDGE_PROJECT", "ZTFBRIDGE_BUCKET"} {
 		t.Setenv(v, "")
 	}
-	a, err := functions.New(t.Context(), functions.Config{Bucket: "ztf-alerts", QuarantinePrefix: "quarantine/"}, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(g.ClientOptions()...))
+	a, err := functions.New(t.Context(), functions.Config{Bucket: "ztf-alerts", QuarantinePrefix: "quarantine/"}, deps.WithLogger(slog.New(slog.DiscardHandler)), deps.WithStorageOptions(g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 )
 
 // runLoad runs the BigQuery loader until SIGTERM or SIGINT, then drains:
@@ -15,6 +16,6 @@ import (
 func runLoad(ctx context.Context, e cli.Env, args []string) error {
 	cfg := bqloader.DefaultConfig()
 	return runComponent(ctx, e, "load", args, cfg.AddFlags, ":9465", func(ctx context.Context, reg *prometheus.Registry) (component, error) {
-		return bqloader.New(ctx, cfg, bqloader.WithLogger(e.Log), bqloader.WithRegistry(reg))
+		return bqloader.New(ctx, cfg, deps.WithLogger(e.Log), deps.WithRegistry(reg))
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/reconcile"
 )
@@ -45,7 +46,7 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintf(e.Stderr, "ztfbridge reconcile: %v\n", err)
 		return cli.ErrUsage
 	}
-	r, err := reconcile.Run(ctx, cfg, day, reconcile.WithLogger(e.Log))
+	r, err := reconcile.Run(ctx, cfg, day, deps.WithLogger(e.Log))
 	if err != nil {
 		e.Log.Error("reconcile failed", "night", day, "err", err)
 		return cli.ExitError(reconcileUnreadable)
@@ -53,7 +54,7 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 	var res *reconcile.RepairResult
 	var repairErr error
 	if *repair {
-		res, repairErr = reconcile.Repair(ctx, cfg, r, target, reconcile.WithLogger(e.Log))
+		res, repairErr = reconcile.Repair(ctx, cfg, r, target, deps.WithLogger(e.Log))
 	}
 	write := reconcile.WriteTable
 	if *asJSON {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/ops/redrive"
 )
 
@@ -25,7 +26,7 @@ func runRedrive(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintf(e.Stderr, "ztfbridge redrive: unexpected arguments %q\n", fs.Args())
 		return cli.ErrUsage
 	}
-	res, err := redrive.Run(ctx, cfg, redrive.WithLogger(e.Log))
+	res, err := redrive.Run(ctx, cfg, deps.WithLogger(e.Log))
 	if err != nil {
 		return err
 	}

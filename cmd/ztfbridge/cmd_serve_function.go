@@ -7,6 +7,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 )
 
 // runServeFunction runs the GCS-writing Cloud Function locally, the same
@@ -21,7 +22,7 @@ func runServeFunction(ctx context.Context, e cli.Env, args []string) error {
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	a, err := functions.New(ctx, cfg, functions.WithLogger(e.Log))
+	a, err := functions.New(ctx, cfg, deps.WithLogger(e.Log))
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,6 @@ import (
 
 	"google.golang.org/api/iterator"
 
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
-	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
-	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 	"go/parser"
 	"go/token"
 	"io"
@@ -25,6 +22,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/functions/sourcezip"

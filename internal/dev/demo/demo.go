@@ -14,6 +14,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
@@ -226,7 +227,7 @@ func startPipeline(ctx context.Context, s *stack.Stack, n Names, log *slog.Logge
 	if err := n.Subscribe(ctx, s.PubSub, p.function.URL); err != nil {
 		return p, err
 	}
-	l, err := bqloader.New(ctx, n.LoaderConfig(s), bqloader.WithLogger(log), bqloader.WithPubSubOptions(s.PubSub.ClientOptions()...))
+	l, err := bqloader.New(ctx, n.LoaderConfig(s), deps.WithLogger(log), deps.WithPubSubOptions(s.PubSub.ClientOptions()...))
 	if err != nil {
 		return p, fmt.Errorf("demo: loader: %w", err)
 	}
@@ -237,8 +238,8 @@ func startPipeline(ctx context.Context, s *stack.Stack, n Names, log *slog.Logge
 
 // startConnector starts the connector of topic in this process.
 func (p *pipeline) startConnector(ctx context.Context, s *stack.Stack, n Names, topic string, log *slog.Logger) error {
-	c, err := connector.New(ctx, n.ConnectorConfig(s, topic), connector.WithLogger(log),
-		connector.WithPubSubOptions(s.PubSub.ClientOptions()...), connector.WithStorageOptions(s.GCS.ClientOptions()...))
+	c, err := connector.New(ctx, n.ConnectorConfig(s, topic), deps.WithLogger(log),
+		deps.WithPubSubOptions(s.PubSub.ClientOptions()...), deps.WithStorageOptions(s.GCS.ClientOptions()...))
 	if err != nil {
 		return fmt.Errorf("demo: connector: %w", err)
 	}

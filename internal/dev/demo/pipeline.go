@@ -12,6 +12,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
@@ -120,7 +121,7 @@ type Function struct {
 func StartFunction(ctx context.Context, s *stack.Stack, bucket string, log *slog.Logger) (*Function, error) {
 	cfg := functions.DefaultConfig()
 	cfg.Bucket = bucket
-	a, err := functions.New(ctx, cfg, functions.WithLogger(log), functions.WithStorageOptions(s.GCS.ClientOptions()...))
+	a, err := functions.New(ctx, cfg, deps.WithLogger(log), deps.WithStorageOptions(s.GCS.ClientOptions()...))
 	if err != nil {
 		return nil, err
 	}
@@ -175,5 +176,5 @@ func Count(ctx context.Context, s *stack.Stack, n Names, day night.Night) (night
 	cfg.Bucket = n.Bucket
 	cfg.Project, cfg.Dataset, cfg.Table = s.BigQuery.Project, n.Dataset, bqloader.AlertsView
 	cfg.BigQueryAPI = s.BigQuery.Endpoint()
-	return nightcount.Count(ctx, cfg, day, nightcount.WithStorageOptions(s.GCS.ClientOptions()...))
+	return nightcount.Count(ctx, cfg, day, deps.WithStorageOptions(s.GCS.ClientOptions()...))
 }

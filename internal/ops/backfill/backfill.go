@@ -35,6 +35,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
@@ -82,15 +83,14 @@ type Result struct {
 // committed every message the topic held at the start, or with an error. When
 // ctx ends first, the connector drains and commits what was acknowledged
 // and Run returns ctx's error; Result.Group resumes it.
-func Run(ctx context.Context, cfg Config, day night.Night, opts ...Option) (Result, error) {
+//
+// Of opts it uses the logger, and passes every option on to the connector.
+func Run(ctx context.Context, cfg Config, day night.Night, opts ...deps.Option) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, fmt.Errorf("backfill: %w", err)
 	}
-	d := deps{log: slog.Default()}
-	for _, o := range opts {
-		o(&d)
-	}
-	log := d.log
+	d := deps.New(opts...)
+	log := d.Logger
 	start := time.Now()
 	topic := day.Topic()
 	res := Result{Topic: topic, Group: cfg.Group}
@@ -125,7 +125,7 @@ func Run(ctx context.Context, cfg Config, day night.Night, opts ...Option) (Resu
 	}
 	log.Info("backfill starting", "topic", topic, "group", res.Group, "messages", res.Messages)
 
-	c, err := connector.New(ctx, cc, append([]connector.Option{connector.WithLogger(log)}, d.connector...)...)
+	c, err := connector.New(ctx, cc, opts...) // the same logger and clients
 	if err != nil {
 		return res, err
 	}

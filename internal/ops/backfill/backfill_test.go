@@ -10,8 +10,8 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 
-	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
@@ -58,7 +58,7 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 			if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: topic, Partitions: 4, Replay: tt.replay}, simulate.Packets(data)); err != nil {
 				t.Fatal(err)
 			}
-			a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(g.ClientOptions()...))
+			a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, deps.WithLogger(slog.New(slog.DiscardHandler)), deps.WithStorageOptions(g.ClientOptions()...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +92,7 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 			}
 			ncfg := nightcount.DefaultConfig()
 			ncfg.Bucket = bucket
-			c, err := nightcount.Count(ctx, ncfg, testNight, nightcount.WithStorageOptions(g.ClientOptions()...))
+			c, err := nightcount.Count(ctx, ncfg, testNight, deps.WithStorageOptions(g.ClientOptions()...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +115,7 @@ func TestBackfillOfATopicNoLongerRetained(t *testing.T) {
 // backfillConfig is a connector on the local stack with short intervals,
 // publishing to fresh topics and counting in bucket, and the options that
 // reach the stack.
-func backfillConfig(t *testing.T, k *stack.Kafka, g *stack.GCS, p *stack.PubSub) (backfill.Config, []backfill.Option) {
+func backfillConfig(t *testing.T, k *stack.Kafka, g *stack.GCS, p *stack.PubSub) (backfill.Config, []deps.Option) {
 	t.Helper()
 	cfg := backfill.DefaultConfig()
 	cfg.Poll = 100 * time.Millisecond
@@ -131,9 +131,9 @@ func backfillConfig(t *testing.T, k *stack.Kafka, g *stack.GCS, p *stack.PubSub)
 			t.Fatal(err)
 		}
 	}
-	return cfg, []backfill.Option{
-		backfill.WithLogger(slog.New(slog.DiscardHandler)),
-		backfill.WithConnectorOptions(connector.WithPubSubOptions(p.ClientOptions()...), connector.WithStorageOptions(g.ClientOptions()...)),
+	return cfg, []deps.Option{
+		deps.WithLogger(slog.New(slog.DiscardHandler)),
+		deps.WithPubSubOptions(p.ClientOptions()...), deps.WithStorageOptions(g.ClientOptions()...),
 	}
 }
 

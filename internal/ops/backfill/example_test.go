@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/ops/backfill"
@@ -26,7 +27,7 @@ func Example() {
 	cfg := backfill.DefaultConfig()
 	cfg.Connector.Brokers = k.Addrs()
 	cfg.Group = "backfill-20201227"
-	res, err := backfill.Run(ctx, cfg, night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)), backfill.WithLogger(slog.New(slog.DiscardHandler)))
+	res, err := backfill.Run(ctx, cfg, night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)), deps.WithLogger(slog.New(slog.DiscardHandler)))
 	fmt.Println(res.Topic, res.Group, res.Messages)
 	fmt.Println(err)
 	// Output:

@@ -10,14 +10,15 @@ import (
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // countBigQuery counts the rows and distinct candids of the night in
 // cfg.Table. A missing table is an error: a wrong --dataset or --table, or
 // a loader that never ran.
-func countBigQuery(ctx context.Context, cfg Config, d deps, day night.Night) (rows, candids *int64, err error) {
-	client, err := cfg.BigQueryClient(ctx, d.bigQueryOptions...)
+func countBigQuery(ctx context.Context, cfg Config, d deps.Set, day night.Night) (rows, candids *int64, err error) {
+	client, err := cfg.BigQueryClient(ctx, d.BigQuery...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,12 +10,13 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 )
 
 // countBucket reads the connector's record of topic (nil, nil when there is
 // none) and counts the alert objects of topic.
-func countBucket(ctx context.Context, cfg Config, d deps, topic string) (published, deadLettered, objects *int64, err error) {
-	client, err := storage.NewClient(ctx, d.storageOptions...)
+func countBucket(ctx context.Context, cfg Config, d deps.Set, topic string) (published, deadLettered, objects *int64, err error) {
+	client, err := storage.NewClient(ctx, d.Storage...)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("storage client: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
@@ -64,16 +65,15 @@ type StageCounts struct {
 // Count counts night at every configured stage, concurrently. The error joins
 // the failures of configured stages; the returned StageCounts hold every stage
 // that succeeded even then.
-func Count(ctx context.Context, cfg Config, day night.Night, opts ...Option) (StageCounts, error) {
+//
+// Of opts it uses the storage and BigQuery options.
+func Count(ctx context.Context, cfg Config, day night.Night, opts ...deps.Option) (StageCounts, error) {
 	topic := day.Topic()
 	c := StageCounts{Night: day, Topic: topic}
 	if err := cfg.Validate(); err != nil {
 		return c, fmt.Errorf("nightcount: %w", err)
 	}
-	var d deps
-	for _, o := range opts {
-		o(&d)
-	}
+	d := deps.New(opts...)
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex

@@ -18,6 +18,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/bqrow"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
@@ -38,7 +39,7 @@ type storedNight struct {
 	gcs    *stack.GCS
 	bq     *stack.BigQuery
 	cfg    nightcount.Config // every stage configured
-	gcsOpt nightcount.Option // reaches s.gcs
+	gcsOpt deps.Option       // reaches s.gcs
 	n      int               // unique alerts
 }
 
@@ -64,7 +65,7 @@ func storeNight(t *testing.T, n int, deadLetters int64) storedNight {
 		t.Fatal(err)
 	}
 
-	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(slog.New(slog.DiscardHandler)), functions.WithStorageOptions(s.gcs.ClientOptions()...))
+	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, deps.WithLogger(slog.New(slog.DiscardHandler)), deps.WithStorageOptions(s.gcs.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func storeNight(t *testing.T, n int, deadLetters int64) storedNight {
 	s.cfg = nightcount.DefaultConfig()
 	s.cfg.Brokers = s.kafka.Addrs()
 	s.cfg.Bucket = bucket
-	s.gcsOpt = nightcount.WithStorageOptions(s.gcs.ClientOptions()...)
+	s.gcsOpt = deps.WithStorageOptions(s.gcs.ClientOptions()...)
 	s.cfg.Project, s.cfg.Dataset, s.cfg.BigQueryAPI = s.bq.Project, dataset, s.bq.Endpoint()
 	return s
 }
@@ -153,7 +154,7 @@ func TestCountReportsAStageThatFails(t *testing.T) {
 	cfg := nightcount.DefaultConfig()
 	cfg.Bucket = bucket
 	cfg.Brokers = stacktest.Kafka(t).Addrs()
-	got, err := nightcount.Count(t.Context(), cfg, testNight, nightcount.WithStorageOptions(stacktest.GCS(t).ClientOptions()...)) // no such bucket
+	got, err := nightcount.Count(t.Context(), cfg, testNight, deps.WithStorageOptions(stacktest.GCS(t).ClientOptions()...)) // no such bucket
 	if err == nil || !strings.Contains(err.Error(), "cloud storage") {
 		t.Fatalf("Count err = %v, want a cloud storage error", err)
 	}

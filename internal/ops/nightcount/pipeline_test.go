@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
-	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
@@ -49,7 +49,7 @@ func TestPipelineNight(t *testing.T) {
 		}
 	}
 	// The function, fed by a push subscription as Eventarc would.
-	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(discard), functions.WithStorageOptions(g.ClientOptions()...))
+	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, deps.WithLogger(discard), deps.WithStorageOptions(g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestPipelineNight(t *testing.T) {
 	lc.BigQueryAPI, lc.StorageWriteAPI = b.Endpoint(), b.GRPCAddr
 	lc.PubSubTopic, lc.DeadLetterTopic, lc.Subscription = alerts, dead, stacktest.Name(t, "load")
 	lc.BatchDelay = 50 * time.Millisecond
-	l, err := bqloader.New(ctx, lc, bqloader.WithPubSubOptions(p.ClientOptions()...), bqloader.WithLogger(discard))
+	l, err := bqloader.New(ctx, lc, deps.WithPubSubOptions(p.ClientOptions()...), deps.WithLogger(discard))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,15 +91,15 @@ func TestPipelineNight(t *testing.T) {
 	cc.PubSubTopic, cc.DeadLetterTopic = alerts, dead
 	cc.CountsBucket = bucket
 	cc.CommitEvery = 100 * time.Millisecond
-	_, err = backfill.Run(ctx, bc, testNight, backfill.WithLogger(discard),
-		backfill.WithConnectorOptions(connector.WithPubSubOptions(p.ClientOptions()...), connector.WithStorageOptions(g.ClientOptions()...)))
+	_, err = backfill.Run(ctx, bc, testNight, deps.WithLogger(discard),
+		deps.WithPubSubOptions(p.ClientOptions()...), deps.WithStorageOptions(g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	cfg := nightcount.DefaultConfig()
 	cfg.Brokers, cfg.Bucket = k.Addrs(), bucket
-	gcsOpt := nightcount.WithStorageOptions(g.ClientOptions()...)
+	gcsOpt := deps.WithStorageOptions(g.ClientOptions()...)
 	cfg.Project, cfg.Dataset, cfg.BigQueryAPI = b.Project, dataset, b.Endpoint()
 	var c nightcount.StageCounts
 	for c.GCSObjects == nil || *c.GCSObjects < n || c.DistinctCandids == nil || *c.DistinctCandids < n {

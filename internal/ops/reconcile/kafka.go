@@ -110,7 +110,7 @@ func readKafka(ctx context.Context, cfg job, topic string) (*KafkaStage, error) 
 	defer client.Close()
 	ranges, err := kafkaclient.Offsets(client, topic)
 	if errors.Is(err, sarama.ErrUnknownTopicOrPartition) {
-		cfg.log.Warn("the brokers do not retain the night's topic: Kafka is left out", "topic", topic)
+		cfg.Logger.Warn("the brokers do not retain the night's topic: Kafka is left out", "topic", topic)
 		return &KafkaStage{}, nil
 	}
 	if err != nil {
@@ -144,7 +144,7 @@ func readKafka(ctx context.Context, cfg job, topic string) (*KafkaStage, error) 
 	)
 	stopProgress := progress(ctx, cfg, func() {
 		n := read.Load()
-		cfg.log.Info("reading kafka", "topic", topic, "read", n, "of", total,
+		cfg.Logger.Info("reading kafka", "topic", topic, "read", n, "of", total,
 			"percent", fmt.Sprintf("%.1f", 100*float64(n)/float64(max(total, 1))), "elapsed", time.Since(start).Round(time.Second).String())
 	})
 	var next int64
@@ -196,7 +196,7 @@ func readKafka(ctx context.Context, cfg job, topic string) (*KafkaStage, error) 
 		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
 	})
 	k.Elapsed = time.Since(start)
-	cfg.log.Info("read kafka", "topic", topic, "messages", k.Messages, "alerts", k.Alerts, "repeats", k.Repeats,
+	cfg.Logger.Info("read kafka", "topic", topic, "messages", k.Messages, "alerts", k.Alerts, "repeats", k.Repeats,
 		"dead_letters", len(k.DeadLetters), "elapsed", k.Elapsed.Round(time.Millisecond).String())
 	return k, nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
@@ -74,7 +75,7 @@ func TestKafkaPass(t *testing.T) {
 			}
 			cfg := reconcile.DefaultConfig()
 			cfg.Stages.Brokers, cfg.MaxMessageBytes = k.Addrs(), 200_000
-			r, err := reconcile.Run(t.Context(), cfg, tt.night, reconcile.WithLogger(slog.New(slog.DiscardHandler)))
+			r, err := reconcile.Run(t.Context(), cfg, tt.night, deps.WithLogger(slog.New(slog.DiscardHandler)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +152,7 @@ func TestMeasureKafkaPass(t *testing.T) {
 	var before, after syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	start := time.Now()
-	r, err := reconcile.Run(t.Context(), cfg, testNight, reconcile.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
+	r, err := reconcile.Run(t.Context(), cfg, testNight, deps.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
 	wall := time.Since(start)
 	syscall.Getrusage(syscall.RUSAGE_SELF, &after)
 	close(stop)

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
-	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
@@ -46,7 +46,7 @@ type pipeline struct {
 	lc                bqloader.Config
 	stopLoader        func()
 	reconcile         reconcile.Config
-	reconcileOpts     []reconcile.Option // the stack's clients, no logs
+	reconcileOpts     []deps.Option // the stack's clients, no logs
 	topic, connectGrp string
 }
 
@@ -61,7 +61,7 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 			t.Fatal(err)
 		}
 	}
-	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, functions.WithLogger(discard), functions.WithStorageOptions(pl.g.ClientOptions()...))
+	a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, deps.WithLogger(discard), deps.WithStorageOptions(pl.g.ClientOptions()...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,8 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 	pl.reconcile.Stages.Project, pl.reconcile.Stages.Dataset, pl.reconcile.Stages.BigQueryAPI = pl.b.Project, pl.dataset, pl.b.Endpoint()
 	pl.reconcile.PubSubProject, pl.reconcile.PubSubTopic = pl.p.Project, pl.alerts
 	pl.reconcile.Progress = 0
-	pl.reconcileOpts = []reconcile.Option{reconcile.WithLogger(discard),
-		reconcile.WithStorageOptions(pl.g.ClientOptions()...), reconcile.WithPubSubOptions(pl.p.ClientOptions()...)}
+	pl.reconcileOpts = []deps.Option{deps.WithLogger(discard),
+		deps.WithStorageOptions(pl.g.ClientOptions()...), deps.WithPubSubOptions(pl.p.ClientOptions()...)}
 	t.Cleanup(func() {
 		if pl.stopLoader != nil {
 			pl.loaderDown()
@@ -113,8 +113,8 @@ func (pl *pipeline) produceAndConnect(packets [][]byte) {
 	if _, err := simulate.Run(pl.ctx, simulate.Config{Brokers: pl.k.Addrs(), Topic: pl.topic, Partitions: 2}, simulate.Packets(packets)); err != nil {
 		pl.t.Fatal(err)
 	}
-	if _, err := backfill.Run(pl.ctx, pl.backfill, testNight, backfill.WithLogger(slog.New(slog.DiscardHandler)),
-		backfill.WithConnectorOptions(connector.WithPubSubOptions(pl.p.ClientOptions()...))); err != nil {
+	if _, err := backfill.Run(pl.ctx, pl.backfill, testNight, deps.WithLogger(slog.New(slog.DiscardHandler)),
+		deps.WithPubSubOptions(pl.p.ClientOptions()...)); err != nil {
 		pl.t.Fatal(err)
 	}
 }
@@ -123,7 +123,7 @@ func (pl *pipeline) produceAndConnect(packets [][]byte) {
 // missing: what was published before the first start never reaches it.
 func (pl *pipeline) startLoader() {
 	pl.t.Helper()
-	l, err := bqloader.New(pl.ctx, pl.lc, bqloader.WithPubSubOptions(pl.p.ClientOptions()...), bqloader.WithLogger(slog.New(slog.DiscardHandler)))
+	l, err := bqloader.New(pl.ctx, pl.lc, deps.WithPubSubOptions(pl.p.ClientOptions()...), deps.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		pl.t.Fatal(err)
 	}

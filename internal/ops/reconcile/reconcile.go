@@ -12,13 +12,14 @@ import (
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
 
 // Config says where the stages are and how to read and repair them.
 // DefaultConfig holds the defaults; every field is a flag (AddFlags). What
-// is not a setting (logger, Google client options) is an Option of Run and
+// is not a setting (logger, Google client options) is an deps.Option of Run and
 // Repair.
 type Config struct {
 	// Stages are Kafka, the bucket and BigQuery, with the flags and
@@ -195,7 +196,9 @@ func (r *Report) UnexpectedIn(s Stages) int {
 // Run reads the night of day at every configured stage, concurrently, and
 // compares them. The error joins the failures of configured stages; the
 // Report holds the stages that were read even then, but no comparison.
-func Run(ctx context.Context, cfg Config, day night.Night, opts ...Option) (*Report, error) {
+//
+// Of opts it uses the logger and the Pub/Sub, storage and BigQuery options.
+func Run(ctx context.Context, cfg Config, day night.Night, opts ...deps.Option) (*Report, error) {
 	j, err := newJob(cfg, opts)
 	if err != nil {
 		return nil, err

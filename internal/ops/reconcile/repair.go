@@ -18,6 +18,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/functions"
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
@@ -90,7 +91,9 @@ func ParseStage(s string) (Stages, error) {
 // An alert is read again from Kafka at its offset; one the retained topic
 // no longer holds is read from its GCS object (for BigQuery); one in
 // neither is Unrepairable. A report with nothing missing repairs nothing.
-func Repair(ctx context.Context, cfg Config, r *Report, target Stages, opts ...Option) (*RepairResult, error) {
+//
+// Of opts it uses the same options as Run.
+func Repair(ctx context.Context, cfg Config, r *Report, target Stages, opts ...deps.Option) (*RepairResult, error) {
 	j, err := newJob(cfg, opts)
 	if err != nil {
 		return nil, err
@@ -132,7 +135,7 @@ func Repair(ctx context.Context, cfg Config, r *Report, target Stages, opts ...O
 	)
 	closeErr := send.close()
 	res.FromKafka, res.FromGCS = fromKafkaN.Load(), fromGCSN.Load()
-	j.log.Info("repaired", "topic", r.Topic, "stage", res.Stage, "from_kafka", res.FromKafka, "from_gcs", res.FromGCS,
+	j.Logger.Info("repaired", "topic", r.Topic, "stage", res.Stage, "from_kafka", res.FromKafka, "from_gcs", res.FromGCS,
 		"published", res.Published, "written", res.Written, "existing", res.Existing, "unrepairable", len(res.Unrepairable))
 	return res, errors.Join(readErr, closeErr)
 }
@@ -208,7 +211,7 @@ func repairFromGCS(ctx context.Context, cfg job, topic string, candids []int64, 
 	if len(candids) == 0 {
 		return nil
 	}
-	client, err := storage.NewClient(ctx, cfg.storageOptions...)
+	client, err := storage.NewClient(ctx, cfg.Storage...)
 	if err != nil {
 		return fmt.Errorf("storage client: %w", err)
 	}
@@ -265,7 +268,7 @@ func newPublisher(ctx context.Context, cfg job, res *RepairResult) (*publisher, 
 	if project == "" || cfg.PubSubTopic == "" {
 		return nil, errors.New("--repair needs --pubsub-project (or --project) and --pubsub-topic")
 	}
-	client, err := pubsub.NewClient(ctx, project, cfg.pubsubOptions...)
+	client, err := pubsub.NewClient(ctx, project, cfg.PubSub...)
 	if err != nil {
 		return nil, fmt.Errorf("pubsub client: %w", err)
 	}
@@ -320,7 +323,7 @@ func newArchiverSender(ctx context.Context, cfg job, res *RepairResult) (*archiv
 	}
 	fc := functions.DefaultConfig()
 	fc.Bucket, fc.QuarantinePrefix = cfg.Stages.Bucket, cfg.QuarantinePrefix
-	a, err := functions.New(ctx, fc, functions.WithLogger(cfg.log), functions.WithStorageOptions(cfg.storageOptions...))
+	a, err := functions.New(ctx, fc, deps.WithLogger(cfg.Logger), deps.WithStorageOptions(cfg.Storage...))
 	if err != nil {
 		return nil, err
 	}

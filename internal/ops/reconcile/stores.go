@@ -37,7 +37,7 @@ type Quarantined struct {
 // readGCS lists the night's alert objects (names only) and its quarantine
 // (names and metadata).
 func readGCS(ctx context.Context, cfg job, topic string) (*GCSStage, error) {
-	client, err := storage.NewClient(ctx, cfg.storageOptions...)
+	client, err := storage.NewClient(ctx, cfg.Storage...)
 	if err != nil {
 		return nil, fmt.Errorf("storage client: %w", err)
 	}
@@ -99,7 +99,7 @@ type Duplicate struct {
 // readBigQuery reads the candids of the night in the view and the
 // duplicated candids of the raw table.
 func readBigQuery(ctx context.Context, cfg job, day night.Night) (*BigQueryStage, error) {
-	client, err := cfg.Stages.BigQueryClient(ctx, cfg.bigQueryOptions...)
+	client, err := cfg.Stages.BigQueryClient(ctx, cfg.BigQuery...)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
@@ -187,16 +188,15 @@ func Republished(attrs map[string]string, run string) map[string]string {
 // end of a run could stay leased for the 10 minutes of such an extension,
 // invisible to the next run. Here every lease change is one call whose
 // error is seen.
-func Run(ctx context.Context, cfg Config, opts ...Option) (Result, error) {
+//
+// Of opts it uses the logger and the Pub/Sub options.
+func Run(ctx context.Context, cfg Config, opts ...deps.Option) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, fmt.Errorf("redrive: %w", err)
 	}
-	d := deps{log: slog.Default()}
-	for _, o := range opts {
-		o(&d)
-	}
-	log := d.log
-	client, err := pubsub.NewClient(ctx, cfg.Project, d.pubsubOptions...)
+	d := deps.New(opts...)
+	log := d.Logger
+	client, err := pubsub.NewClient(ctx, cfg.Project, d.PubSub...)
 	if err != nil {
 		return Result{}, fmt.Errorf("redrive: pubsub: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/ops/redrive"
@@ -172,7 +173,7 @@ func TestRedriveOnEmulator(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg.Idle = 3 * time.Second
-			res, err := redrive.Run(ctx, cfg, redrive.WithPubSubOptions(p.ClientOptions()...), redrive.WithLogger(slog.New(slog.DiscardHandler)))
+			res, err := redrive.Run(ctx, cfg, deps.WithPubSubOptions(p.ClientOptions()...), deps.WithLogger(slog.New(slog.DiscardHandler)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -258,7 +259,7 @@ func TestRedriveLimit(t *testing.T) {
 	// Only the limit can end this run: an idle timeout of an hour would
 	// fail the test's deadline.
 	cfg.Idle = time.Hour
-	res, err := redrive.Run(ctx, cfg, redrive.WithPubSubOptions(p.ClientOptions()...), redrive.WithLogger(slog.New(slog.DiscardHandler)))
+	res, err := redrive.Run(ctx, cfg, deps.WithPubSubOptions(p.ClientOptions()...), deps.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
