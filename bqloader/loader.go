@@ -24,6 +24,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/core/tick"
 )
 
 // Loader streams the alerts of one Pub/Sub subscription into BigQuery.
@@ -336,19 +337,12 @@ func (l *Loader) readCandids(ctx context.Context, n night.Night, since time.Time
 // refreshSeen reads back, every DedupRefresh, the candids other loaders
 // wrote, until ctx is done.
 func (l *Loader) refreshSeen(ctx context.Context) {
-	t := time.NewTicker(l.cfg.DedupRefresh)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick.Every(ctx, l.cfg.DedupRefresh, func() {
 		if err := l.seen.refresh(ctx); err != nil && ctx.Err() == nil {
 			l.log.Warn("cannot refresh the written candids from BigQuery", "err", err)
 		}
 		l.metrics.seenCandids.Set(float64(l.seen.len()))
-	}
+	})
 }
 
 // Close closes the write stream and every client. Call it after Run has

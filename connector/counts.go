@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/storage"
+	"github.com/ztfbridge/ztfbridge/internal/core/tick"
 	"google.golang.org/api/googleapi"
 )
 
@@ -95,22 +96,15 @@ func (k *tallyKeeper) add(topic string, f fate) {
 // run writes the increments every interval until ctx is done. The last
 // write is the caller's, with flush, once nothing is published any more.
 func (k *tallyKeeper) run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			// A write cut short by ctx could land without us knowing.
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), interval+30*time.Second)
-			err := k.flush(fctx)
-			cancel()
-			if err != nil {
-				k.log.Warn("cannot write counts; will retry", "err", err)
-			}
+	tick.Every(ctx, interval, func() {
+		// A write cut short by ctx could land without us knowing.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), interval+30*time.Second)
+		err := k.flush(fctx)
+		cancel()
+		if err != nil {
+			k.log.Warn("cannot write counts; will retry", "err", err)
 		}
-	}
+	})
 }
 
 // flush writes the pending increments. Increments it could not write stay

@@ -83,7 +83,7 @@ const (
 // is measured from the moment Pub/Sub acknowledged a fifth of the alerts
 // (see warmup) until it acknowledged every alert. A last pass per round
 // measures the connector with --dedup-replay on the night followed by its
-// full replay, from the moment it is ready.
+// full replay, from the same warm-up point.
 //
 // Settings of the connector (ZTFBRIDGE_BATCH_SIZE, ...) set in the
 // environment apply to the connector and the raw clients alike.
@@ -142,9 +142,8 @@ func Connect(ctx context.Context, opts Options) (*Report, error) {
 		const published = "ztfbridge_connector_published_total"
 		want := map[string]int{published: opts.Alerts}
 		warm := warmup{counter: published, after: opts.Alerts / warmFraction}
-		if dedup { // measured whole: the replay comes after the night
+		if dedup { // the replay comes after the night: none is dropped by the warm-up's end
 			want["ztfbridge_connector_replay_dropped_total"] = alerts - opts.Alerts
-			warm = warmup{}
 		}
 		s, err := runComponent(ctx, dir, opts.Bins.Ztfbridge, name, args, env, "http://"+metrics+"/metrics", nil, want, warm, alerts, bytes)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/alert"
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
+	"github.com/ztfbridge/ztfbridge/internal/core/tick"
 )
 
 // channelBuffer is how many messages sarama holds per partition between a
@@ -284,16 +285,7 @@ func progress(ctx context.Context, cfg job, report func()) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(cfg.Progress)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				report()
-			}
-		}
+		tick.Every(ctx, cfg.Progress, report)
 	}()
 	return func() { cancel(); <-done }
 }
