@@ -53,7 +53,8 @@ func TestNew(t *testing.T) {
 // TestNewRegistriesApart: two sets without WithRegistry never share one, so
 // that two components in one process do not register the same metric twice.
 func TestNewRegistriesApart(t *testing.T) {
-	if deps.New().Registry == deps.New().Registry {
+	a, b := deps.New(), deps.New()
+	if a.Registry == b.Registry {
 		t.Fatal("two sets share a registry")
 	}
 }
