@@ -69,7 +69,8 @@ type Loader struct {
 // It fails if the dead-letter topic or BigQuery cannot be reached, so that
 // a wrong setting is seen at start. It receives nothing until Run.
 //
-// Of opts it uses the logger, the registry, the clock (ingest_time), and the Pub/Sub, BigQuery and Storage Write options.
+// Of opts it uses the logger, the registry, the clock (ingest_time), and
+// the Pub/Sub, BigQuery and Storage Write options.
 func New(ctx context.Context, cfg Config, opts ...deps.Option) (_ *Loader, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bqloader: %w", err)

@@ -52,7 +52,8 @@ type Connector struct {
 // bucket cannot be reached, so that a wrong setting is seen at start, not
 // at the first alert. It consumes nothing until Run.
 //
-// Of opts it uses the logger, the registry, the clock, and the Pub/Sub and storage options.
+// Of opts it uses the logger, the registry, the clock, and the Pub/Sub and
+// storage options.
 func New(ctx context.Context, cfg Config, opts ...deps.Option) (_ *Connector, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("connector: %w", err)
