@@ -5,6 +5,8 @@
 // Attributes only describe it: where it came from in Kafka and a few fields
 // read from the packet, so that subscribers can filter and name objects
 // without decoding.
+//
+// Example writes a Kafka position into attributes and reads it back.
 package attr
 
 import (

@@ -15,6 +15,9 @@
 // named and deduplicated by (candid, objectId, schemavsn) are carried
 // exactly or the message is refused with [InvalidIDs]; only free text (the
 // error detail) is shortened, on a character boundary.
+//
+// Example checks a synthetic alert and bytes that are not one, and builds
+// the attributes of each: the alert's, and the dead letter's.
 package message
 
 import (

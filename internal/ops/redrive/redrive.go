@@ -20,6 +20,9 @@
 // CloudPubSubDeadLetterSourceSubscription). Its night is its "night"
 // attribute, else the night of its kafka.topic.
 //
+// Example redrives one reason of three dead letters on the in-process
+// Pub/Sub fake.
+//
 // It imports only the attribute contracts and the Pub/Sub client: it is an
 // operator task above the components.
 package redrive
