@@ -146,28 +146,9 @@ func TestRedriveOnEmulator(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			alerts, dead, hold, check := stacktest.Name(t, "alerts"), stacktest.Name(t, "dead"), stacktest.Name(t, "hold"), stacktest.Name(t, "check")
-			for _, topic := range []string{alerts, dead} {
-				if _, err := p.ResetTopic(ctx, topic); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, err := p.ResetPullSubscription(ctx, hold, dead); err != nil {
-				t.Fatal(err)
-			}
-			// What reaches the alert topic, as the function and the loader see it.
-			if _, err := p.ResetPullSubscription(ctx, check, alerts); err != nil {
-				t.Fatal(err)
-			}
-			client, err := p.Client(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
-
-			ids := publish(t, client, dead, deadLetters)
-			cfg := redrive.DefaultConfig()
-			cfg.Project, cfg.Subscription, cfg.PubSubTopic = p.Project, hold, alerts
+			f := newTopics(t, p)
+			ids := publish(t, f.client, f.dead, deadLetters)
+			cfg := f.config()
 			cfg.Reason, cfg.DryRun = tt.reason, tt.dryRun
 			if err := cfg.Night.UnmarshalText([]byte(tt.night)); err != nil {
 				t.Fatal(err)
@@ -200,7 +181,7 @@ func TestRedriveOnEmulator(t *testing.T) {
 
 			// Every message of the reason is back on the alert topic, once,
 			// with its data and kafka coordinates and without its error.
-			back := pullN(t, client, p, check, len(wantBack))
+			back := pullN(t, f.client, p, f.check, len(wantBack))
 			var gotBack []string
 			for _, m := range back {
 				gotBack = append(gotBack, string(m.Data))
@@ -219,7 +200,7 @@ func TestRedriveOnEmulator(t *testing.T) {
 			// The others are untouched: still on the hold subscription, the
 			// very messages published there, available at once.
 			var gotLeft []string
-			for _, m := range pullN(t, client, p, hold, len(wantLeft)) {
+			for _, m := range pullN(t, f.client, p, f.hold, len(wantLeft)) {
 				gotLeft = append(gotLeft, m.MessageId)
 			}
 			slices.Sort(gotLeft)
@@ -234,14 +215,44 @@ func TestRedriveOnEmulator(t *testing.T) {
 // A limit stops the run by itself once that many are republished.
 func TestRedriveLimit(t *testing.T) {
 	p := stacktest.PubSub(t)
+	f := newTopics(t, p)
+	publish(t, f.client, f.dead, deadLetters)
+
+	cfg := f.config()
+	cfg.Reason, cfg.Limit = "undecodable", 2
+	// Only the limit can end this run: an idle timeout of an hour would
+	// fail the test's deadline.
+	cfg.Idle = time.Hour
+	res, err := redrive.Run(t.Context(), cfg, deps.WithPubSubOptions(p.ClientOptions()...), deps.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Republished != 2 {
+		t.Errorf("republished %d, want 2", res.Republished)
+	}
+	pullN(t, f.client, p, f.check, 2)
+	pullN(t, f.client, p, f.hold, len(deadLetters)-2)
+}
+
+// topics is a test's own alert and dead-letter topics on the emulator, the
+// hold subscription of the dead letters, a subscription of the alert topic
+// that sees what reaches it as the function and the loader do, and a client.
+type topics struct {
+	p                         *stack.PubSub
+	client                    *pubsub.Client
+	alerts, dead, hold, check string
+}
+
+func newTopics(t *testing.T, p *stack.PubSub) topics {
+	t.Helper()
 	ctx := t.Context()
-	alerts, dead, hold, check := stacktest.Name(t, "alerts"), stacktest.Name(t, "dead"), stacktest.Name(t, "hold"), stacktest.Name(t, "check")
-	for _, topic := range []string{alerts, dead} {
+	f := topics{p: p, alerts: stacktest.Name(t, "alerts"), dead: stacktest.Name(t, "dead"), hold: stacktest.Name(t, "hold"), check: stacktest.Name(t, "check")}
+	for _, topic := range []string{f.alerts, f.dead} {
 		if _, err := p.ResetTopic(ctx, topic); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for sub, topic := range map[string]string{hold: dead, check: alerts} {
+	for sub, topic := range map[string]string{f.hold: f.dead, f.check: f.alerts} {
 		if _, err := p.ResetPullSubscription(ctx, sub, topic); err != nil {
 			t.Fatal(err)
 		}
@@ -250,24 +261,16 @@ func TestRedriveLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
-	publish(t, client, dead, deadLetters)
+	t.Cleanup(func() { client.Close() })
+	f.client = client
+	return f
+}
 
+// config redrives from f's hold subscription to f's alert topic.
+func (f topics) config() redrive.Config {
 	cfg := redrive.DefaultConfig()
-	cfg.Project, cfg.Subscription, cfg.PubSubTopic = p.Project, hold, alerts
-	cfg.Reason, cfg.Limit = "undecodable", 2
-	// Only the limit can end this run: an idle timeout of an hour would
-	// fail the test's deadline.
-	cfg.Idle = time.Hour
-	res, err := redrive.Run(ctx, cfg, deps.WithPubSubOptions(p.ClientOptions()...), deps.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Republished != 2 {
-		t.Errorf("republished %d, want 2", res.Republished)
-	}
-	pullN(t, client, p, check, 2)
-	pullN(t, client, p, hold, len(deadLetters)-2)
+	cfg.Project, cfg.Subscription, cfg.PubSubTopic = f.p.Project, f.hold, f.alerts
+	return cfg
 }
 
 // publish puts ds on topic and returns their message IDs by data.
