@@ -46,16 +46,13 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 			defer cancel()
 			k, g, p := stacktest.Kafka(t), stacktest.GCS(t, bucket), stacktest.PubSub(t)
-			packets, err := synth.Generate(synth.Config{Night: testNight, Seed: 3}, n)
+			gen := synth.Config{Night: testNight, Seed: 3}
+			packets, err := synth.Generate(gen, n)
 			if err != nil {
 				t.Fatal(err)
 			}
-			data := make([][]byte, n)
-			for i, pk := range packets {
-				data[i] = pk.Data
-			}
 			topic := testNight.Topic()
-			if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: topic, Partitions: 4, Replay: tt.replay}, simulate.Packets(data)); err != nil {
+			if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: topic, Partitions: 4, Replay: tt.replay}, simulate.Generated(gen, n)); err != nil {
 				t.Fatal(err)
 			}
 			a, err := functions.New(ctx, functions.Config{Bucket: bucket, QuarantinePrefix: "quarantine/"}, deps.WithLogger(slog.New(slog.DiscardHandler)), deps.WithStorageOptions(g.ClientOptions()...))
@@ -63,8 +60,8 @@ func TestBackfillDuplicatesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			for _, d := range data[:tt.storedFirst] {
-				if _, err := a.Store(ctx, functions.Message{ID: "before", Data: d}); err != nil {
+			for _, pk := range packets[:tt.storedFirst] {
+				if _, err := a.Store(ctx, functions.Message{ID: "before", Data: pk.Data}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -52,16 +52,13 @@ func storeNight(t *testing.T, n int, deadLetters int64) storedNight {
 	t.Helper()
 	ctx := t.Context()
 	s := storedNight{kafka: stacktest.Kafka(t), gcs: stacktest.GCS(t, bucket), bq: stacktest.BigQuery(t), n: n}
-	packets, err := synth.Generate(synth.Config{Night: testNight, Seed: 7}, n)
+	gen := synth.Config{Night: testNight, Seed: 7}
+	packets, err := synth.Generate(gen, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := make([][]byte, n)
-	for i, p := range packets {
-		data[i] = p.Data
-	}
 	topic := testNight.Topic()
-	if _, err := simulate.Run(ctx, simulate.Config{Brokers: s.kafka.Addrs(), Topic: topic, Partitions: 4, Replay: true}, simulate.Packets(data)); err != nil {
+	if _, err := simulate.Run(ctx, simulate.Config{Brokers: s.kafka.Addrs(), Topic: topic, Partitions: 4, Replay: true}, simulate.Generated(gen, n)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -71,8 +68,8 @@ func storeNight(t *testing.T, n int, deadLetters int64) storedNight {
 	}
 	defer a.Close()
 	for pass := range 2 {
-		for i, d := range data {
-			m := functions.Message{ID: strconv.Itoa(pass*n + i), Data: d, Attributes: map[string]string{attr.KafkaTopic: topic}}
+		for i, p := range packets {
+			m := functions.Message{ID: strconv.Itoa(pass*n + i), Data: p.Data, Attributes: map[string]string{attr.KafkaTopic: topic}}
 			if _, err := a.Store(ctx, m); err != nil {
 				t.Fatal(err)
 			}

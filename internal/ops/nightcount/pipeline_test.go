@@ -3,8 +3,7 @@ package nightcount_test
 import (
 	"context"
 	"log/slog"
-	"net"
-	"strconv"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -30,15 +29,8 @@ func TestPipelineNight(t *testing.T) {
 	k, g, p, b := stacktest.Kafka(t), stacktest.GCS(t, bucket), stacktest.PubSub(t), stacktest.BigQuery(t)
 	discard := slog.New(slog.DiscardHandler)
 
-	packets, err := synth.Generate(synth.Config{Night: testNight, Seed: 11}, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := make([][]byte, n)
-	for i, pk := range packets {
-		data[i] = pk.Data
-	}
-	if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: testNight.Topic(), Partitions: 4, Replay: true}, simulate.Packets(data)); err != nil {
+	if _, err := simulate.Run(ctx, simulate.Config{Brokers: k.Addrs(), Topic: testNight.Topic(), Partitions: 4, Replay: true},
+		simulate.Generated(synth.Config{Night: testNight, Seed: 11}, n)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -54,9 +46,9 @@ func TestPipelineNight(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	addr := freeAddr(t)
-	go functions.Serve(ctx, addr, a)
-	endpoint := "http://" + addr + "/projects/" + p.Project + "/topics/" + alerts
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	endpoint := srv.URL + "/projects/" + p.Project + "/topics/" + alerts
 	if _, err := p.ResetPushSubscription(ctx, stacktest.Name(t, "function"), alerts, endpoint); err != nil {
 		t.Fatal(err)
 	}
@@ -126,14 +118,4 @@ func TestPipelineNight(t *testing.T) {
 	}
 	s := storedNight{kafka: k, gcs: g, bq: b, cfg: cfg, gcsOpt: gcsOpt, n: n}
 	s.assertScriptAgrees(t, ctx)
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"cloud.google.com/go/bigquery"
+	"cloud.google.com/go/storage"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/functions"
@@ -40,6 +43,8 @@ type pipeline struct {
 	g                 *stack.GCS
 	p                 *stack.PubSub
 	b                 *stack.BigQuery
+	gcs               *storage.Client  // of g, to lose alerts
+	bq                *bigquery.Client // of b, to lose rows
 	function          *functions.Archiver
 	alerts, dataset   string
 	backfill          backfill.Config // the connector, run until it has published the topic
@@ -67,9 +72,17 @@ func newPipeline(t *testing.T, ctx context.Context) *pipeline {
 	}
 	t.Cleanup(func() { a.Close() })
 	pl.function = a
-	addr := freeAddr(t)
-	go functions.Serve(ctx, addr, a)
-	endpoint := "http://" + addr + "/projects/" + pl.p.Project + "/topics/" + pl.alerts
+	if pl.gcs, err = pl.g.Client(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pl.gcs.Close() })
+	if pl.bq, err = pl.b.Client(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pl.bq.Close() })
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	endpoint := srv.URL + "/projects/" + pl.p.Project + "/topics/" + pl.alerts
 	if _, err := pl.p.ResetPushSubscription(ctx, stacktest.Name(t, "function"), pl.alerts, endpoint); err != nil {
 		t.Fatal(err)
 	}
@@ -165,13 +178,8 @@ func (pl *pipeline) until(cfg reconcile.Config, what string, done func(*reconcil
 
 func (pl *pipeline) deleteObjects(candids ...int64) {
 	pl.t.Helper()
-	c, err := pl.g.Client(pl.ctx)
-	if err != nil {
-		pl.t.Fatal(err)
-	}
-	defer c.Close()
 	for _, cd := range candids {
-		if err := c.Bucket(bucket).Object(night.ObjectName(pl.topic, cd)).Delete(pl.ctx); err != nil {
+		if err := pl.gcs.Bucket(bucket).Object(night.ObjectName(pl.topic, cd)).Delete(pl.ctx); err != nil {
 			pl.t.Fatal(err)
 		}
 	}
@@ -179,16 +187,11 @@ func (pl *pipeline) deleteObjects(candids ...int64) {
 
 func (pl *pipeline) deleteRows(candids ...int64) {
 	pl.t.Helper()
-	c, err := pl.b.Client(pl.ctx)
-	if err != nil {
-		pl.t.Fatal(err)
-	}
-	defer c.Close()
 	list := make([]string, len(candids))
 	for i, cd := range candids {
 		list[i] = strconv.FormatInt(cd, 10)
 	}
-	q := c.Query(fmt.Sprintf("DELETE FROM `%s.%s.%s` WHERE candid IN (%s)", pl.b.Project, pl.dataset, bqloader.RawTable, strings.Join(list, ",")))
+	q := pl.bq.Query(fmt.Sprintf("DELETE FROM `%s.%s.%s` WHERE candid IN (%s)", pl.b.Project, pl.dataset, bqloader.RawTable, strings.Join(list, ",")))
 	job, err := q.Run(pl.ctx)
 	if err != nil {
 		pl.t.Fatal(err)
@@ -366,14 +369,4 @@ func TestReconcileNight(t *testing.T) {
 	if len(r.BigQuery.Duplicates) != 0 || pl.function.Outcomes().Stored != 23 {
 		t.Errorf("after --stage bigquery: %d duplicates, function stored %d (want 0, 23: 20, then the 3 objects of the repair)", len(r.BigQuery.Duplicates), pl.function.Outcomes().Stored)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return "127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
