@@ -59,16 +59,9 @@ func (d *Decoder) writer(raw []byte) (*writer, error) {
 // names for different fields. It also returns the schema's "version"
 // attribute ("" if none).
 func ParseSchema(raw []byte) (s avro.Schema, version string, err error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, "", fmt.Errorf("%w: writer schema is not JSON: %w", ErrCorrupt, err)
-	}
-	stripDefaults(doc)
-	stripped, err := json.Marshal(doc)
+	doc, stripped, err := withoutDefaults(raw)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: writer schema: %w", ErrCorrupt, err)
+		return nil, "", err
 	}
 	s, err = avro.ParseBytesWithCache(stripped, "", &avro.SchemaCache{})
 	if err != nil {
@@ -92,6 +85,29 @@ func parseWriter(raw []byte) *writer {
 	}
 	sum := sha256.Sum256(raw)
 	return &writer{schema: s, id: hex.EncodeToString(sum[:8]), version: version}
+}
+
+// WithoutDefaults returns the writer schema raw without its "default"
+// attributes, the document ParseSchema parses: other Avro libraries
+// (goavro) refuse ZTF's defaults too.
+func WithoutDefaults(raw []byte) ([]byte, error) {
+	_, stripped, err := withoutDefaults(raw)
+	return stripped, err
+}
+
+// withoutDefaults decodes the schema document raw, removes its defaults and
+// returns it both decoded and encoded again.
+func withoutDefaults(raw []byte) (doc any, stripped []byte, err error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, nil, fmt.Errorf("%w: writer schema is not JSON: %w", ErrCorrupt, err)
+	}
+	stripDefaults(doc)
+	if stripped, err = json.Marshal(doc); err != nil {
+		return nil, nil, fmt.Errorf("%w: writer schema: %w", ErrCorrupt, err)
+	}
+	return doc, stripped, nil
 }
 
 // stripDefaults removes every "default" attribute from a schema document.
