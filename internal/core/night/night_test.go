@@ -131,14 +131,7 @@ func TestText(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"20240715", "20170101", "", "2024071", "20240231", "99991231", "00000101"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		n, err := Parse(s)
-		if err != nil {
-			return
-		}
+	fuzzNights(f, Parse, func(t *testing.T, s string, n Night) {
 		if n.String() != s {
 			t.Fatalf("Parse(%q).String() = %q", s, n)
 		}
@@ -148,18 +141,11 @@ func FuzzParse(f *testing.F) {
 		if FromNID(n.NID()) != n {
 			t.Fatalf("FromNID(%d) = %v, want %v", n.NID(), FromNID(n.NID()), n)
 		}
-	})
+	}, "20240715", "20170101", "", "2024071", "20240231", "99991231", "00000101")
 }
 
 func FuzzFromTopic(f *testing.F) {
-	for _, s := range []string{"ztf_20240715_programid1", "ztf__programid1", "ztf_2024071a_programid1", "ztf_20241315_programid1"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, topic string) {
-		n, err := FromTopic(topic)
-		if err != nil {
-			return
-		}
+	fuzzNights(f, FromTopic, func(t *testing.T, topic string, n Night) {
 		if n.Topic() != topic {
 			t.Fatalf("FromTopic(%q).Topic() = %q", topic, n.Topic())
 		}
@@ -167,6 +153,19 @@ func FuzzFromTopic(f *testing.F) {
 		text, _ := n.MarshalText()
 		if err := back.UnmarshalText(text); err != nil || back != n {
 			t.Fatalf("UnmarshalText(%q) = %v, %v; want %v", n, back, err, n)
+		}
+	}, "ztf_20240715_programid1", "ztf__programid1", "ztf_2024071a_programid1", "ztf_20241315_programid1")
+}
+
+// fuzzNights fuzzes parse from the seeds and runs check on every string it
+// takes and the night it makes of it.
+func fuzzNights(f *testing.F, parse func(string) (Night, error), check func(t *testing.T, s string, n Night), seeds ...string) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if n, err := parse(s); err == nil {
+			check(t, s, n)
 		}
 	})
 }
