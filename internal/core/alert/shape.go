@@ -99,21 +99,11 @@ func unionShape(u *avro.UnionSchema, want reflect.Type) (reflect.Type, converter
 	}
 	switch want.Kind() {
 	case reflect.Pointer:
-		typ, conv := shape(inner, want.Elem())
-		if typ == nil {
-			return nil, nil
-		}
-		if conv == nil {
-			return want, nil
-		}
-		return reflect.PointerTo(typ), func(dst, src reflect.Value) {
-			if src.IsNil() {
-				return
-			}
+		return elemShape(inner, want, reflect.PointerTo, func(conv converter, dst, src reflect.Value) {
 			p := reflect.New(want.Elem())
 			conv(p.Elem(), src.Elem())
 			dst.Set(p)
-		}
+		})
 	case reflect.Slice:
 		// hamba reads a nullable array into a slice: null is a nil slice.
 		return shape(inner, want)
@@ -301,22 +291,32 @@ func arrayShape(s *avro.ArraySchema, want reflect.Type) (reflect.Type, converter
 	if want.Kind() != reflect.Slice || want.Elem().Kind() == reflect.Uint8 {
 		return nil, nil
 	}
-	typ, conv := shape(s.Items(), want.Elem())
+	return elemShape(s.Items(), want, reflect.SliceOf, func(conv converter, dst, src reflect.Value) {
+		out := reflect.MakeSlice(want, src.Len(), src.Len())
+		for i := range src.Len() {
+			conv(out.Index(i), src.Index(i))
+		}
+		dst.Set(out)
+	})
+}
+
+// elemShape is the shape of want, a pointer or slice type whose elements s
+// describes: want itself when its elements need no conversion, else of the
+// elements' shape (reflect.PointerTo, reflect.SliceOf), with a converter
+// that leaves nil as it is and converts the rest with convert, given the
+// elements' converter.
+func elemShape(s avro.Schema, want reflect.Type, of func(reflect.Type) reflect.Type, convert func(conv converter, dst, src reflect.Value)) (reflect.Type, converter) {
+	typ, conv := shape(s, want.Elem())
 	if typ == nil {
 		return nil, nil
 	}
 	if conv == nil {
 		return want, nil
 	}
-	return reflect.SliceOf(typ), func(dst, src reflect.Value) {
-		if src.IsNil() {
-			return
+	return of(typ), func(dst, src reflect.Value) {
+		if !src.IsNil() {
+			convert(conv, dst, src)
 		}
-		out := reflect.MakeSlice(want, src.Len(), src.Len())
-		for i := range src.Len() {
-			conv(out.Index(i), src.Index(i))
-		}
-		dst.Set(out)
 	}
 }
 
