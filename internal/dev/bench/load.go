@@ -49,6 +49,13 @@ const (
 // until it has written them all, then fed them again, all duplicates,
 // until it has dropped them all. Each round runs on a fresh BigQuery emulator (it inserts about 40
 // rows/s whoever writes, slower as it fills).
+//
+// Every side first does as many other alerts unmeasured (the warm-up), so
+// that what is measured is a process in its stride, as the loader is all
+// night: a process that starts spends much of its first minutes
+// faulting its heap into fresh pages (on this machine ~45,000 page faults,
+// a quarter of the loader's CPU over a 600-alert pass), and how much
+// depends on how far each one's heap grows, not on its work.
 func Load(ctx context.Context, opts Options) (*Report, error) {
 	opts = opts.withDefaults(1000)
 	dir, err := os.MkdirTemp("", "ztfbridge-bench-load-")
@@ -64,15 +71,20 @@ func Load(ctx context.Context, opts Options) (*Report, error) {
 	if ps.InProcess {
 		return nil, errors.New("bench load: needs gcloud's Pub/Sub emulator as its own process, not the in-process pstest")
 	}
-	packets, err := synth.Generate(synth.Config{Night: opts.Night, Seed: opts.Seed}, opts.Alerts)
+	all, err := synth.Generate(synth.Config{Night: opts.Night, Seed: opts.Seed}, 2*opts.Alerts)
 	if err != nil {
 		return nil, err
 	}
-	data := make([][]byte, len(packets))
-	var size int64
-	for i, p := range packets {
+	warm, packets := all[:opts.Alerts], all[opts.Alerts:]
+	data := make([][]byte, len(all))
+	var size, warmSize int64
+	for i, p := range all {
 		data[i] = p.Data
-		size += int64(len(p.Data))
+		if i < len(warm) {
+			warmSize += int64(len(p.Data))
+		} else {
+			size += int64(len(p.Data))
+		}
 	}
 	input := filepath.Join(dir, "packets.gob")
 	if err := writeGob(input, data); err != nil {
@@ -86,7 +98,7 @@ func Load(ctx context.Context, opts Options) (*Report, error) {
 	rep := &Report{
 		Figures: map[string]float64{FigureRowBytes: rowBytes},
 		Bench:   "load",
-		Setup: fmt.Sprintf("%d synthetic alerts (%.0f KB mean), batches of %d rows, %d appends in flight; Pub/Sub and BigQuery emulators; %d rounds",
+		Setup: fmt.Sprintf("%d synthetic alerts (%.0f KB mean) after as many unmeasured, batches of %d rows, %d appends in flight; Pub/Sub and BigQuery emulators; %d rounds",
 			opts.Alerts, float64(size)/float64(opts.Alerts)/1e3, cfg.BatchRows, cfg.WritesInFlight, opts.Rounds),
 		// The loader's job is both raw parts: receiving the alerts from
 		// Pub/Sub (and acking them) and writing their rows. The ratio to
@@ -98,7 +110,7 @@ func Load(ctx context.Context, opts Options) (*Report, error) {
 	}
 	var fixed []loaderFixedCosts
 	for round := 1; round <= opts.Rounds; round++ {
-		f, err := loadRound(ctx, opts, rep, dir, input, ps, packets, size, round)
+		f, err := loadRound(ctx, opts, rep, dir, input, ps, warm, packets, size+warmSize, round)
 		if err != nil {
 			return rep, err
 		}
@@ -139,7 +151,10 @@ func medianOf[T any](xs []T, f func(T) float64) float64 {
 	return vs[len(vs)/2]
 }
 
-func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string, ps *stack.PubSub, packets []synth.Packet, size int64, round int) (fixed loaderFixedCosts, err error) {
+// loadRound runs one round of every pass of the load bench: warm are the
+// alerts each side does first, unmeasured, packets those it is measured
+// on, and size the bytes of both.
+func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string, ps *stack.PubSub, warm, packets []synth.Packet, size int64, round int) (fixed loaderFixedCosts, err error) {
 	bq, err := stack.StartBigQuery(ctx, opts.Log, stack.BigQueryOptions{})
 	if err != nil {
 		return fixed, err
@@ -149,8 +164,9 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 	if err := createRawTable(ctx, bq, "bench_raw"); err != nil {
 		return fixed, err
 	}
-	s, err := runRaw(ctx, dir, opts.Bins, "raw-load", []string{"load", "--input", input, "--project", bq.Project,
-		"--dataset", "bench_raw", "--bigquery-storage-api", bq.GRPCAddr}, nil, len(packets), size)
+	all := len(warm) + len(packets)
+	s, err := runRaw(ctx, dir, opts.Bins, "raw-load", []string{"load", "--input", input, "--warm", strconv.Itoa(len(warm)),
+		"--project", bq.Project, "--dataset", "bench_raw", "--bigquery-storage-api", bq.GRPCAddr}, nil, all, size)
 	if err != nil {
 		return fixed, err
 	}
@@ -193,9 +209,22 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 	if fixed, err = idleCosts(ctx, p); err != nil {
 		return fixed, err
 	}
-	for _, pass := range []struct{ name, counter string }{
-		{PassLoader, "ztfbridge_bqloader_rows_written_total"},
-		{PassLoaderReplay, "ztfbridge_bqloader_duplicates_dropped_total"},
+	const written, dropped = "ztfbridge_bqloader_rows_written_total", "ztfbridge_bqloader_duplicates_dropped_total"
+	if err := publish(ctx, client.Publisher(topic), warm); err != nil {
+		return fixed, err
+	}
+	if err := p.waitUntil(ctx, func() (bool, error) {
+		v, err := counter(ctx, url, written)
+		return v >= float64(len(warm)), err
+	}); err != nil {
+		return fixed, err
+	}
+	for _, pass := range []struct {
+		name, counter string
+		after         int // the counter's value before the pass
+	}{
+		{PassLoader, written, len(warm)},
+		{PassLoaderReplay, dropped, 0},
 	} {
 		s, err := p.begin()
 		if err != nil {
@@ -206,11 +235,11 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 		}
 		if err := p.waitUntil(ctx, func() (bool, error) {
 			v, err := counter(ctx, url, pass.counter)
-			return v >= float64(len(packets)), err
+			return v >= float64(pass.after+len(packets)), err
 		}); err != nil {
 			return fixed, err
 		}
-		sample, err := s.end(len(packets), size)
+		sample, err := s.end(remaining(all, size, len(warm)))
 		if err != nil {
 			return fixed, err
 		}
@@ -227,11 +256,11 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 	if _, err := ps.ResetPullSubscription(ctx, rawSub, topic); err != nil {
 		return fixed, err
 	}
-	if err := publish(ctx, client.Publisher(topic), packets); err != nil {
+	if err := publish(ctx, client.Publisher(topic), append(slices.Clip(warm), packets...)); err != nil {
 		return fixed, err
 	}
 	s, err = runRaw(ctx, dir, opts.Bins, "raw-receive", []string{"receive", "--pubsub-project", ps.Project, "--project", bq.Project,
-		"--subscription", rawSub, "--alerts", strconv.Itoa(len(packets))}, ps.Env(), len(packets), size)
+		"--subscription", rawSub, "--alerts", strconv.Itoa(all), "--warm", strconv.Itoa(len(warm))}, ps.Env(), all, size)
 	if err != nil {
 		return fixed, err
 	}
@@ -319,12 +348,14 @@ func publish(ctx context.Context, pub *pubsub.Publisher, packets []synth.Packet)
 // ("ztfbridge-dev raw load"): it decodes the packets of --input, builds
 // and encodes their rows as the loader does, and appends them with
 // managedwriter to the raw table of --dataset, cut into the loader's
-// batches with its appends in flight.
+// batches with its appends in flight. Once the first --warm packets are
+// written it says "warm N", and the bench measures from there.
 func RunRawLoad(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	cfg := bqloader.DefaultConfig()
 	fs := flag.NewFlagSet("raw load", flag.ContinueOnError)
 	cfg.AddFlags(fs)
 	input := fs.String("input", "", "gob file of the packets")
+	warm := fs.Int("warm", 0, "say \"warm N\" on stdout once the rows of the first N packets are written")
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}
@@ -377,31 +408,45 @@ func RunRawLoad(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 			}
 		})
 	}
-	var batch [][]byte
-	size := 0
-	for i, p := range packets {
-		alerts, err := dec.Decode(p)
-		if err != nil {
-			return err
-		}
-		for _, a := range alerts {
-			k := attr.Kafka{Topic: a.Topic(), Partition: int32(i % 16), Offset: int64(i), Timestamp: a.Night.Time()}
-			row, err := enc.Encode(bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: time.Now()}, rowOpts).Values())
+	// write appends the rows of packets, first numbered from, and
+	// waits until they are written.
+	write := func(packets [][]byte, from int) error {
+		var batch [][]byte
+		size := 0
+		for i, p := range packets {
+			alerts, err := dec.Decode(p)
 			if err != nil {
 				return err
 			}
-			if len(batch) > 0 && (len(batch) == cfg.BatchRows || size+len(row) > cfg.BatchBytes) {
-				appendBatch(batch)
-				batch, size = nil, 0
+			for _, a := range alerts {
+				k := attr.Kafka{Topic: a.Topic(), Partition: int32((from + i) % 16), Offset: int64(from + i), Timestamp: a.Night.Time()}
+				row, err := enc.Encode(bqrow.New(a, bqrow.Ingest{Kafka: k, IngestTime: time.Now()}, rowOpts).Values())
+				if err != nil {
+					return err
+				}
+				if len(batch) > 0 && (len(batch) == cfg.BatchRows || size+len(row) > cfg.BatchBytes) {
+					appendBatch(batch)
+					batch, size = nil, 0
+				}
+				batch, size = append(batch, row), size+len(row)
 			}
-			batch, size = append(batch, row), size+len(row)
+		}
+		if len(batch) > 0 {
+			appendBatch(batch)
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	*warm = min(max(*warm, 0), len(packets))
+	if *warm > 0 {
+		if err := write(packets[:*warm], 0); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(stdout, "warm %d\n", *warm); err != nil {
+			return err
 		}
 	}
-	if len(batch) > 0 {
-		appendBatch(batch)
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := write(packets[*warm:], *warm); err != nil {
 		return err
 	}
 	return done()
@@ -410,14 +455,20 @@ func RunRawLoad(ctx context.Context, args []string, stdin io.Reader, stdout io.W
 // RunRawReceive is the other raw client of the load bench, in its own
 // process ("ztfbridge-dev raw receive"): a bare Pub/Sub subscriber with
 // the loader's flow control receives the messages of --subscription and
-// acks each one; done once it has received --alerts of them.
+// acks each one; done once it has received --alerts of them. It says
+// "warm N" once it has received the first --warm, and the bench measures
+// from there.
 func RunRawReceive(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	cfg := bqloader.DefaultConfig()
 	fs := flag.NewFlagSet("raw receive", flag.ContinueOnError)
 	cfg.AddFlags(fs)
 	want := fs.Int("alerts", 0, "messages to receive")
+	warm := fs.Int("warm", 0, "say \"warm N\" on stdout once N messages are received")
 	if err := config.Parse(fs, args); err != nil {
 		return err
+	}
+	if *warm < 0 || *warm >= *want {
+		return fmt.Errorf("raw receive: --warm %d is not below --alerts %d", *warm, *want)
 	}
 	client, err := pubsub.NewClient(ctx, cfg.PubSubProject)
 	if err != nil {
@@ -434,13 +485,19 @@ func RunRawReceive(ctx context.Context, args []string, stdin io.Reader, stdout i
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var received atomic.Int64
+	var warmErr error
 	err = sub.Receive(ctx, func(_ context.Context, m *pubsub.Message) {
 		m.Ack()
-		if received.Add(1) == int64(*want) {
+		switch received.Add(1) {
+		case int64(*warm):
+			if _, warmErr = fmt.Fprintf(stdout, "warm %d\n", *warm); warmErr != nil {
+				cancel()
+			}
+		case int64(*want):
 			cancel()
 		}
 	})
-	if err != nil {
+	if err := errors.Join(err, warmErr); err != nil {
 		return err
 	}
 	if n := received.Load(); n < int64(*want) {
