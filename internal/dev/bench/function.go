@@ -53,6 +53,7 @@ type object struct {
 // to the deployed function (Pub/Sub push requests) by opts.Workers
 // goroutines here, and then the same requests again, all duplicates (the
 // 10am replay): each is answered once GCS refused the write with 412.
+// Both first do as many other alerts unmeasured (see Load).
 func Function(ctx context.Context, opts Options) (*Report, error) {
 	opts = opts.withDefaults(2000)
 	dir, err := os.MkdirTemp("", "ztfbridge-bench-function-")
@@ -71,13 +72,14 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	warm, events := events[:opts.Alerts], events[opts.Alerts:]
 	input := filepath.Join(dir, "objects")
 	if err := writeObjects(input, objects); err != nil {
 		return nil, err
 	}
 	rep := &Report{
 		Bench: "function",
-		Setup: fmt.Sprintf("%d synthetic alerts (%.0f KB mean), %d concurrent writers or requests, fake-gcs-server; %d rounds",
+		Setup: fmt.Sprintf("%d synthetic alerts (%.0f KB mean) after as many unmeasured, %d concurrent writers or requests, fake-gcs-server; %d rounds",
 			opts.Alerts, float64(size)/float64(opts.Alerts)/1e3, opts.Workers, opts.Rounds),
 		Ratios: []Ratio{{Component: PassFunction, Raw: []string{PassRawStore}, Target: 1.2}},
 	}
@@ -86,7 +88,7 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 		prefix := fmt.Sprintf("r%d/", round)
 		opts.Log.Info("bench function", "pass", PassRawStore, "round", round)
 		s, err := runRaw(ctx, dir, opts.Bins, "raw-store", []string{"store", "--bucket", "raw", "--prefix", prefix,
-			"--input", input, "--workers", strconv.Itoa(opts.Workers)}, env, opts.Alerts, size)
+			"--input", input, "--workers", strconv.Itoa(opts.Workers), "--warm", strconv.Itoa(len(warm))}, env, len(objects), 2*size)
 		if err != nil {
 			return rep, err
 		}
@@ -103,7 +105,7 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 		if err != nil {
 			return rep, err
 		}
-		err = measureFunction(ctx, rep, p, "http://"+addr, events, opts.Workers, size)
+		err = measureFunction(ctx, rep, p, "http://"+addr, warm, events, opts.Workers, size)
 		if stopErr := p.stop(); err == nil {
 			err = stopErr
 		}
@@ -114,9 +116,9 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 	return rep, nil
 }
 
-// measureFunction sends the push requests to the function at url twice:
-// new alerts, then all duplicates.
-func measureFunction(ctx context.Context, rep *Report, p *proc, url string, events []event, workers int, size int64) error {
+// measureFunction sends the push requests warm to the function at url,
+// unmeasured, then events twice: new alerts, then all duplicates.
+func measureFunction(ctx context.Context, rep *Report, p *proc, url string, warm, events []event, workers int, size int64) error {
 	if err := p.waitUntil(ctx, func() (bool, error) {
 		c, err := net.Dial("tcp", url[len("http://"):])
 		if err == nil {
@@ -128,6 +130,9 @@ func measureFunction(ctx context.Context, rep *Report, p *proc, url string, even
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	defer client.CloseIdleConnections()
+	if err := parallel(len(warm), workers, func(i int) error { return deliver(ctx, client, url, warm[i]) }); err != nil {
+		return p.failure(err)
+	}
 	for _, name := range []string{PassFunction, PassFunctionReplay} {
 		s, err := p.begin()
 		if err != nil {
@@ -150,11 +155,12 @@ type event struct {
 	data []byte
 }
 
-// events returns the objects the function writes for opts.Alerts
-// synthetic alerts, the push requests that carry them as the connector
-// publishes them, and their bytes.
+// events returns the objects the function writes for 2×opts.Alerts
+// synthetic alerts (those of the warm-up, then those measured), the push
+// requests that carry them as the connector publishes them, and the bytes
+// of those measured.
 func events(opts Options) ([]object, []event, int64, error) {
-	packets, err := synth.Generate(synth.Config{Night: opts.Night, Seed: opts.Seed}, opts.Alerts)
+	packets, err := synth.Generate(synth.Config{Night: opts.Night, Seed: opts.Seed}, 2*opts.Alerts)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -180,7 +186,9 @@ func events(opts Options) ([]object, []event, int64, error) {
 		}); err != nil {
 			return nil, nil, 0, err
 		}
-		size += int64(len(p.Data))
+		if i >= opts.Alerts {
+			size += int64(len(p.Data))
+		}
 	}
 	return objects, events, size, nil
 }
@@ -340,6 +348,7 @@ func RunRawStore(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	prefix := fs.String("prefix", "", "put before every object name")
 	input := fs.String("input", "", "the objects, as writeObjects writes them: `path` of the gob file; the data is in path.data")
 	workers := fs.Int("workers", 16, "concurrent writers")
+	warm := fs.Int("warm", 0, "say \"warm N\" on stdout once the first N objects are written")
 	if err := config.Parse(fs, args); err != nil {
 		return err
 	}
@@ -358,19 +367,30 @@ func RunRawStore(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	if err != nil {
 		return err
 	}
-	err = parallel(len(objects), *workers, func(i int) error {
-		o := objects[i]
-		w := b.Object(*prefix + o.Name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
-		w.ContentType = functions.ContentType
-		w.Metadata = o.Metadata
-		w.ChunkSize = 256 << 10
-		if _, err := w.Write(o.Data); err != nil {
-			w.Close()
+	write := func(objects []object) error {
+		return parallel(len(objects), *workers, func(i int) error {
+			o := objects[i]
+			w := b.Object(*prefix + o.Name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
+			w.ContentType = functions.ContentType
+			w.Metadata = o.Metadata
+			w.ChunkSize = 256 << 10
+			if _, err := w.Write(o.Data); err != nil {
+				w.Close()
+				return err
+			}
+			return w.Close()
+		})
+	}
+	*warm = min(max(*warm, 0), len(objects))
+	if *warm > 0 {
+		if err := write(objects[:*warm]); err != nil {
 			return err
 		}
-		return w.Close()
-	})
-	if err != nil {
+		if _, err := fmt.Fprintf(stdout, "warm %d\n", *warm); err != nil {
+			return err
+		}
+	}
+	if err := write(objects[*warm:]); err != nil {
 		return err
 	}
 	return done()
