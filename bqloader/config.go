@@ -1,15 +1,15 @@
 package bqloader
 
 import (
-	"errors"
 	"flag"
-	"fmt"
 	"time"
 
 	"cloud.google.com/go/bigquery/storage/managedwriter"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 )
 
 // Config is everything the loader can be told. Each field is one
@@ -121,27 +121,23 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 // Validate reports every setting that cannot work, joined. It changes
 // nothing; New calls it.
 func (c Config) Validate() error {
-	var errs []error
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if c.Project == "" {
-		fail("--project is required")
-	}
-	for name, v := range map[string]string{"--subscription": c.Subscription, "--pubsub-topic": c.PubSubTopic, "--deadletter-topic": c.DeadLetterTopic, "--dataset": c.Dataset} {
-		if v == "" {
-			fail("%s is empty", name)
-		}
-	}
-	if c.BatchRows < 1 || c.WritesInFlight < 1 || c.DedupNights < 1 {
-		fail("--batch-rows, --writes-in-flight and --dedup-nights must be at least 1")
-	}
+	var chk config.Check
+	chk.Require("Project", c.Project)
+	chk.Require("Subscription", c.Subscription)
+	chk.Require("PubSubTopic", c.PubSubTopic)
+	chk.Require("DeadLetterTopic", c.DeadLetterTopic)
+	chk.Require("Dataset", c.Dataset)
+	chk.Positive("BatchRows", int64(c.BatchRows))
+	chk.Positive("WritesInFlight", int64(c.WritesInFlight))
+	chk.Positive("DedupNights", int64(c.DedupNights))
 	const maxAppend = 10_000_000 - 100_000 // the API's limit, less the request's envelope
 	if c.BatchBytes < 1 || c.BatchBytes > maxAppend {
-		fail("--batch-bytes must be between 1 and %d", maxAppend)
+		chk.Fail("BatchBytes", "must be between 1 and %d, not %d", maxAppend, c.BatchBytes)
 	}
-	if c.BatchDelay <= 0 || c.DedupRefresh <= 0 || c.AppendTimeout <= 0 {
-		fail("--batch-delay, --dedup-refresh and --append-timeout must be positive")
-	}
-	return errors.Join(errs...)
+	chk.Positive("BatchDelay", int64(c.BatchDelay))
+	chk.Positive("DedupRefresh", int64(c.DedupRefresh))
+	chk.Positive("AppendTimeout", int64(c.AppendTimeout))
+	return chk.Err()
 }
 
 // bigQueryOptions are the options of the BigQuery REST client: those c

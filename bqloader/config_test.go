@@ -1,8 +1,11 @@
 package bqloader
 
 import (
+	"flag"
 	"strings"
 	"testing"
+
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 )
 
 // TestConfigValidate checks that Validate reports every problem of a
@@ -21,18 +24,20 @@ func TestConfigValidate(t *testing.T) {
 		{"defaults plus a project", func(*Config) {}, nil},
 		{"no pubsub project: it is the project's", func(c *Config) { c.PubSubProject = "" }, nil},
 		{"no project", func(c *Config) { c.Project = "" }, []string{"--project is required"}},
-		{"empty topic", func(c *Config) { c.PubSubTopic = "" }, []string{"--pubsub-topic is empty"}},
+		{"empty topic", func(c *Config) { c.PubSubTopic = "" }, []string{"--pubsub-topic is required"}},
 		{"batch too large", func(c *Config) { c.BatchBytes = 20_000_000 }, []string{"--batch-bytes must be between"}},
 		{"three problems, all reported", func(c *Config) {
 			c.Project, c.Dataset, c.BatchDelay = "", "", 0
-		}, []string{"--project is required", "--dataset is empty", "--batch-delay"}},
+		}, []string{"--project is required", "--dataset is required", "--batch-delay"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := valid()
 			tt.change(&c)
 			before := c
-			err := c.Validate()
+			fs := flag.NewFlagSet("load", flag.ContinueOnError)
+			c.AddFlags(fs) // sets each field to its own value
+			err := config.InFlags(c.Validate(), fs, &c)
 			if len(tt.want) == 0 && err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}

@@ -1,9 +1,7 @@
 package connector
 
 import (
-	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
 	"regexp"
 	"time"
@@ -130,14 +128,9 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 // Validate reports every setting that cannot work, joined. It changes
 // nothing; New calls it.
 func (c Config) Validate() error {
-	var errs []error
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if err := c.Config.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Group == "" {
-		fail("empty consumer group")
-	}
+	var chk config.Check
+	chk.Nest("", c.Config.Validate())
+	chk.Require("Group", c.Group)
 	selectors := 0
 	for _, set := range []bool{c.KafkaTopic != "", len(c.Topics) > 0, c.TopicRegex != ""} {
 		if set {
@@ -145,43 +138,38 @@ func (c Config) Validate() error {
 		}
 	}
 	if selectors > 1 {
-		fail("--topic, --topics and --topic-regex exclude each other")
+		chk.Fail("KafkaTopic", "excludes Topics and TopicRegex: give one of the three")
 	}
 	if c.TopicRegex != "" {
 		if _, err := regexp.Compile(c.TopicRegex); err != nil {
-			fail("--topic-regex: %w", err)
+			chk.Fail("TopicRegex", "%v", err)
 		}
 	}
 	positive := []struct {
-		name string
-		v    int64
+		field string
+		v     int64
 	}{
-		{"consumers", int64(c.Consumers)}, {"batch-size", int64(c.BatchSize)}, {"fetch-bytes", int64(c.FetchBytes)},
-		{"topic-poll-interval", int64(c.PollInterval)}, {"commit-interval", int64(c.CommitEvery)}, {"drain-timeout", int64(c.DrainTimeout)},
-		{"publish-batch-count", int64(c.PublishBatchCount)}, {"publish-batch-bytes", int64(c.PublishBatchBytes)},
-		{"publish-timeout", int64(c.PublishTimeout)}, {"max-outstanding-bytes", int64(c.MaxOutstandingBytes)},
-		{"max-outstanding-messages", int64(c.MaxOutstandingMessages)}, {"max-message-bytes", int64(c.MaxMessageBytes)},
-		{"max-held-bytes", int64(c.MaxHeldBytes)},
-		{"dedup-max", int64(c.DedupMax)}, {"counts-interval", int64(c.CountsInterval)},
+		{"Consumers", int64(c.Consumers)}, {"BatchSize", int64(c.BatchSize)}, {"FetchBytes", int64(c.FetchBytes)},
+		{"PollInterval", int64(c.PollInterval)}, {"CommitEvery", int64(c.CommitEvery)}, {"DrainTimeout", int64(c.DrainTimeout)},
+		{"PublishBatchCount", int64(c.PublishBatchCount)}, {"PublishBatchBytes", int64(c.PublishBatchBytes)},
+		{"PublishTimeout", int64(c.PublishTimeout)}, {"MaxOutstandingBytes", int64(c.MaxOutstandingBytes)},
+		{"MaxOutstandingMessages", int64(c.MaxOutstandingMessages)}, {"MaxMessageBytes", int64(c.MaxMessageBytes)},
+		{"MaxHeldBytes", int64(c.MaxHeldBytes)},
+		{"DedupMax", int64(c.DedupMax)}, {"CountsInterval", int64(c.CountsInterval)},
 	}
 	for _, p := range positive {
-		if p.v <= 0 {
-			fail("--%s must be positive", p.name)
-		}
+		chk.Positive(p.field, p.v)
 	}
 	if c.MaxHeldBytes < c.MaxMessageBytes {
-		fail("--max-held-bytes (%d) must hold one message of --max-message-bytes (%d)", c.MaxHeldBytes, c.MaxMessageBytes)
+		chk.Fail("MaxHeldBytes", "(%d) must hold one message of MaxMessageBytes (%d)", c.MaxHeldBytes, c.MaxMessageBytes)
 	}
 	if c.MaxOutstandingBytes < c.MaxMessageBytes {
-		fail("--max-outstanding-bytes (%d) must hold one message of --max-message-bytes (%d)", c.MaxOutstandingBytes, c.MaxMessageBytes)
+		chk.Fail("MaxOutstandingBytes", "(%d) must hold one message of MaxMessageBytes (%d)", c.MaxOutstandingBytes, c.MaxMessageBytes)
 	}
-	if c.PubSubProject == "" {
-		fail("--pubsub-project is required")
-	}
-	if c.PubSubTopic == "" || c.DeadLetterTopic == "" {
-		fail("--pubsub-topic and --deadletter-topic must be set")
-	}
-	return errors.Join(errs...)
+	chk.Require("PubSubProject", c.PubSubProject)
+	chk.Require("PubSubTopic", c.PubSubTopic)
+	chk.Require("DeadLetterTopic", c.DeadLetterTopic)
+	return chk.Err()
 }
 
 // LogValue describes c for logs without its secrets.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 )
 
@@ -30,11 +31,11 @@ func TestConfigCheck(t *testing.T) {
 	}{
 		{"defaults plus a project", func(*Config) {}, ""},
 		{"no project", func(c *Config) { c.PubSubProject = "" }, "--pubsub-project is required"},
-		{"two topic selectors", func(c *Config) { c.KafkaTopic, c.TopicRegex = "a", "b" }, "exclude each other"},
+		{"two topic selectors", func(c *Config) { c.KafkaTopic, c.TopicRegex = "a", "b" }, "--topic excludes --topics and --topic-regex"},
 		{"bad regex", func(c *Config) { c.TopicRegex = "(" }, "--topic-regex"},
-		{"no brokers", func(c *Config) { c.Brokers = nil }, "no Kafka brokers"},
+		{"no brokers", func(c *Config) { c.Brokers = nil }, "--brokers lists no Kafka broker"},
 		{"zero consumers", func(c *Config) { c.Consumers = 0 }, "--consumers must be positive"},
-		{"every problem reported", func(c *Config) { c.Group, c.Consumers = "", 0 }, "empty consumer group\n--consumers must be positive"},
+		{"every problem reported", func(c *Config) { c.Group, c.Consumers = "", 0 }, "--group is required\n--consumers must be positive"},
 		{"flow control below one message", func(c *Config) { c.MaxOutstandingBytes = c.MaxMessageBytes - 1 }, "must hold one message"},
 		{"unknown SASL mechanism", func(c *Config) { c.SASLMechanism = "GSSAPI" }, "want PLAIN"},
 		{"SASL without password", func(c *Config) { c.SASLMechanism, c.SASLUser = "PLAIN", "u" }, "needs --sasl-user and a password"},
@@ -49,7 +50,9 @@ func TestConfigCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := valid()
 			tt.change(&c)
-			err := c.Validate()
+			fs := flag.NewFlagSet("connect", flag.ContinueOnError)
+			c.AddFlags(fs) // sets each field to its own value
+			err := config.InFlags(c.Validate(), fs, &c)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)

@@ -1,12 +1,11 @@
 package functions
 
 import (
-	"errors"
 	"flag"
-	"fmt"
 	"regexp"
 	"strings"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
@@ -67,17 +66,15 @@ func prefixFields(n night.Night, topic string) *strings.Replacer {
 // Validate reports every setting that cannot work, joined. It changes
 // nothing; New calls it.
 func (c Config) Validate() error {
-	var errs []error
-	if c.Bucket == "" {
-		errs = append(errs, errors.New("no bucket configured (--bucket, ZTFBRIDGE_BUCKET)"))
-	}
+	var chk config.Check
+	chk.Require("Bucket", c.Bucket)
 	for _, p := range placeholder.FindAllString(c.Prefix, -1) {
 		if prefixFields(night.Night{}, "").Replace(p) == p {
-			errs = append(errs, fmt.Errorf("prefix %q: unknown placeholder %s; want {topic} {night} {year} {month} or {day}", c.Prefix, p))
+			chk.Fail("Prefix", "%q: unknown placeholder %s; want {topic} {night} {year} {month} or {day}", c.Prefix, p)
 		}
 	}
 	if !strings.HasSuffix(c.QuarantinePrefix, "/") {
-		errs = append(errs, fmt.Errorf("quarantine prefix %q must be a folder ending in /, such as quarantine/, so that no night's glob matches it", c.QuarantinePrefix))
+		chk.Fail("QuarantinePrefix", "%q must be a folder ending in /, such as quarantine/, so that no night's glob matches it", c.QuarantinePrefix)
 	}
-	return errors.Join(errs...)
+	return chk.Err()
 }

@@ -16,19 +16,21 @@ func TestConfigValidate(t *testing.T) {
 		wantErr string // substring; empty for valid
 	}{
 		{"defaults plus bucket", func(c *functions.Config) {}, ""},
-		{"no bucket", func(c *functions.Config) { c.Bucket = "" }, "no bucket"},
+		{"no bucket", func(c *functions.Config) { c.Bucket = "" }, "--bucket is required"},
 		{"every placeholder", func(c *functions.Config) { c.Prefix = "{year}/{month}/{day}/{night}/{topic}/" }, ""},
 		{"unknown placeholder", func(c *functions.Config) { c.Prefix = "{date}/" }, "unknown placeholder {date}"},
-		{"empty quarantine prefix", func(c *functions.Config) { c.QuarantinePrefix = "" }, "quarantine prefix"},
-		{"quarantine prefix not a folder", func(c *functions.Config) { c.QuarantinePrefix = "bad_" }, "quarantine prefix"},
-		{"every problem reported", func(c *functions.Config) { c.Bucket, c.QuarantinePrefix = "", "bad_" }, "no bucket configured (--bucket, ZTFBRIDGE_BUCKET)\nquarantine prefix"},
+		{"empty quarantine prefix", func(c *functions.Config) { c.QuarantinePrefix = "" }, "--quarantine-prefix"},
+		{"quarantine prefix not a folder", func(c *functions.Config) { c.QuarantinePrefix = "bad_" }, "--quarantine-prefix"},
+		{"every problem reported", func(c *functions.Config) { c.Bucket, c.QuarantinePrefix = "", "bad_" }, "--bucket is required\n--quarantine-prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := functions.DefaultConfig()
 			cfg.Bucket = "alerts"
 			tt.edit(&cfg)
-			err := cfg.Validate()
+			fs := flag.NewFlagSet("serve-function", flag.ContinueOnError)
+			cfg.AddFlags(fs) // sets each field to its own value
+			err := config.InFlags(cfg.Validate(), fs, &cfg)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Errorf("Validate() = %v, want nil", err)

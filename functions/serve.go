@@ -76,7 +76,7 @@ func envConfig(lookup func(string) (string, bool)) (Config, *slog.Logger, error)
 		return Config{}, nil, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return Config{}, nil, fmt.Errorf("functions: %w", err)
+		return Config{}, nil, fmt.Errorf("functions: %w", config.InEnv(err, fs, &cfg))
 	}
 	return cfg, logging.New(os.Stderr, level), nil
 }

@@ -16,17 +16,18 @@ import (
 func runBackfill(ctx context.Context, e cli.Env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	fs := cli.NewFlagSet(e, "backfill")
-	cfg.Connector.AddFlags(fs)
+	cfg.AddFlags(fs)
 	var day night.Night
 	fs.TextVar(&day, "night", day, "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
-	fs.StringVar(&cfg.Group, "backfill-group", "", "consumer `group` of the backfill; empty = a fresh ztfbridge-backfill-YYYYMMDD-<time>.\nGive the group an interrupted backfill printed to resume it")
-	fs.DurationVar(&cfg.Poll, "backfill-poll", cfg.Poll, "how often the backfill group's committed offsets are compared with the end of the topic")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 || day.IsZero() {
 		fmt.Fprintln(e.Stderr, "ztfbridge backfill: --night YYYYMMDD is required, and nothing else")
 		return cli.ErrUsage
+	}
+	if err := cli.Validate(fs, &cfg); err != nil {
+		return err
 	}
 	res, err := backfill.Run(ctx, cfg, day, deps.WithLogger(e.Log))
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 // commits (see package connector).
 func runConnect(ctx context.Context, e cli.Env, args []string) error {
 	cfg := connector.DefaultConfig()
-	return runComponent(ctx, e, "connect", args, cfg.AddFlags, ":9464", func(ctx context.Context, reg *prometheus.Registry) (component, error) {
+	return runComponent(ctx, e, "connect", args, &cfg, ":9464", func(ctx context.Context, reg *prometheus.Registry) (component, error) {
 		return connector.New(ctx, cfg, deps.WithLogger(e.Log), deps.WithRegistry(reg))
 	})
 }

@@ -27,6 +27,9 @@ func runCount(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintln(e.Stderr, "ztfbridge count: --night YYYYMMDD is required, and nothing else")
 		return cli.ErrUsage
 	}
+	if err := cli.Validate(fs, &cfg); err != nil {
+		return err
+	}
 	counts, countErr := nightcount.Count(ctx, cfg, day)
 	write := nightcount.WriteTable
 	if *asJSON {

@@ -15,7 +15,7 @@ import (
 // Pub/Sub (see package bqloader).
 func runLoad(ctx context.Context, e cli.Env, args []string) error {
 	cfg := bqloader.DefaultConfig()
-	return runComponent(ctx, e, "load", args, cfg.AddFlags, ":9465", func(ctx context.Context, reg *prometheus.Registry) (component, error) {
+	return runComponent(ctx, e, "load", args, &cfg, ":9465", func(ctx context.Context, reg *prometheus.Registry) (component, error) {
 		return bqloader.New(ctx, cfg, deps.WithLogger(e.Log), deps.WithRegistry(reg))
 	})
 }

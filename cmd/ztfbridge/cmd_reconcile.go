@@ -41,6 +41,10 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintln(e.Stderr, "ztfbridge reconcile: --night YYYYMMDD is required, and nothing else")
 		return cli.ErrUsage
 	}
+	if err := cli.Validate(fs, &cfg); err != nil {
+		fmt.Fprintf(e.Stderr, "ztfbridge reconcile: %v\n", err)
+		return cli.ErrUsage
+	}
 	target, err := reconcile.ParseStage(*stage)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "ztfbridge reconcile: %v\n", err)

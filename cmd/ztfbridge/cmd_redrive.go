@@ -26,6 +26,9 @@ func runRedrive(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintf(e.Stderr, "ztfbridge redrive: unexpected arguments %q\n", fs.Args())
 		return cli.ErrUsage
 	}
+	if err := cli.Validate(fs, &cfg); err != nil {
+		return err
+	}
 	res, err := redrive.Run(ctx, cfg, deps.WithLogger(e.Log))
 	if err != nil {
 		return err

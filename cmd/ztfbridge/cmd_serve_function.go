@@ -22,6 +22,9 @@ func runServeFunction(ctx context.Context, e cli.Env, args []string) error {
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := cli.Validate(fs, &cfg); err != nil {
+		return err
+	}
 	a, err := functions.New(ctx, cfg, deps.WithLogger(e.Log))
 	if err != nil {
 		return err

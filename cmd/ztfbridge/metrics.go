@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,15 +19,15 @@ type component interface {
 }
 
 // runComponent is the command of a long-running component (connect,
-// load): it reads the component's flags (added by addFlags) and
-// --metrics-addr (default metricsAddr), binds the metrics port before the
+// load): it reads the component's flags (those of cfg) and --metrics-addr
+// (default metricsAddr), checks cfg, binds the metrics port before the
 // component starts, so that a port in use stops the command at once, then
 // makes the component with start, runs it while serving its metrics, and
 // closes it.
-func runComponent(ctx context.Context, e cli.Env, name string, args []string, addFlags func(*flag.FlagSet), metricsAddr string,
+func runComponent(ctx context.Context, e cli.Env, name string, args []string, cfg cli.Settings, metricsAddr string,
 	start func(ctx context.Context, reg *prometheus.Registry) (component, error)) error {
 	fs := cli.NewFlagSet(e, name)
-	addFlags(fs)
+	cfg.AddFlags(fs)
 	addr := fs.String("metrics-addr", metricsAddr, "serve Prometheus /metrics and /healthz on this `address`; empty = off")
 	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
@@ -36,6 +35,9 @@ func runComponent(ctx context.Context, e cli.Env, name string, args []string, ad
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.Stderr, "%s %s: unexpected arguments %q\n", e.Program, name, fs.Args())
 		return cli.ErrUsage
+	}
+	if err := cli.Validate(fs, cfg); err != nil {
+		return err
 	}
 	reg := metrics.NewRegistry()
 	var srv *metrics.Server

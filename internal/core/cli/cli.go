@@ -107,6 +107,22 @@ func NewFlagSet(e Env, name string) *flag.FlagSet {
 	return fs
 }
 
+// Settings is a Config whose fields are flags: AddFlags defines them,
+// Validate reports those that cannot work (see config.Check).
+type Settings interface {
+	AddFlags(fs *flag.FlagSet)
+	Validate() error
+}
+
+// Validate returns the problems of cfg (a pointer to a Config whose
+// AddFlags defined flags of fs) in the terms of the command line:
+// "--batch-rows must be positive", not the Config's "BatchRows must be
+// positive". Commands call it once the flags are parsed, so that a setting
+// that cannot work is reported as the flag the user gave.
+func Validate(fs *flag.FlagSet, cfg Settings) error {
+	return config.InFlags(cfg.Validate(), fs, cfg)
+}
+
 // ParseFlags reads the environment and then args into fs. It returns
 // flag.ErrHelp for --help and ErrUsage for a bad command line.
 func ParseFlags(fs *flag.FlagSet, args []string) error {

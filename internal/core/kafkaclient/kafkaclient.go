@@ -32,7 +32,6 @@ package kafkaclient
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -95,37 +94,42 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 // Validate reports every setting that cannot work, joined, without
 // contacting the brokers. Sarama and Connect check too.
 func (c Config) Validate() error {
-	var errs []error
+	var chk config.Check
 	if len(c.Brokers) == 0 {
-		errs = append(errs, errors.New("no Kafka brokers (--brokers)"))
+		chk.Fail("Brokers", "lists no Kafka broker")
 	}
 	if _, err := c.version(); err != nil {
-		errs = append(errs, err)
+		chk.Nest("", err)
+	}
+	if c.TLS {
+		if _, err := c.tlsConfig(); err != nil {
+			chk.Nest("", err)
+		}
 	}
 	switch c.SASLMechanism {
 	case "", sarama.SASLTypePlaintext, sarama.SASLTypeSCRAMSHA256, sarama.SASLTypeSCRAMSHA512:
 	default:
-		errs = append(errs, fmt.Errorf("--sasl-mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.SASLMechanism))
+		chk.Fail("SASLMechanism", "%q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.SASLMechanism)
 	}
 	if c.SASLMechanism != "" {
 		password, err := c.Password()
 		if err != nil {
-			errs = append(errs, err)
+			chk.Nest("", err)
 		}
 		if c.SASLUser == "" || password == "" {
-			errs = append(errs, fmt.Errorf("--sasl-mechanism %s needs --sasl-user and a password", c.SASLMechanism))
+			chk.Fail("SASLMechanism", "%s needs SASLUser and a password", c.SASLMechanism)
 		}
 	}
-	return errors.Join(errs...)
+	return chk.Err()
 }
 
 func (c Config) version() (sarama.KafkaVersion, error) {
 	v, err := sarama.ParseKafkaVersion(c.KafkaVersion)
 	if err != nil {
-		return v, fmt.Errorf("--kafka-version: %w", err)
+		return v, &config.FieldError{Field: "KafkaVersion", Problem: err.Error()}
 	}
 	if !v.IsAtLeast(sarama.V2_8_0_0) {
-		return v, fmt.Errorf("--kafka-version %s: need at least %s", v, DefaultVersion)
+		return v, &config.FieldError{Field: "KafkaVersion", Problem: fmt.Sprintf("%s: need at least %s", v, DefaultVersion)}
 	}
 	return v, nil
 }
@@ -138,7 +142,7 @@ func (c Config) Password() (string, error) {
 	}
 	b, err := os.ReadFile(c.SASLPasswordFile)
 	if err != nil {
-		return "", fmt.Errorf("--sasl-password-file: %w", err)
+		return "", &config.FieldError{Field: "SASLPasswordFile", Problem: "cannot be read: " + err.Error()}
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	return strings.TrimRight(line, "\r"), nil
@@ -206,17 +210,17 @@ func (c Config) tlsConfig() (*tls.Config, error) {
 	if c.TLSCAFile != "" {
 		pem, err := os.ReadFile(c.TLSCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("--tls-ca-file: %w", err)
+			return nil, &config.FieldError{Field: "TLSCAFile", Problem: "cannot be read: " + err.Error()}
 		}
 		tc.RootCAs = x509.NewCertPool()
 		if !tc.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tls-ca-file %s: no PEM certificate in it", c.TLSCAFile)
+			return nil, &config.FieldError{Field: "TLSCAFile", Problem: c.TLSCAFile + " holds no PEM certificate"}
 		}
 	}
 	if c.TLSCertFile != "" || c.TLSKeyFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("--tls-cert-file/--tls-key-file: %w", err)
+			return nil, &config.FieldError{Field: "TLSCertFile", Problem: "and TLSKeyFile: " + err.Error()}
 		}
 		tc.Certificates = []tls.Certificate{cert}
 	}

@@ -2,11 +2,13 @@ package kafkaclient_test
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
@@ -26,7 +28,7 @@ func TestSarama(t *testing.T) {
 		{"SCRAM with a password file", func(c *kafkaclient.Config) {
 			c.SASLMechanism, c.SASLUser, c.SASLPasswordFile = "SCRAM-SHA-512", "alice", file
 		}, ""},
-		{"no brokers", func(c *kafkaclient.Config) { c.Brokers = nil }, "no Kafka brokers"},
+		{"no brokers", func(c *kafkaclient.Config) { c.Brokers = nil }, "--brokers lists no Kafka broker"},
 		{"old version", func(c *kafkaclient.Config) { c.KafkaVersion = "2.1.0" }, "need at least 2.8.0"},
 		{"unknown mechanism", func(c *kafkaclient.Config) { c.SASLMechanism, c.SASLUser, c.SASLPassword = "GSSAPI", "a", "b" }, "want PLAIN"},
 		{"no password", func(c *kafkaclient.Config) { c.SASLMechanism, c.SASLUser = "PLAIN", "alice" }, "needs --sasl-user and a password"},
@@ -36,7 +38,10 @@ func TestSarama(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := ok
 			tt.change(&c)
+			fs := flag.NewFlagSet("kafka", flag.ContinueOnError)
+			c.AddFlags(fs) // sets each field to its own value
 			sc, err := c.Sarama()
+			err = config.InFlags(err, fs, &c)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)

@@ -28,6 +28,7 @@ package backfill
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"time"
@@ -35,6 +36,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/ztfbridge/ztfbridge/connector"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
@@ -62,13 +64,30 @@ func DefaultConfig() Config {
 	return Config{Connector: connector.DefaultConfig(), Poll: time.Second}
 }
 
-// Validate reports every setting of the backfill's own that cannot work,
-// joined; Run calls it.
+// AddFlags defines the connector's flags and the backfill's own
+// (--backfill-group, --backfill-poll) on fs, with c's values as defaults.
+func (c *Config) AddFlags(fs *flag.FlagSet) {
+	c.Connector.AddFlags(fs)
+	fs.StringVar(&c.Group, "backfill-group", c.Group, "consumer `group` of the backfill; empty = a fresh ztfbridge-backfill-YYYYMMDD-<time>.\nGive the group an interrupted backfill printed to resume it")
+	fs.DurationVar(&c.Poll, "backfill-poll", c.Poll, "how often the backfill group's committed offsets are compared with the end of the topic")
+}
+
+// Validate reports every setting that cannot work, joined: the
+// backfill's own and those of the connector it runs (whose topic and
+// group the backfill sets). It changes nothing; Run calls it.
 func (c Config) Validate() error {
-	if c.Poll <= 0 {
-		return errors.New("the poll interval must be positive")
-	}
-	return nil
+	var chk config.Check
+	chk.Positive("Poll", int64(c.Poll))
+	chk.Nest("Connector", c.runConnector("backfill", "topic").Validate())
+	return chk.Err()
+}
+
+// runConnector returns the connector's settings for consuming topic in
+// group: the night's topic only.
+func (c Config) runConnector(group, topic string) connector.Config {
+	cc := c.Connector
+	cc.Group, cc.KafkaTopic, cc.Topics, cc.TopicRegex = group, topic, nil, ""
+	return cc
 }
 
 // Result says what a backfill did.
@@ -97,8 +116,7 @@ func Run(ctx context.Context, cfg Config, day night.Night, opts ...deps.Option) 
 	if res.Group == "" {
 		res.Group = fmt.Sprintf("ztfbridge-backfill-%s-%d", day, start.Unix())
 	}
-	cc := cfg.Connector
-	cc.Group, cc.KafkaTopic, cc.Topics, cc.TopicRegex = res.Group, topic, nil, ""
+	cc := cfg.runConnector(res.Group, topic)
 
 	sc, err := cc.SaramaConfig()
 	if err != nil {

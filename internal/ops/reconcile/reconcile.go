@@ -12,6 +12,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
@@ -73,17 +74,13 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 // Validate reports every setting that cannot work, joined. It changes
 // nothing; Run and Repair call it.
 func (c Config) Validate() error {
-	var errs []error
-	if c.MaxMessageBytes <= 0 {
-		errs = append(errs, errors.New("--max-message-bytes must be positive"))
-	}
+	var chk config.Check
+	chk.Positive("MaxMessageBytes", int64(c.MaxMessageBytes))
 	if c.Stages.Bucket != "" && !strings.HasSuffix(c.QuarantinePrefix, "/") {
-		errs = append(errs, fmt.Errorf("--quarantine-prefix %q must end in /", c.QuarantinePrefix))
+		chk.Fail("QuarantinePrefix", "%q must end in /", c.QuarantinePrefix)
 	}
-	if err := c.Stages.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	chk.Nest("Stages", c.Stages.Validate())
+	return chk.Err()
 }
 
 // Stage names a stage in reports and in --stage.

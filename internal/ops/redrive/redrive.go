@@ -29,7 +29,6 @@ package redrive
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -45,6 +44,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
+	"github.com/ztfbridge/ztfbridge/internal/core/config"
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
@@ -109,20 +109,16 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 // Validate reports every setting that cannot work, joined. It changes
 // nothing; Run calls it.
 func (c Config) Validate() error {
-	var errs []error
-	if c.Project == "" {
-		errs = append(errs, errors.New("--pubsub-project is required"))
-	}
-	if c.Subscription == "" || c.PubSubTopic == "" {
-		errs = append(errs, errors.New("--deadletter-subscription and --pubsub-topic are required"))
-	}
-	if c.Idle <= 0 || c.Progress <= 0 {
-		errs = append(errs, errors.New("--idle and --progress must be positive"))
-	}
+	var chk config.Check
+	chk.Require("Project", c.Project)
+	chk.Require("Subscription", c.Subscription)
+	chk.Require("PubSubTopic", c.PubSubTopic)
+	chk.Positive("Idle", int64(c.Idle))
+	chk.Positive("Progress", int64(c.Progress))
 	if c.Limit < 0 {
-		errs = append(errs, errors.New("--limit must be >= 0"))
+		chk.Fail("Limit", "must be 0 (no limit) or more, not %d", c.Limit)
 	}
-	return errors.Join(errs...)
+	return chk.Err()
 }
 
 // Result counts a run. Every message is counted once, however often it was
