@@ -28,12 +28,8 @@ func runDemo(ctx context.Context, e cli.Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print the night's counts and verdict as JSON")
 	keep := fs.Bool("keep", false, "keep the stack running after the table, printing its environment, until Ctrl-C")
 	verbose := fs.Bool("verbose", false, "show the components' JSON logs at info level (default: warnings only)")
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.Stderr, "ztfbridge-dev demo: unexpected arguments %q\n", fs.Args())
-		return cli.ErrUsage
 	}
 	level := slog.LevelWarn
 	if *verbose {

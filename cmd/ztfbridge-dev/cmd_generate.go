@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
@@ -20,12 +19,8 @@ func runGenerate(ctx context.Context, e cli.Env, args []string) error {
 	out := fs.String("out", "alerts", "directory to write <candid>.avro files into")
 	seed := fs.Uint64("seed", 1, "random seed: the same flags write the same files")
 	objects := fs.Int("objects", synth.DefaultObjects, "number of distinct objects the alerts are spread over")
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.Stderr, "ztfbridge-dev generate: unexpected arguments %q\n", fs.Args())
-		return cli.ErrUsage
 	}
 	g, err := synth.New(synth.Config{Night: n, Seed: *seed, Objects: *objects})
 	if err != nil {

@@ -29,12 +29,8 @@ func runSimulate(ctx context.Context, e cli.Env, args []string) error {
 	alertRate := fs.Float64("rate", 0, "alerts per second; 0 is as fast as Kafka takes them (ZTF bursts at ~1300/s)")
 	replay := fs.Bool("replay", false, "produce the whole night a second time afterwards, like ZTF's 10am replay")
 	partitions := fs.Int("partitions", 16, "partitions of the topic when simulate creates it (ZTF's have 16)")
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.Stderr, "ztfbridge-dev simulate: unexpected arguments %q\n", fs.Args())
-		return cli.ErrUsage
 	}
 	if *topic == "" {
 		*topic = n.Topic()

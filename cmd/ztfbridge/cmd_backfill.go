@@ -19,11 +19,11 @@ func runBackfill(ctx context.Context, e cli.Env, args []string) error {
 	cfg.AddFlags(fs)
 	var day night.Night
 	fs.TextVar(&day, "night", day, "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || day.IsZero() {
-		fmt.Fprintln(e.Stderr, "ztfbridge backfill: --night YYYYMMDD is required, and nothing else")
+	if day.IsZero() {
+		fmt.Fprintln(e.Stderr, "ztfbridge backfill: --night YYYYMMDD is required")
 		return cli.ErrUsage
 	}
 	if err := cli.Validate(fs, &cfg); err != nil {

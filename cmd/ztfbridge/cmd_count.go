@@ -20,11 +20,11 @@ func runCount(ctx context.Context, e cli.Env, args []string) error {
 	fs.TextVar(&day, "night", day, "the night to count, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	expect := fs.Int64("expect", 0, "expected number of unique alerts; 0 = unknown (then GCS and BigQuery are only compared with each other)")
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || day.IsZero() {
-		fmt.Fprintln(e.Stderr, "ztfbridge count: --night YYYYMMDD is required, and nothing else")
+	if day.IsZero() {
+		fmt.Fprintln(e.Stderr, "ztfbridge count: --night YYYYMMDD is required")
 		return cli.ErrUsage
 	}
 	if err := cli.Validate(fs, &cfg); err != nil {

@@ -34,11 +34,11 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 	out := fs.String("out", "", "also write every entry of the lists to this `file`, tab-separated")
 	repair := fs.Bool("repair", false, "send the missing alerts again, read from Kafka by their offsets (or, for BigQuery,\nfrom their GCS objects when Kafka no longer has them)")
 	stage := fs.String("stage", "all", "with --repair: all = publish to the alert topic (function and loader);\ngcs = write the objects straight into the bucket with the function's code;\nbigquery = publish only the alerts missing from BigQuery")
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || day.IsZero() {
-		fmt.Fprintln(e.Stderr, "ztfbridge reconcile: --night YYYYMMDD is required, and nothing else")
+	if day.IsZero() {
+		fmt.Fprintln(e.Stderr, "ztfbridge reconcile: --night YYYYMMDD is required")
 		return cli.ErrUsage
 	}
 	if err := cli.Validate(fs, &cfg); err != nil {

@@ -19,12 +19,8 @@ func runRedrive(ctx context.Context, e cli.Env, args []string) error {
 	cfg := redrive.DefaultConfig()
 	fs := cli.NewFlagSet(e, "redrive")
 	cfg.AddFlags(fs)
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.Stderr, "ztfbridge redrive: unexpected arguments %q\n", fs.Args())
-		return cli.ErrUsage
 	}
 	if err := cli.Validate(fs, &cfg); err != nil {
 		return err

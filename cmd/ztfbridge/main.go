@@ -12,6 +12,8 @@ package main
 import (
 	"os"
 
+	"github.com/ztfbridge/ztfbridge/bqloader"
+	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 )
 
@@ -19,9 +21,9 @@ const about = "moves the ZTF alert stream from Kafka into Google Cloud."
 
 func commands() []cli.Command {
 	return []cli.Command{
-		{Name: "connect", Summary: "bridge the nightly ZTF Kafka topics into Pub/Sub", Run: runConnect},
+		{Name: "connect", Summary: "bridge the nightly ZTF Kafka topics into Pub/Sub", Run: componentCommand("connect", ":9464", connector.DefaultConfig, connector.New)},
 		{Name: "serve-function", Summary: "run the GCS-writing Cloud Function locally (its HTTP handler)", Run: runServeFunction},
-		{Name: "load", Summary: "stream alerts from Pub/Sub into BigQuery, one row per candid", Run: runLoad},
+		{Name: "load", Summary: "stream alerts from Pub/Sub into BigQuery, one row per candid", Run: componentCommand("load", ":9465", bqloader.DefaultConfig, bqloader.New)},
 		{Name: "count", Summary: "count one night at every stage of the pipeline", Run: runCount},
 		{Name: "backfill", Summary: "re-ingest a past night's topic without duplicating what is stored", Run: runBackfill},
 		{Name: "reconcile", Summary: "list a night's alerts at every stage, name the missing ones, --repair them", Run: runReconcile},

@@ -107,6 +107,20 @@ func NewFlagSet(e Env, name string) *flag.FlagSet {
 	return fs
 }
 
+// ParseOnlyFlags is ParseFlags for a command that takes nothing but
+// flags: an argument left over is a bad command line (ErrUsage), said on
+// e.Stderr.
+func ParseOnlyFlags(e Env, fs *flag.FlagSet, args []string) error {
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.Stderr, "%s: unexpected arguments %q\n", fs.Name(), fs.Args())
+		return ErrUsage
+	}
+	return nil
+}
+
 // Settings is a Config whose fields are flags: AddFlags defines them,
 // Validate reports those that cannot work (see config.Check).
 type Settings interface {

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/metrics"
 )
 
@@ -16,6 +16,22 @@ import (
 type component interface {
 	Run(ctx context.Context) error
 	Close() error
+}
+
+// componentCommand is the command of a long-running component: the
+// flags of its Config (defaults from defaults) and --metrics-addr (default
+// metricsAddr), then the component newComponent makes, run until SIGTERM
+// or SIGINT, when it drains (see runComponent).
+func componentCommand[C any, P interface {
+	*C
+	cli.Settings
+}, T component](name, metricsAddr string, defaults func() C, newComponent func(context.Context, C, ...deps.Option) (T, error)) func(context.Context, cli.Env, []string) error {
+	return func(ctx context.Context, e cli.Env, args []string) error {
+		cfg := defaults()
+		return runComponent(ctx, e, name, args, P(&cfg), metricsAddr, func(ctx context.Context, reg *prometheus.Registry) (component, error) {
+			return newComponent(ctx, cfg, deps.WithLogger(e.Log), deps.WithRegistry(reg))
+		})
+	}
 }
 
 // runComponent is the command of a long-running component (connect,
@@ -29,12 +45,8 @@ func runComponent(ctx context.Context, e cli.Env, name string, args []string, cf
 	fs := cli.NewFlagSet(e, name)
 	cfg.AddFlags(fs)
 	addr := fs.String("metrics-addr", metricsAddr, "serve Prometheus /metrics and /healthz on this `address`; empty = off")
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.Stderr, "%s %s: unexpected arguments %q\n", e.Program, name, fs.Args())
-		return cli.ErrUsage
 	}
 	if err := cli.Validate(fs, cfg); err != nil {
 		return err
