@@ -170,20 +170,19 @@ func (r *Report) OK() bool { return len(r.Missing) == 0 }
 
 // MissingFrom counts the missing candids of each stage.
 func (r *Report) MissingFrom(s Stages) int {
-	n := 0
-	for _, m := range r.Missing {
-		if m.From.Has(s) {
-			n++
-		}
-	}
-	return n
+	return countIn(r.Missing, s, func(m Missing) Stages { return m.From })
 }
 
 // UnexpectedIn counts the unexpected candids of each stage.
 func (r *Report) UnexpectedIn(s Stages) int {
+	return countIn(r.Unexpected, s, func(u Unexpected) Stages { return u.In })
+}
+
+// countIn counts the entries of list whose stages include s.
+func countIn[T any](list []T, s Stages, stages func(T) Stages) int {
 	n := 0
-	for _, u := range r.Unexpected {
-		if u.In.Has(s) {
+	for _, e := range list {
+		if stages(e).Has(s) {
 			n++
 		}
 	}
