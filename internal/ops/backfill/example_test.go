@@ -26,6 +26,7 @@ func Example() {
 
 	cfg := backfill.DefaultConfig()
 	cfg.Connector.Brokers = k.Addrs()
+	cfg.Connector.PubSubProject = "my-project" // required; Run checks every setting before it reads Kafka
 	cfg.Group = "backfill-20201227"
 	res, err := backfill.Run(ctx, cfg, night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC)), deps.WithLogger(slog.New(slog.DiscardHandler)))
 	fmt.Println(res.Topic, res.Group, res.Messages)
