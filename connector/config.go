@@ -138,7 +138,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if selectors > 1 {
-		chk.Fail("KafkaTopic", "excludes Topics and TopicRegex: give one of the three")
+		chk.Fail("KafkaTopic", "excludes %s and %s: give one of the three", config.Ref("Topics"), config.Ref("TopicRegex"))
 	}
 	if c.TopicRegex != "" {
 		if _, err := regexp.Compile(c.TopicRegex); err != nil {
@@ -161,10 +161,10 @@ func (c Config) Validate() error {
 		chk.Positive(p.field, p.v)
 	}
 	if c.MaxHeldBytes < c.MaxMessageBytes {
-		chk.Fail("MaxHeldBytes", "(%d) must hold one message of MaxMessageBytes (%d)", c.MaxHeldBytes, c.MaxMessageBytes)
+		chk.Fail("MaxHeldBytes", "(%d) must hold one message of %s (%d)", c.MaxHeldBytes, config.Ref("MaxMessageBytes"), c.MaxMessageBytes)
 	}
 	if c.MaxOutstandingBytes < c.MaxMessageBytes {
-		chk.Fail("MaxOutstandingBytes", "(%d) must hold one message of MaxMessageBytes (%d)", c.MaxOutstandingBytes, c.MaxMessageBytes)
+		chk.Fail("MaxOutstandingBytes", "(%d) must hold one message of %s (%d)", c.MaxOutstandingBytes, config.Ref("MaxMessageBytes"), c.MaxMessageBytes)
 	}
 	chk.Require("PubSubProject", c.PubSubProject)
 	chk.Require("PubSubTopic", c.PubSubTopic)

@@ -5,21 +5,49 @@ import (
 	"flag"
 	"fmt"
 	"reflect"
-	"regexp"
 )
 
 // A FieldError is one setting of a Config that cannot work, in the
 // Config's own terms: Field is the Go name of the field ("BatchRows",
-// "Stages.Bucket" for a field of a nested Config), Problem says what is
-// wrong in words that follow the name, and may name other fields the same
-// way. InFlags and InEnv put it in the terms of a command line or an
-// environment.
+// "Stages.Bucket" for a field of a nested Config) and Problem says what is
+// wrong in words that follow the name. Make one with Errorf, whose Ref
+// arguments name other fields, so that InFlags and InEnv can put the
+// whole message in the terms of a command line or an environment.
 type FieldError struct {
 	Field   string
 	Problem string
+
+	format string // of Problem, with args
+	args   []any
 }
 
+// Errorf returns the FieldError of field, its problem formatted as by
+// fmt.Sprintf. An argument of type Ref names another field.
+func Errorf(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Problem: fmt.Sprintf(format, args...), format: format, args: args}
+}
+
+// Ref is a field named in a problem (an argument of Errorf or Check.Fail).
+type Ref string
+
 func (e *FieldError) Error() string { return e.Field + " " + e.Problem }
+
+// renamed returns e with every field it names, its own and its Refs,
+// passed through name.
+func (e *FieldError) renamed(name func(field string) string) *FieldError {
+	args := make([]any, len(e.args))
+	for i, a := range e.args {
+		if r, ok := a.(Ref); ok {
+			a = Ref(name(string(r)))
+		}
+		args[i] = a
+	}
+	r := Errorf(name(e.Field), e.format, args...)
+	if e.format == "" { // not made by Errorf
+		r.Problem = e.Problem
+	}
+	return r
+}
 
 // Check gathers the problems of a Config's Validate; the zero value is
 // ready. Its Err joins them all, so that one run reports every setting
@@ -33,9 +61,9 @@ func (e *FieldError) Error() string { return e.Field + " " + e.Problem }
 type Check struct{ errs []error }
 
 // Fail records that field cannot work, with the problem formatted as by
-// fmt.Sprintf.
+// Errorf: Ref arguments name other fields.
 func (c *Check) Fail(field, format string, args ...any) {
-	c.errs = append(c.errs, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, Errorf(field, format, args...))
 }
 
 // Require records that field is required when value is empty.
@@ -53,13 +81,14 @@ func (c *Check) Positive(field string, v int64) {
 }
 
 // Nest records the problems of err, the Validate of the Config held in
-// the field named prefix: its FieldErrors are renamed prefix.Field; other
+// the field named prefix: its FieldErrors (and their Refs) are renamed
+// prefix.Field; other
 // errors are kept as they are. An empty prefix stands for an embedded
 // Config, whose fields keep their names.
 func (c *Check) Nest(prefix string, err error) {
 	for _, e := range flatten(err) {
 		if fe, ok := e.(*FieldError); ok && prefix != "" {
-			e = &FieldError{Field: prefix + "." + fe.Field, Problem: fe.Problem}
+			e = fe.renamed(func(f string) string { return prefix + "." + f })
 		}
 		c.errs = append(c.errs, e)
 	}
@@ -86,7 +115,8 @@ func flatten(err error) []error {
 }
 
 // InFlags returns err, which the Validate of *cfg returned, with the
-// fields its FieldErrors name written as the flags of fs that set them:
+// fields its FieldErrors name (their Field and Refs) written as the flags
+// of fs that set them:
 // "BatchRows must be at least 1" becomes "--batch-rows must be at least
 // 1". The flags must be those cfg's AddFlags defined (each flag is found
 // by the field it writes to). A field no flag sets keeps its name; errors
@@ -101,9 +131,6 @@ func InEnv(err error, fs *flag.FlagSet, cfg any) error {
 	return rename(err, fs, cfg, func(f *flag.Flag) string { return EnvName(f.Name) })
 }
 
-// fieldName matches what may be a field's name in a FieldError.
-var fieldName = regexp.MustCompile(`\b[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)*\b`)
-
 func rename(err error, fs *flag.FlagSet, cfg any, name func(*flag.Flag) string) error {
 	if err == nil {
 		return nil
@@ -111,13 +138,13 @@ func rename(err error, fs *flag.FlagSet, cfg any, name func(*flag.Flag) string) 
 	names := flagNames(fs, cfg, name)
 	var errs []error
 	for _, e := range flatten(err) {
-		if _, ok := e.(*FieldError); ok {
-			e = errors.New(fieldName.ReplaceAllStringFunc(e.Error(), func(w string) string {
-				if n, ok := names[w]; ok {
+		if fe, ok := e.(*FieldError); ok {
+			e = errors.New(fe.renamed(func(f string) string {
+				if n, ok := names[f]; ok {
 					return n
 				}
-				return w
-			}))
+				return f
+			}).Error())
 		}
 		errs = append(errs, e)
 	}

@@ -60,15 +60,15 @@ func (s *settings) AddFlags(fs *flag.FlagSet) {
 func (s settings) Validate() error {
 	var chk config.Check
 	if s.Night.IsZero() && s.Delay > 0 {
-		chk.Fail("Night", "is required with Delay")
+		chk.Fail("Night", "is required with %s", config.Ref("Delay"))
 	}
 	chk.Nest("Stages", s.Stages.Validate())
 	chk.Require("Stages.Bucket", s.Stages.Bucket)
 	chk.Positive("BatchRows", int64(s.BatchRows))
 	if s.Delay > time.Minute {
-		chk.Fail("Delay", "must be below a minute, not %s, for BatchRows %d", s.Delay, s.BatchRows)
+		chk.Fail("Delay", "must be below a minute, not %s, for %s %d", s.Delay, config.Ref("BatchRows"), s.BatchRows)
 	}
-	chk.Require("NoFlag", s.NoFlag)
+	chk.Fail("NoFlag", "is required: %q is no BatchRows", "BatchRows") // only Refs are renamed
 	chk.Nest("", errors.New("a problem of no field"))
 	return chk.Err()
 }
@@ -81,14 +81,14 @@ func TestInFlags(t *testing.T) {
 	want := map[string]string{
 		"own terms": "Night is required with Delay\nStages.Brokers lists no broker\nStages.Version is required\nStages.Bucket is required\n" +
 			"BatchRows must be positive\nDelay must be below a minute, not 2m0s, for BatchRows 0\n" +
-			"NoFlag is required\na problem of no field",
+			"NoFlag is required: \"BatchRows\" is no BatchRows\na problem of no field",
 		"flags": "--night is required with --batch-delay\n--brokers lists no broker\n--kafka-version is required\n--bucket is required\n" +
 			"--batch-rows must be positive\n--batch-delay must be below a minute, not 2m0s, for --batch-rows 0\n" +
-			"NoFlag is required\na problem of no field",
+			"NoFlag is required: \"BatchRows\" is no BatchRows\na problem of no field",
 		"environment": "ZTFBRIDGE_NIGHT is required with ZTFBRIDGE_BATCH_DELAY\nZTFBRIDGE_BROKERS lists no broker\nZTFBRIDGE_KAFKA_VERSION is required\nZTFBRIDGE_BUCKET is required\n" +
 			"ZTFBRIDGE_BATCH_ROWS must be positive\n" +
 			"ZTFBRIDGE_BATCH_DELAY must be below a minute, not 2m0s, for ZTFBRIDGE_BATCH_ROWS 0\n" +
-			"NoFlag is required\na problem of no field",
+			"NoFlag is required: \"BatchRows\" is no BatchRows\na problem of no field",
 	}
 	for name, got := range map[string]error{
 		"own terms":   err,

@@ -117,7 +117,7 @@ func (c Config) Validate() error {
 			chk.Nest("", err)
 		}
 		if c.SASLUser == "" || password == "" {
-			chk.Fail("SASLMechanism", "%s needs SASLUser and a password", c.SASLMechanism)
+			chk.Fail("SASLMechanism", "%s needs %s and a password", c.SASLMechanism, config.Ref("SASLUser"))
 		}
 	}
 	return chk.Err()
@@ -126,10 +126,10 @@ func (c Config) Validate() error {
 func (c Config) version() (sarama.KafkaVersion, error) {
 	v, err := sarama.ParseKafkaVersion(c.KafkaVersion)
 	if err != nil {
-		return v, &config.FieldError{Field: "KafkaVersion", Problem: err.Error()}
+		return v, config.Errorf("KafkaVersion", "%v", err)
 	}
 	if !v.IsAtLeast(sarama.V2_8_0_0) {
-		return v, &config.FieldError{Field: "KafkaVersion", Problem: fmt.Sprintf("%s: need at least %s", v, DefaultVersion)}
+		return v, config.Errorf("KafkaVersion", "%s: need at least %s", v, DefaultVersion)
 	}
 	return v, nil
 }
@@ -142,7 +142,7 @@ func (c Config) Password() (string, error) {
 	}
 	b, err := os.ReadFile(c.SASLPasswordFile)
 	if err != nil {
-		return "", &config.FieldError{Field: "SASLPasswordFile", Problem: "cannot be read: " + err.Error()}
+		return "", config.Errorf("SASLPasswordFile", "cannot be read: %v", err)
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	return strings.TrimRight(line, "\r"), nil
@@ -210,17 +210,17 @@ func (c Config) tlsConfig() (*tls.Config, error) {
 	if c.TLSCAFile != "" {
 		pem, err := os.ReadFile(c.TLSCAFile)
 		if err != nil {
-			return nil, &config.FieldError{Field: "TLSCAFile", Problem: "cannot be read: " + err.Error()}
+			return nil, config.Errorf("TLSCAFile", "cannot be read: %v", err)
 		}
 		tc.RootCAs = x509.NewCertPool()
 		if !tc.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, &config.FieldError{Field: "TLSCAFile", Problem: c.TLSCAFile + " holds no PEM certificate"}
+			return nil, config.Errorf("TLSCAFile", "%s holds no PEM certificate", c.TLSCAFile)
 		}
 	}
 	if c.TLSCertFile != "" || c.TLSKeyFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
 		if err != nil {
-			return nil, &config.FieldError{Field: "TLSCertFile", Problem: "and TLSKeyFile: " + err.Error()}
+			return nil, config.Errorf("TLSCertFile", "and %s: %v", config.Ref("TLSKeyFile"), err)
 		}
 		tc.Certificates = []tls.Certificate{cert}
 	}
