@@ -74,13 +74,20 @@ func minMedian[T int64 | float64 | time.Duration](samples []Sample, f func(Sampl
 	for i, s := range samples {
 		v[i] = f(s)
 	}
+	lo, median, _ = spread(v)
+	return lo, median
+}
+
+// spread sorts v, which must not be empty, and returns its minimum,
+// median and maximum.
+func spread[T int64 | float64 | time.Duration](v []T) (lo, median, hi T) {
 	slices.Sort(v)
 	if n := len(v); n%2 == 1 {
 		median = v[n/2]
 	} else {
 		median = (v[n/2-1] + v[n/2]) / 2
 	}
-	return v[0], median
+	return v[0], median, v[len(v)-1]
 }
 
 // Ratio compares a component's pass with the sum of raw passes: own CPU
@@ -159,6 +166,43 @@ func (r *Report) Value(q Ratio) (lo, median float64) {
 	return float64(compLo) / float64(rawLo), float64(compMed) / float64(rawMed)
 }
 
+// Paired returns the ratio round by round (the component's CPU per alert
+// in round i over the sum of the raw passes' in the same round) and its
+// minimum, median and maximum over the rounds. The rounds run raw and
+// component in turn, so a paired ratio shares the machine's state of its
+// round and swings less than the ratio of medians Value gives. Rounds
+// missing from any pass are left out.
+func (r *Report) Paired(q Ratio) (lo, median, hi float64, rounds int) {
+	passes := map[string]*Pass{}
+	for _, p := range r.Passes {
+		passes[p.Name] = p
+	}
+	comp := passes[q.Component]
+	if comp == nil {
+		return 0, 0, 0, 0
+	}
+	var ratios []float64
+round:
+	for i, c := range comp.Rounds {
+		var raw time.Duration
+		for _, name := range q.Raw {
+			p := passes[name]
+			if p == nil || i >= len(p.Rounds) {
+				continue round
+			}
+			raw += p.Rounds[i].CPUPerAlert()
+		}
+		if raw > 0 {
+			ratios = append(ratios, float64(c.CPUPerAlert())/float64(raw))
+		}
+	}
+	if len(ratios) == 0 {
+		return 0, 0, 0, 0
+	}
+	lo, median, hi = spread(ratios)
+	return lo, median, hi, len(ratios)
+}
+
 // Print writes the report: per pass the own CPU per alert and the rate,
 // minimum and median over the rounds, then the ratios.
 func (r *Report) Print(w io.Writer) {
@@ -185,6 +229,9 @@ func (r *Report) Print(w io.Writer) {
 			}
 		}
 		fmt.Fprintf(w, "ratio %s / (%s) = %.2f median, %.2f min%s\n", q.Component, strings.Join(q.Raw, " + "), med, lo, verdict)
+		if plo, pmed, phi, n := r.Paired(q); n > 1 {
+			fmt.Fprintf(w, "  paired round by round (%d rounds): %.2f min, %.2f median, %.2f max\n", n, plo, pmed, phi)
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(r.Figures)) {
 		fmt.Fprintf(w, "%s: %.0f\n", name, r.Figures[name])
