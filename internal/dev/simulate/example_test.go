@@ -3,7 +3,6 @@ package simulate_test
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
@@ -16,6 +15,11 @@ import (
 // creates the night's topic with 16 partitions, as ZTF's, and returns once
 // the broker acknowledged every message of both passes.
 func Example() {
+	day, err := night.Parse("20201227")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	ctx := context.Background()
 	k, err := stack.StartKafka(ctx, stack.KafkaOptions{})
 	if err != nil {
@@ -24,7 +28,6 @@ func Example() {
 	}
 	defer k.Close()
 
-	day := night.Of(time.Date(2020, 12, 27, 0, 0, 0, 0, time.UTC))
 	src := simulate.Generated(synth.Config{Night: day, Seed: 1}, 20)
 	p, err := simulate.Run(ctx, simulate.Config{
 		Brokers:    k.Addrs(),
