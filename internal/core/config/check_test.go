@@ -42,6 +42,7 @@ type settings struct {
 	Night     night.Night
 	BatchRows int
 	Delay     time.Duration
+	Verbose   bool
 	NoFlag    string
 }
 
@@ -55,40 +56,42 @@ func (s *settings) AddFlags(fs *flag.FlagSet) {
 	fs.TextVar(&s.Night, "night", s.Night, "night")
 	fs.IntVar(&s.BatchRows, "batch-rows", s.BatchRows, "rows")
 	fs.DurationVar(&s.Delay, "batch-delay", s.Delay, "delay")
+	fs.BoolVar(&s.Verbose, "verbose", s.Verbose, "verbose")
 }
 
 func (s settings) Validate() error {
 	var chk config.Check
-	if s.Night.IsZero() && s.Delay > 0 {
-		chk.Fail("Night", "is required with %s", config.Ref("Delay"))
-	}
 	chk.Nest("Stages", s.Stages.Validate())
 	chk.Require("Stages.Bucket", s.Stages.Bucket)
+	if s.Night.IsZero() && s.Verbose {
+		chk.Fail("Night", "is required with %s", config.Ref("Verbose"))
+	}
 	chk.Positive("BatchRows", int64(s.BatchRows))
 	if s.Delay > time.Minute {
 		chk.Fail("Delay", "must be below a minute, not %s, for %s %d", s.Delay, config.Ref("BatchRows"), s.BatchRows)
 	}
-	chk.Fail("NoFlag", "is required: %q is no BatchRows", "BatchRows") // only Refs are renamed
+	chk.Require("NoFlag", s.NoFlag)
+	chk.Fail("NoFlag", "must not be %q", "BatchRows") // a value, not a Ref: never renamed
 	chk.Nest("", errors.New("a problem of no field"))
 	return chk.Err()
 }
 
 func TestInFlags(t *testing.T) {
-	s := settings{Delay: 2 * time.Minute}
+	s := settings{Delay: 2 * time.Minute, Verbose: true}
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	s.AddFlags(fs)
 	err := s.Validate()
 	want := map[string]string{
-		"own terms": "Night is required with Delay\nStages.Brokers lists no broker\nStages.Version is required\nStages.Bucket is required\n" +
-			"BatchRows must be positive\nDelay must be below a minute, not 2m0s, for BatchRows 0\n" +
-			"NoFlag is required: \"BatchRows\" is no BatchRows\na problem of no field",
-		"flags": "--night is required with --batch-delay\n--brokers lists no broker\n--kafka-version is required\n--bucket is required\n" +
-			"--batch-rows must be positive\n--batch-delay must be below a minute, not 2m0s, for --batch-rows 0\n" +
-			"NoFlag is required: \"BatchRows\" is no BatchRows\na problem of no field",
-		"environment": "ZTFBRIDGE_NIGHT is required with ZTFBRIDGE_BATCH_DELAY\nZTFBRIDGE_BROKERS lists no broker\nZTFBRIDGE_KAFKA_VERSION is required\nZTFBRIDGE_BUCKET is required\n" +
-			"ZTFBRIDGE_BATCH_ROWS must be positive\n" +
+		"own terms": "Stages.Brokers lists no broker\nStages.Version is required\nStages.Bucket is required\n" +
+			"Night is required with Verbose\nBatchRows must be positive\nDelay must be below a minute, not 2m0s, for BatchRows 0\n" +
+			"NoFlag is required\nNoFlag must not be \"BatchRows\"\na problem of no field",
+		"flags": "--brokers lists no broker\n--kafka-version is required\n--bucket is required\n" +
+			"--night is required with --verbose\n--batch-rows must be positive\n--batch-delay must be below a minute, not 2m0s, for --batch-rows 0\n" +
+			"NoFlag is required\nNoFlag must not be \"BatchRows\"\na problem of no field",
+		"environment": "ZTFBRIDGE_BROKERS lists no broker\nZTFBRIDGE_KAFKA_VERSION is required\nZTFBRIDGE_BUCKET is required\n" +
+			"ZTFBRIDGE_NIGHT is required with ZTFBRIDGE_VERBOSE\nZTFBRIDGE_BATCH_ROWS must be positive\n" +
 			"ZTFBRIDGE_BATCH_DELAY must be below a minute, not 2m0s, for ZTFBRIDGE_BATCH_ROWS 0\n" +
-			"NoFlag is required: \"BatchRows\" is no BatchRows\na problem of no field",
+			"NoFlag is required\nNoFlag must not be \"BatchRows\"\na problem of no field",
 	}
 	for name, got := range map[string]error{
 		"own terms":   err,
