@@ -16,17 +16,9 @@ import (
 func runBackfill(ctx context.Context, e cli.Env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	fs := cli.NewFlagSet(e, "backfill")
-	cfg.AddFlags(fs)
 	var day night.Night
 	fs.TextVar(&day, "night", day, "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
-	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
-		return err
-	}
-	if day.IsZero() {
-		fmt.Fprintln(e.Stderr, "ztfbridge backfill: --night YYYYMMDD is required")
-		return cli.ErrUsage
-	}
-	if err := cli.Validate(fs, &cfg); err != nil {
+	if err := cli.ParseSettings(e, fs, args, &cfg, "night"); err != nil {
 		return err
 	}
 	res, err := backfill.Run(ctx, cfg, day, deps.WithLogger(e.Log))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
@@ -15,19 +14,11 @@ import (
 func runCount(ctx context.Context, e cli.Env, args []string) error {
 	cfg := nightcount.DefaultConfig()
 	fs := cli.NewFlagSet(e, "count")
-	cfg.AddFlags(fs)
 	var day night.Night
 	fs.TextVar(&day, "night", day, "the night to count, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	expect := fs.Int64("expect", 0, "expected number of unique alerts; 0 = unknown (then GCS and BigQuery are only compared with each other)")
-	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
-		return err
-	}
-	if day.IsZero() {
-		fmt.Fprintln(e.Stderr, "ztfbridge count: --night YYYYMMDD is required")
-		return cli.ErrUsage
-	}
-	if err := cli.Validate(fs, &cfg); err != nil {
+	if err := cli.ParseSettings(e, fs, args, &cfg, "night"); err != nil {
 		return err
 	}
 	counts, countErr := nightcount.Count(ctx, cfg, day)

@@ -27,23 +27,14 @@ const (
 func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 	cfg := reconcile.DefaultConfig()
 	fs := cli.NewFlagSet(e, "reconcile")
-	cfg.AddFlags(fs)
 	var day night.Night
 	fs.TextVar(&day, "night", day, "the night to reconcile, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
 	asJSON := fs.Bool("json", false, "print a JSON summary line, then one JSON line per missing, unexpected, dead-lettered,\nquarantined, duplicated or stray entry, instead of the table")
 	out := fs.String("out", "", "also write every entry of the lists to this `file`, tab-separated")
 	repair := fs.Bool("repair", false, "send the missing alerts again, read from Kafka by their offsets (or, for BigQuery,\nfrom their GCS objects when Kafka no longer has them)")
 	stage := fs.String("stage", "all", "with --repair: all = publish to the alert topic (function and loader);\ngcs = write the objects straight into the bucket with the function's code;\nbigquery = publish only the alerts missing from BigQuery")
-	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
+	if err := cli.ParseSettings(e, fs, args, &cfg, "night"); err != nil {
 		return err
-	}
-	if day.IsZero() {
-		fmt.Fprintln(e.Stderr, "ztfbridge reconcile: --night YYYYMMDD is required")
-		return cli.ErrUsage
-	}
-	if err := cli.Validate(fs, &cfg); err != nil {
-		fmt.Fprintf(e.Stderr, "ztfbridge reconcile: %v\n", err)
-		return cli.ErrUsage
 	}
 	target, err := reconcile.ParseStage(*stage)
 	if err != nil {

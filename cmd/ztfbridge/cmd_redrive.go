@@ -18,11 +18,7 @@ import (
 func runRedrive(ctx context.Context, e cli.Env, args []string) error {
 	cfg := redrive.DefaultConfig()
 	fs := cli.NewFlagSet(e, "redrive")
-	cfg.AddFlags(fs)
-	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
-		return err
-	}
-	if err := cli.Validate(fs, &cfg); err != nil {
+	if err := cli.ParseSettings(e, fs, args, &cfg); err != nil {
 		return err
 	}
 	res, err := redrive.Run(ctx, cfg, deps.WithLogger(e.Log))

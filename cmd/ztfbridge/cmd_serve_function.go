@@ -16,13 +16,9 @@ import (
 func runServeFunction(ctx context.Context, e cli.Env, args []string) error {
 	fs := cli.NewFlagSet(e, "serve-function")
 	cfg := functions.DefaultConfig()
-	cfg.AddFlags(fs)
 	host := fs.String("host", "localhost", "`address` to listen on; empty for every interface")
 	port := fs.Int("port", 8080, "`port` to listen on")
-	if err := cli.ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cli.Validate(fs, &cfg); err != nil {
+	if err := cli.ParseSettings(e, fs, args, &cfg); err != nil {
 		return err
 	}
 	a, err := functions.New(ctx, cfg, deps.WithLogger(e.Log))

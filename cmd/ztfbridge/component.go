@@ -43,12 +43,8 @@ func componentCommand[C any, P interface {
 func runComponent(ctx context.Context, e cli.Env, name string, args []string, cfg cli.Settings, metricsAddr string,
 	start func(ctx context.Context, reg *prometheus.Registry) (component, error)) error {
 	fs := cli.NewFlagSet(e, name)
-	cfg.AddFlags(fs)
 	addr := fs.String("metrics-addr", metricsAddr, "serve Prometheus /metrics and /healthz on this `address`; empty = off")
-	if err := cli.ParseOnlyFlags(e, fs, args); err != nil {
-		return err
-	}
-	if err := cli.Validate(fs, cfg); err != nil {
+	if err := cli.ParseSettings(e, fs, args, cfg); err != nil {
 		return err
 	}
 	reg := metrics.NewRegistry()

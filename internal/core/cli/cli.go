@@ -137,6 +137,35 @@ func Validate(fs *flag.FlagSet, cfg Settings) error {
 	return config.InFlags(cfg.Validate(), fs, cfg)
 }
 
+// ParseSettings is how a command reads its Config: it defines the flags
+// of cfg (a pointer to the Config) on fs, beside those the command defined
+// there, reads the environment and args into them (ParseOnlyFlags), and
+// checks that each flag named in required was given and that every
+// setting of cfg can work (Validate). A missing flag or a setting that
+// cannot work is a bad command line, said on e.Stderr in the flags' terms
+// ("--night YYYYMMDD is required", "--batch-rows must be positive"):
+// ErrUsage, exit status 2.
+func ParseSettings(e Env, fs *flag.FlagSet, args []string, cfg Settings, required ...string) error {
+	cfg.AddFlags(fs)
+	if err := ParseOnlyFlags(e, fs, args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, name := range required {
+		if !given[name] {
+			value, _ := flag.UnquoteUsage(fs.Lookup(name))
+			fmt.Fprintf(e.Stderr, "%s: --%s %s is required\n", fs.Name(), name, value)
+			return ErrUsage
+		}
+	}
+	if err := Validate(fs, cfg); err != nil {
+		fmt.Fprintf(e.Stderr, "%s: %v\n", fs.Name(), err)
+		return ErrUsage
+	}
+	return nil
+}
+
 // ParseFlags reads the environment and then args into fs. It returns
 // flag.ErrHelp for --help and ErrUsage for a bad command line.
 func ParseFlags(fs *flag.FlagSet, args []string) error {
