@@ -364,26 +364,20 @@ func TestDeadLetters(t *testing.T) {
 	if multi == nil {
 		t.Fatal("no 3-alert packet in the manifest")
 	}
-	g, err := synth.New(synth.Config{Night: testNight, Seed: 77})
+	_, poison, err := synth.GeneratePoisoned(synth.Config{Night: testNight, Seed: 77}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	poison, err := g.Poison()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
+	type refused struct {
 		reason, offset string
 		data           []byte
-	}{
+	}
+	tests := []refused{
 		{string(message.Undecodable), "7", []byte("not an avro container")},
 		{string(message.NotOneAlert), "8", multi},
 	}
 	for i, p := range poison {
-		tests = append(tests, struct {
-			reason, offset string
-			data           []byte
-		}{p.Reason, strconv.Itoa(100 + i), p.Data})
+		tests = append(tests, refused{p.Reason, strconv.Itoa(100 + i), p.Data})
 	}
 	wantDead := map[string]float64{string(message.Rejected): 0, string(message.Unencodable): 0}
 	r := s.start(s.cfg)

@@ -56,14 +56,8 @@ func TestMergeSchema(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			merged, added, err := mergeSchema(tt.have, tt.want)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want it to say %q", err, tt.wantErr)
-				}
+			if errorWanted(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if fmt.Sprint(added) != fmt.Sprint(tt.wantAdded) && len(added)+len(tt.wantAdded) > 0 {
 				t.Errorf("added = %v, want %v", added, tt.wantAdded)
@@ -132,14 +126,8 @@ func TestRowEncoder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, err := enc.Encode(tt.row)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want it to say %q", err, tt.wantErr)
-				}
+			if errorWanted(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			m := dynamicpb.NewMessage(enc.message)
 			if err := proto.Unmarshal(b, m); err != nil {
@@ -319,4 +307,21 @@ func TestBatcherDelayAndDrain(t *testing.T) {
 	if len(written) != 2 {
 		t.Errorf("%d batches, want 2", len(written))
 	}
+}
+
+// errorWanted checks err against a test case's wanted error: when want is
+// set, err must say it and the case ends there (true); otherwise err must
+// be nil. A mismatch fails t.
+func errorWanted(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to say %q", err, want)
+	}
+	return true
 }

@@ -114,6 +114,17 @@ func (b *bridge) produce(topic string, partitions int32, packets [][]byte) {
 	}
 }
 
+// produceNight produces n synthetic alerts (seed seed) of the night of
+// date into the night's topic, created with partitions partitions, and
+// returns the topic and the alerts.
+func (b *bridge) produceNight(date time.Time, n int, seed uint64, partitions int32) (string, []synth.Packet) {
+	b.t.Helper()
+	d := night.Of(date)
+	packets := nightPackets(b.t, d, n, seed)
+	b.produce(d.Topic(), partitions, data(packets))
+	return d.Topic(), packets
+}
+
 // nightPackets returns n synthetic alerts of night d.
 func nightPackets(t *testing.T, d night.Night, n int, seed uint64) []synth.Packet {
 	t.Helper()
@@ -235,17 +246,11 @@ type kafkaCoord struct {
 // every partition of topic.
 func offsets(t *testing.T, brokers []string, group, topic string) (committed, end map[int32]int64) {
 	t.Helper()
-	sc := sarama.NewConfig()
-	sc.Version = sarama.V2_8_0_0
-	client, err := sarama.NewClient(brokers, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := stacktest.KafkaClient(t, brokers)
 	admin, err := sarama.NewClusterAdminFromClient(client)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
 	parts, err := client.Partitions(topic)
 	if err != nil {
 		t.Fatal(err)
@@ -281,9 +286,7 @@ func assertCommittedToEnd(t *testing.T, brokers []string, group, topic string) {
 // its coordinates.
 func kafkaSums(t *testing.T, brokers []string, topic string) map[kafkaCoord][sha256.Size]byte {
 	t.Helper()
-	sc := sarama.NewConfig()
-	sc.Version = sarama.V2_8_0_0
-	consumer, err := sarama.NewConsumer(brokers, sc)
+	consumer, err := sarama.NewConsumerFromClient(stacktest.KafkaClient(t, brokers))
 	if err != nil {
 		t.Fatal(err)
 	}

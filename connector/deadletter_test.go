@@ -38,35 +38,23 @@ func TestDeadLetters(t *testing.T) {
 		limit = max(limit, len(m))
 	}
 	huge := append(bytes.Clone(good[0].Data), make([]byte, limit+1-len(good[0].Data))...)
-	bad := []struct {
-		data   []byte
-		reason string
-	}{
-		{corrupt, string(message.Undecodable)},
-		{[]byte("not an alert at all"), string(message.Undecodable)},
-		{good[1].Data[:len(good[1].Data)/2], string(message.Undecodable)}, // truncated
-		{multi, string(message.NotOneAlert)},
-		{huge, string(message.TooLarge)},
+	bad := []synth.Poison{
+		{Data: corrupt, Reason: string(message.Undecodable)},
+		{Data: []byte("not an alert at all"), Reason: string(message.Undecodable)},
+		{Data: good[1].Data[:len(good[1].Data)/2], Reason: string(message.Undecodable)}, // truncated
+		{Data: multi, Reason: string(message.NotOneAlert)},
+		{Data: huge, Reason: string(message.TooLarge)},
 	}
-	g, err := synth.New(synth.Config{Night: d, Seed: 99})
+	_, poison, err := synth.GeneratePoisoned(synth.Config{Night: d, Seed: 99}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	poison, err := g.Poison()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range poison {
-		bad = append(bad, struct {
-			data   []byte
-			reason string
-		}{p.Data, p.Reason})
-	}
+	bad = append(bad, poison...)
 	var msgs [][]byte
 	for i, p := range good {
 		msgs = append(msgs, p.Data)
 		if i%3 == 1 && len(bad) > (i/3) {
-			msgs = append(msgs, bad[i/3].data)
+			msgs = append(msgs, bad[i/3].Data)
 		}
 	}
 	b.produce(topic, 1, msgs)
@@ -93,25 +81,22 @@ func TestDeadLetters(t *testing.T) {
 		if err != nil || k.Topic != topic {
 			t.Fatalf("dead letter attributes %v: %v", m.attrs, err)
 		}
-		var want *struct {
-			data   []byte
-			reason string
-		}
+		var want *synth.Poison
 		for i := range bad {
-			if sha256.Sum256(bad[i].data) == sums[kafkaCoord{k.Partition, k.Offset}] {
+			if sha256.Sum256(bad[i].Data) == sums[kafkaCoord{k.Partition, k.Offset}] {
 				want = &bad[i]
 			}
 		}
 		if want == nil {
 			t.Fatalf("dead letter for offset %d, which holds no bad message", k.Offset)
 		}
-		if !strings.HasPrefix(m.attrs[attr.Error], want.reason+": ") || m.attrs[attr.Reason] != want.reason {
-			t.Errorf("offset %d: error %q, want reason %s", k.Offset, m.attrs[attr.Error], want.reason)
+		if !strings.HasPrefix(m.attrs[attr.Error], want.Reason+": ") || m.attrs[attr.Reason] != want.Reason {
+			t.Errorf("offset %d: error %q, want reason %s", k.Offset, m.attrs[attr.Error], want.Reason)
 		}
-		wantSize := len(want.data)
-		if want.reason == string(message.TooLarge) {
+		wantSize := len(want.Data)
+		if want.Reason == string(message.TooLarge) {
 			wantSize = 0
-		} else if m.sum != sha256.Sum256(want.data) {
+		} else if m.sum != sha256.Sum256(want.Data) {
 			t.Errorf("offset %d: dead letter data differs from the Kafka message", k.Offset)
 		}
 		if m.size != wantSize {
@@ -120,7 +105,7 @@ func TestDeadLetters(t *testing.T) {
 	}
 	wantCounts := map[string]float64{}
 	for _, b := range bad {
-		wantCounts[b.reason]++
+		wantCounts[b.Reason]++
 	}
 	for reason, n := range wantCounts {
 		if got := metric(t, reg, "ztfbridge_connector_dead_lettered_total", map[string]string{"reason": reason}); got != n {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
@@ -33,10 +32,7 @@ func buildZtfbridge(t *testing.T) string {
 func TestKillAndRestartLosesNothing(t *testing.T) {
 	bin := buildZtfbridge(t)
 	b := newBridge(t)
-	d := night.Of(time.Date(2024, 10, 3, 0, 0, 0, 0, time.UTC))
-	topic := d.Topic()
-	packets := nightPackets(t, d, 2000, 11)
-	b.produce(topic, 8, data(packets))
+	topic, packets := b.produceNight(time.Date(2024, 10, 3, 0, 0, 0, 0, time.UTC), 2000, 11, 8)
 
 	args := []string{"connect",
 		"--brokers", strings.Join(b.kafka.Addrs(), ","), "--topic", topic, "--group", b.cfg.Group,

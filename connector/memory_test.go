@@ -8,7 +8,6 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
@@ -18,10 +17,7 @@ import (
 // partition count, and nothing is committed.
 func TestHeldBytesBounded(t *testing.T) {
 	b := newBridge(t)
-	d := night.Of(time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC))
-	topic := d.Topic()
-	packets := nightPackets(t, d, 480, 16) // 30 per partition, ~36 MB
-	b.produce(topic, 16, data(packets))
+	topic, packets := b.produceNight(time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), 480, 16, 16) // 30 per partition, ~36 MB
 
 	proxy := stacktest.NewProxy(t, b.pubsub.Addr)
 	cfg := b.cfg

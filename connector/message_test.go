@@ -117,11 +117,7 @@ func TestClassifyLimits(t *testing.T) {
 // real packets: it never panics, and whatever the message, the attributes
 // it would publish are ones Pub/Sub accepts and its fate has a reason.
 func FuzzClassify(f *testing.F) {
-	for _, b := range alerttest.Real(f, "") {
-		f.Add(b)
-	}
-	f.Add([]byte{})
-	f.Add([]byte("Obj\x01"))
+	alerttest.Seed(f)
 	dec := alert.NewDecoder()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := &sarama.ConsumerMessage{Topic: "ztf_20240715_programid1", Partition: 15, Offset: 1 << 40, Timestamp: time.UnixMilli(1), Value: data}

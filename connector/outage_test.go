@@ -10,7 +10,6 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // TestPublishFailuresAreRetried takes the alert topic away while the
@@ -18,10 +17,7 @@ import (
 // once the topic is back the retries deliver every alert.
 func TestPublishFailuresAreRetried(t *testing.T) {
 	b := newBridge(t)
-	d := night.Of(time.Date(2025, 2, 2, 0, 0, 0, 0, time.UTC))
-	topic := d.Topic()
-	packets := nightPackets(t, d, 30, 40)
-	b.produce(topic, 3, data(packets))
+	topic, packets := b.produceNight(time.Date(2025, 2, 2, 0, 0, 0, 0, time.UTC), 30, 40, 3)
 
 	cfg := b.cfg
 	cfg.KafkaTopic = topic

@@ -8,7 +8,6 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
@@ -22,10 +21,7 @@ import (
 // cannot finish the topic alone, whatever the speed of the machine.
 func TestRebalanceDrainsAndCommits(t *testing.T) {
 	b := newBridge(t)
-	d := night.Of(time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC))
-	topic := d.Topic()
-	packets := nightPackets(t, d, 1200, 12)
-	b.produce(topic, 8, data(packets))
+	topic, packets := b.produceNight(time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC), 1200, 12, 8)
 
 	cfg := b.cfg
 	cfg.KafkaTopic = topic
@@ -37,7 +33,8 @@ func TestRebalanceDrainsAndCommits(t *testing.T) {
 		func() string { return "the first connector published nothing" })
 	proxy.Pause()
 	second, stopSecond := b.run(cfg)
-	waitFor(t, time.Minute, func() bool { return groupState(t, b.kafka.Addrs(), cfg.Group) == "PreparingRebalance" },
+	admin := stacktest.KafkaAdmin(t, b.kafka.Addrs())
+	waitFor(t, time.Minute, func() bool { return groupState(t, admin, cfg.Group) == "PreparingRebalance" },
 		func() string { return "the group never began to rebalance" })
 	proxy.Resume()
 	b.alerts.waitCandids(t, packets, 3*time.Minute)
@@ -62,15 +59,8 @@ func TestRebalanceDrainsAndCommits(t *testing.T) {
 
 // groupState returns the state of a consumer group as the brokers
 // describe it (Stable, PreparingRebalance, ...).
-func groupState(t *testing.T, brokers []string, group string) string {
+func groupState(t *testing.T, admin sarama.ClusterAdmin, group string) string {
 	t.Helper()
-	sc := sarama.NewConfig()
-	sc.Version = sarama.V2_8_0_0
-	admin, err := sarama.NewClusterAdmin(brokers, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
 	gs, err := admin.DescribeConsumerGroups([]string{group})
 	if err != nil || len(gs) != 1 {
 		t.Fatalf("describe group %s: %v", group, err)

@@ -327,40 +327,27 @@ func TestQuarantine(t *testing.T) {
 		}
 	}
 	good, _ := synthetic(t, 1)
-	tests := []struct {
+	type refused struct {
 		name   string
 		data   []byte
 		attrs  map[string]string
 		reason string // substring of the recorded reason
-	}{
+	}
+	tests := []refused{
 		{"not Avro", []byte("hello, not an alert"), good[0].Attributes, "undecodable"},
 		{"empty", nil, nil, "undecodable"},
 		{"truncated packet", good[0].Data[:len(good[0].Data)/2], good[0].Attributes, "undecodable"},
 		{"container of several alerts", multi, nil, "want 1"},
 	}
 	for kind, data := range broken {
-		tests = append(tests, struct {
-			name   string
-			data   []byte
-			attrs  map[string]string
-			reason string
-		}{"shared set " + kind, data, nil, "undecodable"})
+		tests = append(tests, refused{"shared set " + kind, data, nil, "undecodable"})
 	}
-	g, err := synth.New(synth.Config{Night: testNight, Seed: 9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	poison, err := g.Poison()
+	_, poison, err := synth.GeneratePoisoned(synth.Config{Night: testNight, Seed: 9}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range poison {
-		tests = append(tests, struct {
-			name   string
-			data   []byte
-			attrs  map[string]string
-			reason string
-		}{p.Name, p.Data, good[0].Attributes, p.Reason + ": "})
+		tests = append(tests, refused{p.Name, p.Data, good[0].Attributes, p.Reason + ": "})
 	}
 	a, c, _ := newArchiver(t, functions.DefaultConfig())
 	for i, tt := range tests {

@@ -120,11 +120,12 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 	}
 	defer bq.Close()
 
+	admin := stacktest.KafkaAdmin(t, brokers)
 	var stored, loaded []int64
 	waitUntil(t, ctx, "every alert stored and loaded, every bad message dead-lettered, the partition committed", func() bool {
-		stored, loaded = objectCandids(ctx, t, gcs, topic), rowCandids(ctx, t, bq, project)
+		stored, loaded = objectCandids(ctx, t, gcs.Bucket("ztf-alerts"), topic), rowCandids(ctx, t, bq, project)
 		return len(stored) >= len(good) && len(loaded) >= len(good) && dead.len() >= len(bad) &&
-			committed(t, brokers, "poison", topic) == int64(len(msgs))
+			committed(t, admin, "poison", topic) == int64(len(msgs))
 	})
 	t.Logf("%d messages in one partition: %d good alerts (%d distinct) in GCS and BigQuery, %d dead letters; committed to %d",
 		len(msgs), len(msgs)-len(bad), len(good), dead.len(), len(msgs))
@@ -157,11 +158,7 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 // distinct) and the reason each bad message's offset must be refused for.
 func poisonedNight(t *testing.T, tonight night.Night) (msgs [][]byte, good []int64, bad map[int64]message.Reason) {
 	t.Helper()
-	g, err := synth.New(synth.Config{Night: tonight, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	packets, err := g.Packets(40)
+	packets, poison, err := synth.GeneratePoisoned(synth.Config{Night: tonight, Seed: 5}, 40)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,10 +166,6 @@ func poisonedNight(t *testing.T, tonight night.Night) (msgs [][]byte, good []int
 	for _, p := range packets {
 		alerts = append(alerts, p.Data)
 		good = append(good, p.Candid)
-	}
-	poison, err := g.Poison()
-	if err != nil {
-		t.Fatal(err)
 	}
 	type refused struct {
 		data   []byte
@@ -228,23 +221,18 @@ func (h *heldMessages) reasonAt(o int64) message.Reason {
 	return ""
 }
 
-// objectCandids returns the candids of the alert objects of topic's
-// night, sorted.
-func objectCandids(ctx context.Context, t *testing.T, c *storage.Client, topic string) []int64 {
+// objectCandids returns the candids of topic's alert objects in bucket,
+// sorted; an object there not named by a candid fails t.
+func objectCandids(ctx context.Context, t *testing.T, bucket *storage.BucketHandle, topic string) []int64 {
 	t.Helper()
-	var out []int64
-	err := nightcount.Objects(ctx, c.Bucket("ztf-alerts"), topic, func(name string) {
-		candid, ok := night.ObjectCandid(topic, name)
-		if !ok {
-			t.Errorf("object %s is not named by a candid", name)
-		}
-		out = append(out, candid)
-	})
+	candids, strays, err := nightcount.ObjectCandids(ctx, bucket, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(out)
-	return out
+	if len(strays) > 0 {
+		t.Errorf("objects %q are not named by a candid", strays)
+	}
+	return candids
 }
 
 // rowCandids returns the candids of the alerts view, sorted, a candid
@@ -271,15 +259,8 @@ func rowCandids(ctx context.Context, t *testing.T, c *bigquery.Client, project s
 }
 
 // committed returns the group's committed offset of partition 0 of topic.
-func committed(t *testing.T, brokers []string, group, topic string) int64 {
+func committed(t *testing.T, admin sarama.ClusterAdmin, group, topic string) int64 {
 	t.Helper()
-	sc := sarama.NewConfig()
-	sc.Version = sarama.V2_8_0_0
-	admin, err := sarama.NewClusterAdmin(brokers, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
 	r, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: {0}})
 	if err != nil {
 		t.Fatal(err)

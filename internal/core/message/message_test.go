@@ -16,11 +16,7 @@ import (
 var testNight = night.Of(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC))
 
 func TestCheckPoison(t *testing.T) {
-	g, err := synth.New(synth.Config{Night: testNight, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	poison, err := g.Poison()
+	_, poison, err := synth.GeneratePoisoned(synth.Config{Night: testNight, Seed: 7}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,11 +132,7 @@ func TestReasonOf(t *testing.T) {
 // FuzzCheck feeds Check random bytes and mutated real packets: it never
 // panics, and every attribute map it leads to is one Pub/Sub accepts.
 func FuzzCheck(f *testing.F) {
-	for _, b := range alerttest.Real(f, "") {
-		f.Add(b)
-	}
-	f.Add([]byte{})
-	f.Add([]byte("Obj\x01"))
+	alerttest.Seed(f)
 	dec := alert.NewDecoder()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		attrs := map[string]string{attr.KafkaTopic: "ztf_20240715_programid1"}

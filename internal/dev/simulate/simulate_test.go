@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
-
+	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
@@ -29,28 +28,13 @@ func packets(n int) Source {
 // topicSize sums newest-oldest offsets over the topic's partitions.
 func topicSize(t *testing.T, brokers []string, topic string) int64 {
 	t.Helper()
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V2_8_0_0
-	c, err := sarama.NewClient(brokers, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	parts, err := c.Partitions(topic)
+	ranges, err := kafkaclient.Offsets(stacktest.KafkaClient(t, brokers), topic)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var n int64
-	for _, p := range parts {
-		newest, err := c.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		oldest, err := c.GetOffset(topic, p, sarama.OffsetOldest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += newest - oldest
+	for _, r := range ranges {
+		n += r.Len()
 	}
 	return n
 }

@@ -14,6 +14,23 @@ import (
 	"google.golang.org/api/googleapi"
 )
 
+// startGCS starts a fake-gcs-server with opts and returns it and a client
+// of it, both closed when t ends.
+func startGCS(t *testing.T, opts GCSOptions) (*GCS, *storage.Client) {
+	t.Helper()
+	g, err := StartGCS(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	c, err := g.Client(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return g, c
+}
+
 // TestGCSWriteOnce checks what the function relies on: a write with
 // DoesNotExist fails with 412 when the object is already there, and the
 // first object is kept.
@@ -27,16 +44,7 @@ func TestGCSWriteOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			g, err := StartGCS(ctx, tc.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer g.Close()
-			c, err := g.Client(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			_, c := startGCS(t, tc.opts)
 			obj := c.Bucket("alerts").Object("ztf_20240715_programid1_1.avro")
 			for i, want := range []int{0, http.StatusPreconditionFailed} {
 				w := obj.If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
@@ -68,16 +76,7 @@ func TestGCSWriteOnce(t *testing.T) {
 // gsutil, configured only by Env, as the README shows.
 func TestGCSCommandLine(t *testing.T) {
 	ctx := context.Background()
-	g, err := StartGCS(ctx, GCSOptions{Buckets: []string{"ztf-alerts"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	c, err := g.Client(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	g, c := startGCS(t, GCSOptions{Buckets: []string{"ztf-alerts"}})
 	for i := range 7 {
 		for _, night := range []string{"20240715", "20240716"} {
 			w := c.Bucket("ztf-alerts").Object(fmt.Sprintf("ztf_%s_programid1_%d.avro", night, 1000+i)).NewWriter(ctx)

@@ -16,6 +16,22 @@ type Poison struct {
 	Reason string
 }
 
+// GeneratePoisoned returns a night with bad input: the first n packets of
+// the night cfg describes, and then its Poison, made from the packets
+// after them (no candid of the n repeats).
+func GeneratePoisoned(cfg Config, n int) ([]Packet, []Poison, error) {
+	g, err := New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	packets, err := g.Packets(n)
+	if err != nil {
+		return nil, nil, err
+	}
+	poison, err := g.Poison()
+	return packets, poison, err
+}
+
 // Poison returns one message of each kind of bad input the pipeline must
 // refuse without stalling: alerts of g's night with broken identifiers,
 // and bytes that are no alert at all. It advances g like Next. The

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"cloud.google.com/go/storage"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 // countBucket reads the connector's record of topic (nil, nil when there is
@@ -45,6 +47,20 @@ func countObjects(ctx context.Context, bucket *storage.BucketHandle, topic strin
 	var n int64
 	err := Objects(ctx, bucket, topic, func(string) { n++ })
 	return n, err
+}
+
+// ObjectCandids returns the candids of the objects Objects lists, sorted,
+// and the names among them that are not named by a candid (strays).
+func ObjectCandids(ctx context.Context, bucket *storage.BucketHandle, topic string) (candids []int64, strays []string, err error) {
+	err = Objects(ctx, bucket, topic, func(name string) {
+		if c, ok := night.ObjectCandid(topic, name); ok {
+			candids = append(candids, c)
+		} else {
+			strays = append(strays, name)
+		}
+	})
+	slices.Sort(candids)
+	return candids, strays, err
 }
 
 // Objects calls fn with the name of every object <topic>_*.avro at the

@@ -29,21 +29,13 @@ import (
 // candids, a topic the brokers do not have is "not retained".
 func TestKafkaPass(t *testing.T) {
 	k := stacktest.Kafka(t)
-	gen, err := synth.New(synth.Config{Night: testNight, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	packets, err := gen.Packets(6)
+	packets, poisons, err := synth.GeneratePoisoned(synth.Config{Night: testNight, Seed: 5}, 6)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var good [][]byte
 	for _, p := range packets {
 		good = append(good, p.Data)
-	}
-	poisons, err := gen.Poison()
-	if err != nil {
-		t.Fatal(err)
 	}
 	bad := make([][]byte, 0, len(poisons)+1)
 	wantDead := map[message.Reason]int{message.TooLarge: 1}

@@ -225,26 +225,18 @@ func TestReconcileNight(t *testing.T) {
 	defer cancel()
 	pl := newPipeline(t, ctx)
 
-	gen, err := synth.New(synth.Config{Night: testNight, Seed: 31})
+	packets, poisons, err := synth.GeneratePoisoned(synth.Config{Night: testNight, Seed: 31}, 20)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var first, second [][]byte
 	var firstIDs, secondIDs []int64
-	for i := range 20 {
-		p, err := gen.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, p := range packets {
 		if i < 10 {
 			first, firstIDs = append(first, p.Data), append(firstIDs, p.Candid)
 		} else {
 			second, secondIDs = append(second, p.Data), append(secondIDs, p.Candid)
 		}
-	}
-	poisons, err := gen.Poison()
-	if err != nil {
-		t.Fatal(err)
 	}
 	wantDead := map[message.Reason]int{}
 	for _, p := range poisons {

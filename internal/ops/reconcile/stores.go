@@ -45,17 +45,10 @@ func readGCS(ctx context.Context, cfg job, topic string) (*GCSStage, error) {
 	bucket := client.Bucket(cfg.Stages.Bucket)
 
 	g := &GCSStage{}
-	err = nightcount.Objects(ctx, bucket, topic, func(name string) {
-		if c, ok := night.ObjectCandid(topic, name); ok {
-			g.candids = append(g.candids, c)
-		} else {
-			g.Strays = append(g.Strays, name)
-		}
-	})
+	g.candids, g.Strays, err = nightcount.ObjectCandids(ctx, bucket, topic)
 	if err != nil {
 		return nil, err
 	}
-	slices.Sort(g.candids)
 	g.candids = slices.Compact(g.candids)
 	g.Stored = len(g.candids)
 

@@ -152,6 +152,18 @@ func Real(t testing.TB, prefix string) [][]byte {
 	return out
 }
 
+// Seed adds to f's corpus what every fuzz test of a path that takes a
+// message starts from: each real packet (Real), the empty message and the
+// bare Avro container magic.
+func Seed(f *testing.F) {
+	f.Helper()
+	for _, b := range Real(f, "") {
+		f.Add(b)
+	}
+	f.Add([]byte{})
+	f.Add([]byte("Obj\x01"))
+}
+
 func none(s string) string {
 	if s == "None" {
 		return ""
