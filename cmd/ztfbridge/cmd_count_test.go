@@ -56,7 +56,8 @@ func TestCountExitStatus(t *testing.T) {
 			}
 		})
 	}
-	for _, args := range [][]string{{"count"}, {"count", "--night", "2020-12-27"}, {"count", "--night", "20201227", "extra"}} {
+	for _, args := range [][]string{{"count"}, {"count", "--night", "2020-12-27"}, {"count", "--night", "20201227", "extra"},
+		{"count", "--night", "20201227", "--brokers", "localhost:1", "--kafka-version", "0.1"}} {
 		if code, _ := runCommand(t, args...); code != 2 {
 			t.Errorf("ztfbridge %s: exit %d, want 2", strings.Join(args, " "), code)
 		}

@@ -76,7 +76,7 @@ func TestRedriveCommand(t *testing.T) {
 		}
 	}
 
-	for _, bad := range [][]string{{"redrive", "extra"}, {"redrive", "--idle", "soon"}} {
+	for _, bad := range [][]string{{"redrive", "extra"}, {"redrive", "--idle", "soon"}, {"redrive", "--pubsub-project", ""}} {
 		if code, _ := runCommand(t, bad...); code != 2 {
 			t.Errorf("ztfbridge %s: exit %d, want 2", strings.Join(bad, " "), code)
 		}
