@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/logging"
 	"github.com/ztfbridge/ztfbridge/internal/dev/demo"
 )
@@ -35,15 +36,12 @@ func runDemo(ctx context.Context, e cli.Env, args []string) error {
 	if *verbose {
 		level = slog.LevelInfo
 	}
-	cfg.Logger = logging.New(e.Stderr, level)
-	cfg.Progress = e.Stderr
-
-	s, err := demo.StartStack(ctx, e.Log, cfg)
+	s, err := demo.StartStack(ctx, e.Log, e.Stderr, cfg)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	r, err := demo.Run(ctx, s, cfg)
+	r, err := demo.Run(ctx, s, cfg, e.Stderr, deps.WithLogger(logging.New(e.Stderr, level)))
 	if err != nil {
 		return err
 	}

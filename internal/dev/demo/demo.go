@@ -34,11 +34,6 @@ type Config struct {
 	Quiet      time.Duration // the pipeline is done when its counts stay unchanged this long
 	Timeout    time.Duration // longest wait for the pipeline to finish after producing
 	Names      Names         // topics, subscriptions, bucket, dataset, group
-
-	// Progress receives a line about once a second during long steps.
-	Progress io.Writer
-	// Logger receives the components' JSON logs. Nil means slog.Default().
-	Logger *slog.Logger
 }
 
 // DefaultConfig returns a night of 2000 alerts, today's, with its replay:
@@ -54,7 +49,6 @@ func DefaultConfig() Config {
 		Quiet:      3 * time.Second,
 		Timeout:    5 * time.Minute,
 		Names:      DefaultNames(),
-		Progress:   io.Discard,
 	}
 }
 
@@ -71,15 +65,16 @@ type Report struct {
 // StartStack starts the local stack the demo runs on: Kafka, the Pub/Sub
 // emulator, fake-gcs-server and the BigQuery emulator, holding cfg.Names'
 // topics and bucket, logging to log (the emulator's first build, each
-// server's start). The caller must Close it.
-func StartStack(ctx context.Context, log *slog.Logger, cfg Config) (*stack.Stack, error) {
-	fmt.Fprintln(cfg.Progress, "demo: starting Kafka, the Pub/Sub emulator, fake-gcs-server and the BigQuery emulator (the first run builds the emulator, ~5 min)")
+// server's start) and saying what it does on progress. The caller must
+// Close it.
+func StartStack(ctx context.Context, log *slog.Logger, progress io.Writer, cfg Config) (*stack.Stack, error) {
+	fmt.Fprintln(progress, "demo: starting Kafka, the Pub/Sub emulator, fake-gcs-server and the BigQuery emulator (the first run builds the emulator, ~5 min)")
 	s, err := stack.Start(ctx, log, cfg.Names.StackConfig(cfg.Partitions))
 	if err != nil {
 		return nil, err
 	}
 	if s.PubSub.InProcess {
-		fmt.Fprintln(cfg.Progress, "demo: gcloud's Pub/Sub emulator is missing: using pstest, which has no push delivery, so the function receives nothing")
+		fmt.Fprintln(progress, "demo: gcloud's Pub/Sub emulator is missing: using pstest, which has no push delivery, so the function receives nothing")
 	}
 	return s, nil
 }
@@ -87,11 +82,14 @@ func StartStack(ctx context.Context, log *slog.Logger, cfg Config) (*stack.Stack
 // Run is the whole demo on s: subscribe the function and the loader, run
 // the function, the loader and the connector in this process, produce the
 // night and its replay, wait until the pipeline is quiet, stop it
-// (draining) and count the night at every stage. An error means the demo
-// could not run; a lost or duplicated alert is a Report that is not OK.
-func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
+// (draining) and count the night at every stage. It writes a line to
+// progress about once a second during long steps; the components log to
+// the logger of opts (deps.WithLogger; the others are not used). An error
+// means the demo could not run; a lost or duplicated alert is a Report
+// that is not OK.
+func Run(ctx context.Context, s *stack.Stack, cfg Config, progress io.Writer, opts ...deps.Option) (Report, error) {
 	start := time.Now()
-	log := logger(cfg)
+	log := deps.New(opts...).Logger
 	n := cfg.Names
 	topic := cfg.Night.Topic()
 	if err := s.Kafka.CreateTopic(ctx, topic, cfg.Partitions); err != nil {
@@ -106,11 +104,11 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	if err := p.startConnector(ctx, s, n, topic, log); err != nil {
 		return Report{}, err
 	}
-	fmt.Fprintf(cfg.Progress, "demo: connector, function (%s) and loader running; producing %d alerts into %s at %g/s\n", p.function.URL, cfg.Count, topic, cfg.Rate)
+	fmt.Fprintf(progress, "demo: connector, function (%s) and loader running; producing %d alerts into %s at %g/s\n", p.function.URL, cfg.Count, topic, cfg.Rate)
 
 	// The night, then, once the pipeline is done with it, the 10am replay:
 	// ZTF replays hours later, when the night is long stored.
-	progress := newProgress(cfg.Progress, p)
+	watch := newProgress(progress, p)
 	src := simulate.Generated(synth.Config{Night: cfg.Night, Seed: cfg.Seed}, cfg.Count)
 	passes := []string{"the night"}
 	if cfg.Replay {
@@ -120,36 +118,29 @@ func Run(ctx context.Context, s *stack.Stack, cfg Config) (Report, error) {
 	for _, pass := range passes {
 		before := produced
 		sim := simulate.Config{Brokers: s.Kafka.Addrs(), Topic: topic, Partitions: int32(cfg.Partitions), Rate: cfg.Rate,
-			Progress: func(sp simulate.Progress) { progress.produced.Store(before + sp.Produced); progress.print() }}
+			Progress: func(sp simulate.Progress) { watch.produced.Store(before + sp.Produced); watch.print() }}
 		sp, err := simulate.Run(ctx, sim, src)
 		if err != nil {
 			return Report{}, err
 		}
 		produced += sp.Produced
-		fmt.Fprintf(cfg.Progress, "demo: produced %s, %d messages in %s; waiting for the pipeline to finish\n", pass, sp.Produced, sp.Elapsed.Round(time.Millisecond))
-		if !progress.waitQuiet(ctx, int64(cfg.Count), cfg.Quiet, cfg.Timeout) {
-			fmt.Fprintf(cfg.Progress, "demo: the pipeline did not finish %s within %s\n", pass, cfg.Timeout)
+		fmt.Fprintf(progress, "demo: produced %s, %d messages in %s; waiting for the pipeline to finish\n", pass, sp.Produced, sp.Elapsed.Round(time.Millisecond))
+		if !watch.waitQuiet(ctx, int64(cfg.Count), cfg.Quiet, cfg.Timeout) {
+			fmt.Fprintf(progress, "demo: the pipeline did not finish %s within %s\n", pass, cfg.Timeout)
 		}
 	}
 	if err := p.stop(); err != nil {
 		log.Warn("stopping the pipeline", "err", err)
 	}
-	fmt.Fprintln(cfg.Progress, "demo: pipeline stopped; counting the night at every stage")
+	fmt.Fprintln(progress, "demo: pipeline stopped; counting the night at every stage")
 	countStart := time.Now()
 	countCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	counts, err := Count(countCtx, s, n, cfg.Night)
-	fmt.Fprintf(cfg.Progress, "demo: counted in %s\n", time.Since(countStart).Round(time.Millisecond))
+	fmt.Fprintf(progress, "demo: counted in %s\n", time.Since(countStart).Round(time.Millisecond))
 	r := Judge(int64(cfg.Count), produced, counts)
 	r.Elapsed = time.Since(start)
 	return r, err
-}
-
-func logger(cfg Config) *slog.Logger {
-	if cfg.Logger == nil {
-		return slog.Default()
-	}
-	return cfg.Logger
 }
 
 // Judge compares what every stage holds with the alerts produced: the

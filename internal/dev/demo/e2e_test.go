@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -42,8 +43,8 @@ func TestPipelineSurvivesKill(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Night = night.Of(time.Date(2024, 7, 15, 0, 0, 0, 0, time.UTC))
 	cfg.Partitions = 4
-	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := StartStack(ctx, cfg.Logger, cfg)
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := StartStack(ctx, log, io.Discard, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestPipelineSurvivesKill(t *testing.T) {
 	if err := s.Kafka.CreateTopic(ctx, topic, cfg.Partitions); err != nil {
 		t.Fatal(err)
 	}
-	p, err := startPipeline(ctx, s, n, cfg.Logger)
+	p, err := startPipeline(ctx, s, n, log)
 	if err != nil {
 		t.Fatal(err)
 	}
