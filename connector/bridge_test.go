@@ -121,7 +121,7 @@ func (b *bridge) produceNight(date time.Time, n int, seed uint64, partitions int
 	b.t.Helper()
 	d := night.Of(date)
 	packets := nightPackets(b.t, d, n, seed)
-	b.produce(d.Topic(), partitions, data(packets))
+	b.produce(d.Topic(), partitions, synth.Data(packets))
 	return d.Topic(), packets
 }
 
@@ -131,14 +131,6 @@ func nightPackets(t *testing.T, d night.Night, n int, seed uint64) []synth.Packe
 	out, err := synth.Generate(synth.Config{Night: d, Seed: seed}, n)
 	if err != nil {
 		t.Fatal(err)
-	}
-	return out
-}
-
-func data(ps []synth.Packet) [][]byte {
-	out := make([][]byte, len(ps))
-	for i, p := range ps {
-		out[i] = p.Data
 	}
 	return out
 }
@@ -401,7 +393,7 @@ func TestDeliversEveryAlertUnchanged(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := newBridge(t)
 			topic := d.Topic()
-			b.produce(topic, tt.partitions, data(packets))
+			b.produce(topic, tt.partitions, synth.Data(packets))
 
 			cfg := b.cfg
 			cfg.Consumers, cfg.BatchSize = tt.consumers, tt.batchSize

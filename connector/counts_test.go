@@ -12,6 +12,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // TestReplayDedupAndCounts produces a night and its 10am replay. With
@@ -24,7 +25,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 	d := night.Of(time.Date(2024, 9, 9, 0, 0, 0, 0, time.UTC))
 	topic := d.Topic()
 	packets := nightPackets(t, d, 50, 9)
-	msgs := append(data(packets), []byte("corrupt one"), []byte("corrupt two"))
+	msgs := append(synth.Data(packets), []byte("corrupt one"), []byte("corrupt two"))
 	_, err := simulate.Run(t.Context(), simulate.Config{Brokers: b.kafka.Addrs(), Topic: topic, Partitions: 4, Replay: true},
 		simulate.Packets(msgs))
 	if err != nil {

@@ -34,7 +34,7 @@ func TestDeadLetters(t *testing.T) {
 		}
 	}
 	limit := 100_000
-	for _, m := range append(data(good), multi) {
+	for _, m := range append(synth.Data(good), multi) {
 		limit = max(limit, len(m))
 	}
 	huge := append(bytes.Clone(good[0].Data), make([]byte, limit+1-len(good[0].Data))...)

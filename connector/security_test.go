@@ -21,6 +21,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
 // selfSigned returns a TLS certificate for 127.0.0.1 and its PEM file.
@@ -105,7 +106,7 @@ func TestTLSAndSASL(t *testing.T) {
 			}
 
 			packets := nightPackets(t, d.AddDays(i), 20, uint64(20+i))
-			produceSecure(t, cfg, data(packets))
+			produceSecure(t, cfg, synth.Data(packets))
 			_, stop := b.run(cfg)
 			b.alerts.waitCandids(t, packets, time.Minute)
 			if err := stop(); err != nil {

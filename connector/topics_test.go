@@ -31,8 +31,8 @@ func TestRollsOverToTheNextNight(t *testing.T) {
 	d1 := night.Of(time.Date(2024, 6, 30, 0, 0, 0, 0, time.UTC))
 	d2 := d1.AddDays(1)
 	first, second := nightPackets(t, d1, 40, 3), nightPackets(t, d2, 40, 4)
-	b.produce(d1.Topic(), 4, data(first))
-	b.produce(d2.Topic(), 4, data(second))
+	b.produce(d1.Topic(), 4, synth.Data(first))
+	b.produce(d2.Topic(), 4, synth.Data(second))
 
 	clk := &clock{t: d2.Time().Add(-10 * time.Second)}
 	cfg := b.cfg
@@ -62,7 +62,7 @@ func TestFinishesLastNightFirst(t *testing.T) {
 	d1 := night.Of(time.Date(2024, 7, 14, 0, 0, 0, 0, time.UTC))
 	d2 := d1.AddDays(1)
 	early, late, next := nightPackets(t, d1, 30, 5), nightPackets(t, d1, 60, 5)[30:], nightPackets(t, d2, 30, 6)
-	b.produce(d1.Topic(), 3, data(early))
+	b.produce(d1.Topic(), 3, synth.Data(early))
 
 	cfg := b.cfg
 	clk := &clock{t: d1.Time().Add(23 * time.Hour)}
@@ -73,8 +73,8 @@ func TestFinishesLastNightFirst(t *testing.T) {
 	}
 
 	// The connector is down over midnight while the night goes on.
-	b.produce(d1.Topic(), 3, data(late))
-	b.produce(d2.Topic(), 3, data(next))
+	b.produce(d1.Topic(), 3, synth.Data(late))
+	b.produce(d2.Topic(), 3, synth.Data(next))
 	clk.Set(d2.Time().Add(time.Hour))
 	_, stop = b.run(cfg, deps.WithClock(clk.Now))
 	b.alerts.waitCandids(t, late, time.Minute)
@@ -110,7 +110,7 @@ func TestWaitsForTheTopic(t *testing.T) {
 
 	time.Sleep(10 * cfg.PollInterval)
 	packets := nightPackets(t, d, 40, 7)
-	b.produce(d.Topic(), 4, data(packets))
+	b.produce(d.Topic(), 4, synth.Data(packets))
 	b.alerts.waitCandids(t, packets, time.Minute)
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestLagMetric(t *testing.T) {
 	b := newBridge(t)
 	d := night.Of(time.Date(2024, 8, 2, 0, 0, 0, 0, time.UTC))
 	packets := nightPackets(t, d, 21, 8)
-	b.produce(d.Topic(), 3, data(packets))
+	b.produce(d.Topic(), 3, synth.Data(packets))
 
 	cfg := b.cfg
 	cfg.KafkaTopic = d.Topic()
@@ -183,7 +183,7 @@ func TestTopicRegexAndList(t *testing.T) {
 			var want []synth.Packet
 			for i, d := range nights {
 				ps := nightPackets(t, d, 10, uint64(30+i))
-				b.produce(d.Topic(), 2, data(ps))
+				b.produce(d.Topic(), 2, synth.Data(ps))
 				if tt.wants[i] {
 					want = append(want, ps...)
 				}

@@ -174,6 +174,16 @@ func Generate(cfg Config, n int) ([]Packet, error) {
 	return g.Packets(n)
 }
 
+// Data returns the bytes of each packet of ps, in order: what a producer
+// (simulate.Packets) takes.
+func Data(ps []Packet) [][]byte {
+	out := make([][]byte, len(ps))
+	for i, p := range ps {
+		out[i] = p.Data
+	}
+	return out
+}
+
 // Packets returns the next n packets of g.
 func (g *Generator) Packets(n int) ([]Packet, error) {
 	out := make([]Packet, n)

@@ -33,10 +33,7 @@ func TestKafkaPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var good [][]byte
-	for _, p := range packets {
-		good = append(good, p.Data)
-	}
+	good := synth.Data(packets)
 	bad := make([][]byte, 0, len(poisons)+1)
 	wantDead := map[message.Reason]int{message.TooLarge: 1}
 	for _, p := range poisons {
