@@ -118,13 +118,9 @@ func Run(ctx context.Context, cfg Config, day night.Night, opts ...deps.Option) 
 	}
 	cc := cfg.runConnector(res.Group, topic)
 
-	sc, err := cc.SaramaConfig()
+	client, err := cc.Config.Connect()
 	if err != nil {
 		return res, err
-	}
-	client, err := sarama.NewClient(cc.Brokers, sc)
-	if err != nil {
-		return res, fmt.Errorf("connect to %v: %w", cc.Brokers, err)
 	}
 	defer client.Close()
 	target, err := kafkaclient.Offsets(client, topic)

@@ -74,35 +74,49 @@ func Count(ctx context.Context, cfg Config, day night.Night, opts ...deps.Option
 		return c, fmt.Errorf("nightcount: %w", err)
 	}
 	d := deps.New(opts...)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	stage := func(name string, configured bool, count func() error) {
-		if !configured {
-			return
-		}
-		wg.Go(func() {
-			if err := count(); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				mu.Unlock()
-			}
-		})
-	}
-	stage("kafka", len(cfg.Brokers) > 0, func() (err error) {
+	var stages StageGroup
+	stages.Go("kafka", len(cfg.Brokers) > 0, func() (err error) {
 		c.KafkaMessages, err = countKafka(cfg, topic)
 		return err
 	})
-	stage("cloud storage", cfg.Bucket != "", func() (err error) {
+	stages.Go("cloud storage", cfg.Bucket != "", func() (err error) {
 		c.PubSubPublished, c.PubSubDeadLetter, c.GCSObjects, err = countBucket(ctx, cfg, d, topic)
 		return err
 	})
-	stage("bigquery", cfg.Project != "", func() (err error) {
+	stages.Go("bigquery", cfg.Project != "", func() (err error) {
 		c.BigQueryRows, c.DistinctCandids, err = countBigQuery(ctx, cfg, d, day)
 		return err
 	})
-	wg.Wait()
-	return c, errors.Join(errs...)
+	return c, stages.Wait()
+}
+
+// StageGroup reads the stages of a night at once: Go starts each one
+// that is configured, Wait returns when all are done with their errors
+// joined, each prefixed by its stage's name. The zero StageGroup is ready.
+type StageGroup struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+// Go runs read in a goroutine of its own when configured is true, and
+// does nothing otherwise.
+func (g *StageGroup) Go(name string, configured bool, read func() error) {
+	if !configured {
+		return
+	}
+	g.wg.Go(func() {
+		if err := read(); err != nil {
+			g.mu.Lock()
+			g.errs = append(g.errs, fmt.Errorf("%s: %w", name, err))
+			g.mu.Unlock()
+		}
+	})
+}
+
+// Wait waits for every read that Go started and returns their errors,
+// joined; nil when all succeeded.
+func (g *StageGroup) Wait() error {
+	g.wg.Wait()
+	return errors.Join(g.errs...)
 }

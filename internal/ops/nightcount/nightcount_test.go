@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -283,4 +284,44 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestStageGroup reads configured stages at once, skips the others, and
+// joins the errors under their stages' names.
+func TestStageGroup(t *testing.T) {
+	var g nightcount.StageGroup
+	// Each of the two waits for the other to start: run one after the
+	// other, they would never finish.
+	kafkaStarted, gcsStarted := make(chan struct{}), make(chan struct{})
+	var skippedRan bool
+	g.Go("kafka", true, func() error {
+		close(kafkaStarted)
+		<-gcsStarted
+		return errors.New("no brokers")
+	})
+	g.Go("cloud storage", true, func() error {
+		close(gcsStarted)
+		<-kafkaStarted
+		return errors.New("no bucket")
+	})
+	g.Go("bigquery", false, func() error {
+		skippedRan = true
+		return errors.New("not configured, never run")
+	})
+	err := g.Wait()
+	if err == nil {
+		t.Fatal("Wait = nil, want both errors")
+	}
+	for _, want := range []string{"kafka: no brokers", "cloud storage: no bucket"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Wait = %q, want %q in it", err, want)
+		}
+	}
+	if skippedRan || strings.Contains(err.Error(), "bigquery") {
+		t.Errorf("a stage that is not configured ran: %v", err)
+	}
+	var none nightcount.StageGroup
+	if err := none.Wait(); err != nil {
+		t.Errorf("Wait of no stages = %v, want nil", err)
+	}
 }

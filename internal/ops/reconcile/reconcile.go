@@ -2,11 +2,8 @@ package reconcile
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
@@ -201,37 +198,20 @@ func Run(ctx context.Context, cfg Config, day night.Night, opts ...deps.Option) 
 	}
 	topic := day.Topic()
 	r := &Report{Night: day, Topic: topic}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	stage := func(name Stage, configured bool, read func() error) {
-		if !configured {
-			return
-		}
-		wg.Go(func() {
-			if err := read(); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-				mu.Unlock()
-			}
-		})
-	}
-	stage(StageKafka, len(cfg.Stages.Brokers) > 0, func() (err error) {
+	var stages nightcount.StageGroup
+	stages.Go(string(StageKafka), len(cfg.Stages.Brokers) > 0, func() (err error) {
 		r.Kafka, err = readKafka(ctx, j, topic)
 		return err
 	})
-	stage(StageGCS, cfg.Stages.Bucket != "", func() (err error) {
+	stages.Go(string(StageGCS), cfg.Stages.Bucket != "", func() (err error) {
 		r.GCS, err = readGCS(ctx, j, topic)
 		return err
 	})
-	stage(StageBigQuery, cfg.Stages.Project != "", func() (err error) {
+	stages.Go(string(StageBigQuery), cfg.Stages.Project != "", func() (err error) {
 		r.BigQuery, err = readBigQuery(ctx, j, day)
 		return err
 	})
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := stages.Wait(); err != nil {
 		return r, err
 	}
 	r.compare()
