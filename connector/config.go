@@ -19,16 +19,17 @@ type Config struct {
 	// --tls*, --sasl*), as for every command that reads Kafka.
 	kafkaclient.Config
 
-	Group        string        // --group: consumer group id; committed offsets live under it
-	KafkaTopic   string        // --topic: consume exactly this Kafka topic (backfill)
-	Topics       []string      // --topics: consume these topics
-	TopicRegex   string        // --topic-regex: consume every topic whose whole name matches
-	PollInterval time.Duration // --topic-poll-interval: how often topics, the night and lag are looked at
-	Consumers    int           // --consumers: consumer-group members run by this process
-	BatchSize    int           // --batch-size: messages of one partition handled at once
-	FetchBytes   int           // --fetch-bytes: bytes asked per partition per fetch
-	CommitEvery  time.Duration // --commit-interval: how often acknowledged offsets are committed
-	DrainTimeout time.Duration // --drain-timeout: longest wait for in-flight publishes on stop or rebalance
+	Group          string        // --group: consumer group id; committed offsets live under it
+	KafkaTopic     string        // --topic: consume exactly this Kafka topic (backfill)
+	Topics         []string      // --topics: consume these topics
+	TopicRegex     string        // --topic-regex: consume every topic whose whole name matches
+	PollInterval   time.Duration // --topic-poll-interval: how often topics, the night and lag are looked at
+	Consumers      int           // --consumers: consumer-group members run by this process
+	BatchSize      int           // --batch-size: messages of one partition handled at once
+	FetchBytes     int           // --fetch-bytes: bytes asked per partition per fetch
+	CommitEvery    time.Duration // --commit-interval: how often acknowledged offsets are committed
+	DrainTimeout   time.Duration // --drain-timeout: longest wait for in-flight publishes on stop or rebalance
+	SessionTimeout time.Duration // --session-timeout: a member not heard from for this long leaves the group
 
 	// Pub/Sub.
 	PubSubProject          string        // --pubsub-project
@@ -63,13 +64,14 @@ func DefaultConfig() Config {
 			KafkaVersion: kafkaclient.DefaultVersion,
 			ClientID:     "ztfbridge-connector",
 		},
-		Group:        "ztfbridge",
-		PollInterval: 30 * time.Second,
-		Consumers:    2,
-		BatchSize:    64,
-		FetchBytes:   8 << 20,
-		CommitEvery:  time.Second,
-		DrainTimeout: 45 * time.Second,
+		Group:          "ztfbridge",
+		PollInterval:   30 * time.Second,
+		Consumers:      2,
+		BatchSize:      64,
+		FetchBytes:     8 << 20,
+		CommitEvery:    time.Second,
+		DrainTimeout:   45 * time.Second,
+		SessionTimeout: 10 * time.Second,
 
 		PubSubTopic:            "ztf-alerts",
 		DeadLetterTopic:        "ztf-alerts-deadletter",
@@ -101,6 +103,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "messages of one partition handled at once (also the per-partition fetch buffer)")
 	fs.IntVar(&c.FetchBytes, "fetch-bytes", c.FetchBytes, "bytes requested per partition per Kafka fetch")
 	fs.DurationVar(&c.CommitEvery, "commit-interval", c.CommitEvery, "how often acknowledged offsets are committed to Kafka")
+	fs.DurationVar(&c.SessionTimeout, "session-timeout", c.SessionTimeout, "a member whose heartbeats the group has not had for this long is dropped and its\npartitions handed out again: how soon a crashed connector's partitions move (Kafka allows 6 s-5 min)")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", c.DrainTimeout, "longest wait for in-flight publishes on SIGTERM or rebalance; then come the\noffset commit and the counts write. On the VM: below systemd's TimeoutStopSec=75,\nitself below the ~90 s Compute Engine gives a stopping guest")
 
 	fs.StringVar(&c.PubSubProject, "pubsub-project", c.PubSubProject, "Google Cloud project of the Pub/Sub topics (required)")
@@ -151,6 +154,7 @@ func (c Config) Validate() error {
 	}{
 		{"Consumers", int64(c.Consumers)}, {"BatchSize", int64(c.BatchSize)}, {"FetchBytes", int64(c.FetchBytes)},
 		{"PollInterval", int64(c.PollInterval)}, {"CommitEvery", int64(c.CommitEvery)}, {"DrainTimeout", int64(c.DrainTimeout)},
+		{"SessionTimeout", int64(c.SessionTimeout)},
 		{"PublishBatchCount", int64(c.PublishBatchCount)}, {"PublishBatchBytes", int64(c.PublishBatchBytes)},
 		{"PublishTimeout", int64(c.PublishTimeout)}, {"MaxOutstandingBytes", int64(c.MaxOutstandingBytes)},
 		{"MaxOutstandingMessages", int64(c.MaxOutstandingMessages)}, {"MaxMessageBytes", int64(c.MaxMessageBytes)},

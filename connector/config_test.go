@@ -35,6 +35,7 @@ func TestConfigCheck(t *testing.T) {
 		{"bad regex", func(c *Config) { c.TopicRegex = "(" }, "--topic-regex"},
 		{"no brokers", func(c *Config) { c.Brokers = nil }, "--brokers lists no Kafka broker"},
 		{"zero consumers", func(c *Config) { c.Consumers = 0 }, "--consumers must be positive"},
+		{"zero session timeout", func(c *Config) { c.SessionTimeout = 0 }, "--session-timeout must be positive"},
 		{"every problem reported", func(c *Config) { c.Group, c.Consumers = "", 0 }, "--group is required\n--consumers must be positive"},
 		{"flow control below one message", func(c *Config) { c.MaxOutstandingBytes = c.MaxMessageBytes - 1 }, "must hold one message"},
 		{"unknown SASL mechanism", func(c *Config) { c.SASLMechanism = "GSSAPI" }, "want PLAIN"},
@@ -64,6 +65,20 @@ func TestConfigCheck(t *testing.T) {
 }
 
 // TestFlagsMapToConfig checks that every flag sets its Config field.
+// TestSaramaSession checks that --session-timeout is the group session
+// sarama asks for, with heartbeats every third of it.
+func TestSaramaSession(t *testing.T) {
+	c := DefaultConfig()
+	c.SessionTimeout = 45 * time.Second
+	sc, err := c.SaramaConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Consumer.Group.Session.Timeout != 45*time.Second || sc.Consumer.Group.Heartbeat.Interval != 15*time.Second {
+		t.Errorf("session %v, heartbeat %v; want 45s and 15s", sc.Consumer.Group.Session.Timeout, sc.Consumer.Group.Heartbeat.Interval)
+	}
+}
+
 func TestFlagsMapToConfig(t *testing.T) {
 	c := DefaultConfig()
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)

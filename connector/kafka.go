@@ -26,6 +26,9 @@ func (c *Config) SaramaConfig() (*sarama.Config, error) {
 	// A revoked partition drains its in-flight publishes before it is
 	// released; give it that long and a margin.
 	sc.Consumer.Group.Rebalance.Timeout = c.DrainTimeout + 15*time.Second
+	// Heartbeats every third of the session, sarama's own ratio (3 s of 10 s).
+	sc.Consumer.Group.Session.Timeout = c.SessionTimeout
+	sc.Consumer.Group.Heartbeat.Interval = c.SessionTimeout / 3
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
