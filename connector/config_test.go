@@ -66,16 +66,23 @@ func TestConfigCheck(t *testing.T) {
 
 // TestFlagsMapToConfig checks that every flag sets its Config field.
 // TestSaramaSession checks that --session-timeout is the group session
-// sarama asks for, with heartbeats every third of it.
+// sarama asks for, with heartbeats every 3 s (so that a member hears of a
+// rebalance as soon as with the default), or every third of a shorter one.
 func TestSaramaSession(t *testing.T) {
-	c := DefaultConfig()
-	c.SessionTimeout = 45 * time.Second
-	sc, err := c.SaramaConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sc.Consumer.Group.Session.Timeout != 45*time.Second || sc.Consumer.Group.Heartbeat.Interval != 15*time.Second {
-		t.Errorf("session %v, heartbeat %v; want 45s and 15s", sc.Consumer.Group.Session.Timeout, sc.Consumer.Group.Heartbeat.Interval)
+	for _, tt := range []struct{ session, heartbeat time.Duration }{
+		{10 * time.Second, 3 * time.Second},
+		{time.Minute, 3 * time.Second},
+		{6 * time.Second, 2 * time.Second},
+	} {
+		c := DefaultConfig()
+		c.SessionTimeout = tt.session
+		sc, err := c.SaramaConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.Consumer.Group.Session.Timeout != tt.session || sc.Consumer.Group.Heartbeat.Interval != tt.heartbeat {
+			t.Errorf("session %v: sarama has session %v, heartbeat %v; want heartbeat %v", tt.session, sc.Consumer.Group.Session.Timeout, sc.Consumer.Group.Heartbeat.Interval, tt.heartbeat)
+		}
 	}
 }
 

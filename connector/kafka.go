@@ -26,9 +26,10 @@ func (c *Config) SaramaConfig() (*sarama.Config, error) {
 	// A revoked partition drains its in-flight publishes before it is
 	// released; give it that long and a margin.
 	sc.Consumer.Group.Rebalance.Timeout = c.DrainTimeout + 15*time.Second
-	// Heartbeats every third of the session, sarama's own ratio (3 s of 10 s).
+	// A member learns of a rebalance from its next heartbeat: keep
+	// sarama's 3 s however long the session, a third of it if shorter.
 	sc.Consumer.Group.Session.Timeout = c.SessionTimeout
-	sc.Consumer.Group.Heartbeat.Interval = c.SessionTimeout / 3
+	sc.Consumer.Group.Heartbeat.Interval = min(3*time.Second, c.SessionTimeout/3)
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
