@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
+	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/simulate"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
@@ -243,10 +245,11 @@ func offsets(t *testing.T, brokers []string, group, topic string) (committed, en
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts, err := client.Partitions(topic)
+	ranges, err := kafkaclient.Offsets(client, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
+	parts := slices.Collect(maps.Keys(ranges))
 	resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: parts})
 	if err != nil {
 		t.Fatal(err)
@@ -256,9 +259,7 @@ func offsets(t *testing.T, brokers []string, group, topic string) (committed, en
 		if b := resp.GetBlock(topic, p); b != nil {
 			committed[p] = b.Offset
 		}
-		if end[p], err = client.GetOffset(topic, p, sarama.OffsetNewest); err != nil {
-			t.Fatal(err)
-		}
+		end[p] = ranges[p].Newest
 	}
 	return committed, end
 }

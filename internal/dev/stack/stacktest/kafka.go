@@ -4,17 +4,18 @@ import (
 	"testing"
 
 	"github.com/IBM/sarama"
+	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 )
 
-// KafkaClient returns a sarama client of the Kafka brokers (such as a
-// stack.Kafka's Addrs), for reading what a test made happen: partitions,
-// offsets, messages. It is closed when t ends; make it once, not in a
-// polling loop.
+// KafkaClient returns a client of the Kafka brokers (such as a
+// stack.Kafka's Addrs), made by kafkaclient as the commands make theirs,
+// for reading what a test made happen: partitions, offsets, messages. It
+// is closed when t ends; make it once, not in a polling loop.
 func KafkaClient(t testing.TB, brokers []string) sarama.Client {
 	t.Helper()
-	sc := sarama.NewConfig()
-	sc.Version = sarama.V2_8_0_0
-	client, err := sarama.NewClient(brokers, sc)
+	cfg := kafkaclient.DefaultConfig()
+	cfg.Brokers = brokers
+	client, err := cfg.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}
