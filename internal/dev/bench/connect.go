@@ -194,7 +194,7 @@ func runComponent(ctx context.Context, dir, bin, name string, args, env []string
 		return Sample{}, err
 	}
 	defer p.stop()
-	stopOnCancel := context.AfterFunc(ctx, func() { _ = p.cmd.Process.Kill() })
+	stopOnCancel := context.AfterFunc(ctx, p.Kill)
 	defer stopOnCancel()
 	if err := p.waitUntil(ctx, func() (bool, error) {
 		_, err := counter(ctx, metrics, "") // any answer will do
@@ -208,7 +208,7 @@ func runComponent(ctx context.Context, dir, bin, name string, args, env []string
 	}
 	if work != nil {
 		if err := work(); err != nil {
-			return Sample{}, p.failure(err)
+			return Sample{}, p.Failure(err)
 		}
 	}
 	if warm.after > 0 {

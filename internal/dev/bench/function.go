@@ -131,7 +131,7 @@ func measureFunction(ctx context.Context, rep *Report, p *proc, url string, warm
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	defer client.CloseIdleConnections()
 	if err := parallel(len(warm), workers, func(i int) error { return deliver(ctx, client, url, warm[i]) }); err != nil {
-		return p.failure(err)
+		return p.Failure(err)
 	}
 	for _, name := range []string{PassFunction, PassFunctionReplay} {
 		s, err := p.begin()
@@ -139,7 +139,7 @@ func measureFunction(ctx context.Context, rep *Report, p *proc, url string, warm
 			return err
 		}
 		if err := parallel(len(events), workers, func(i int) error { return deliver(ctx, client, url, events[i]) }); err != nil {
-			return p.failure(err)
+			return p.Failure(err)
 		}
 		sample, err := s.end(len(events), size)
 		if err != nil {

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,11 +10,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/ztfbridge/ztfbridge/internal/dev/child"
 )
 
 // Binaries are the programs the bench runs as measured processes.
@@ -28,69 +27,52 @@ type Binaries struct {
 	Dev string
 }
 
-// proc is a measured child process. Its stderr goes to a log file whose
-// tail errors quote.
+// proc is a measured child process, with the pipes of its stdin and
+// stdout (raw children speak a line protocol on them, see runRaw).
 type proc struct {
-	name    string
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	stdout  *bufio.Scanner
-	logPath string
-	exited  chan struct{} // closed when the process has exited
-	err     error         // its exit status, once exited is closed
+	*child.Process
+	stdin  io.WriteCloser
+	stdout *bufio.Scanner
 }
 
 // startProc starts bin with args and env in addition to this process's
 // environment, logging into dir/name.log.
 func startProc(dir, name, bin string, args, env []string) (*proc, error) {
-	logPath := filepath.Join(dir, name+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	defer logFile.Close() // the child has its own descriptor
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = logFile
-	// The kernel kills the child if the bench dies without stopping it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p := &proc{name: name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
-	if p.stdin, err = cmd.StdinPipe(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	out, err := cmd.StdoutPipe()
+	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	p.stdout = bufio.NewScanner(out)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s: start %s: %w", name, bin, err)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	return p, nil
+	c, err := child.Start(name, dir, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return &proc{Process: c, stdin: stdin, stdout: bufio.NewScanner(stdout)}, nil
 }
 
 // cpu returns the CPU time (user + system, all threads) the process has
 // used so far, from /proc/PID/stat, in clock ticks of 10 ms.
 func (p *proc) cpu() (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/stat")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid()) + "/stat")
 	if err != nil {
-		return 0, fmt.Errorf("%s: own CPU: %w", p.name, err)
+		return 0, fmt.Errorf("%s: own CPU: %w", p.Name(), err)
 	}
 	// Fields after the command name: [0] state ... [11] utime, [12] stime.
 	s := string(b)
 	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	if len(fields) < 13 {
-		return 0, fmt.Errorf("%s: own CPU: short /proc/PID/stat %q", p.name, s)
+		return 0, fmt.Errorf("%s: own CPU: short /proc/PID/stat %q", p.Name(), s)
 	}
 	var total int64
 	for _, f := range fields[11:13] {
 		n, err := strconv.ParseInt(f, 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("%s: own CPU: %w", p.name, err)
+			return 0, fmt.Errorf("%s: own CPU: %w", p.Name(), err)
 		}
 		total += n
 	}
@@ -121,8 +103,8 @@ func (p *proc) line() (string, error) {
 	if p.stdout.Scan() {
 		return p.stdout.Text(), nil
 	}
-	<-p.exited
-	return "", p.failure(fmt.Errorf("exited (%v)", p.err))
+	<-p.Done()
+	return "", p.Failure(fmt.Errorf("exited (%v)", p.Err()))
 }
 
 // stop ends the process: SIGTERM (a component drains and exits), or for
@@ -130,26 +112,7 @@ func (p *proc) line() (string, error) {
 // exit is an error.
 func (p *proc) stop() error {
 	_ = p.stdin.Close()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(time.Minute):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-	if p.err != nil {
-		return p.failure(p.err)
-	}
-	return nil
-}
-
-// failure wraps err with the tail of the process's log.
-func (p *proc) failure(err error) error {
-	b, _ := os.ReadFile(p.logPath)
-	if len(b) > 3000 {
-		b = b[len(b)-3000:]
-	}
-	return fmt.Errorf("%s: %w; its log (%s):\n%s", p.name, err, p.logPath, bytes.TrimSpace(b))
+	return p.Stop(time.Minute)
 }
 
 // waitUntil calls cond until it is true, the process exits or ctx ends:
@@ -169,7 +132,7 @@ func (p *proc) waitUntil(ctx context.Context, cond func() (bool, error)) error {
 	for {
 		ok, err := cond()
 		if err != nil {
-			return p.failure(err)
+			return p.Failure(err)
 		}
 		if ok {
 			return nil
@@ -177,9 +140,9 @@ func (p *proc) waitUntil(ctx context.Context, cond func() (bool, error)) error {
 		wait.Reset(min(max(time.Since(start)/4, 100*time.Millisecond), time.Second))
 		select {
 		case <-ctx.Done():
-			return p.failure(ctx.Err())
-		case <-p.exited:
-			return p.failure(fmt.Errorf("exited early (%v)", p.err))
+			return p.Failure(ctx.Err())
+		case <-p.Done():
+			return p.Failure(fmt.Errorf("exited early (%v)", p.Err()))
 		case <-wait.C:
 		}
 	}
@@ -195,24 +158,24 @@ func runRaw(ctx context.Context, dir string, bins Binaries, name string, args, e
 		return Sample{}, err
 	}
 	defer p.stop()
-	stopOnCancel := context.AfterFunc(ctx, func() { _ = p.cmd.Process.Kill() })
+	stopOnCancel := context.AfterFunc(ctx, p.Kill)
 	defer stopOnCancel()
 	if l, err := p.line(); err != nil || l != "ready" {
-		return Sample{}, errors.Join(err, p.failure(fmt.Errorf("said %q, want ready", l)))
+		return Sample{}, errors.Join(err, p.Failure(fmt.Errorf("said %q, want ready", l)))
 	}
 	s, err := p.begin()
 	if err != nil {
 		return Sample{}, err
 	}
 	if _, err := io.WriteString(p.stdin, "go\n"); err != nil {
-		return Sample{}, p.failure(err)
+		return Sample{}, p.Failure(err)
 	}
 	l, err := p.line()
 	if n, ok := strings.CutPrefix(l, "warm "); err == nil && ok {
 		// The child is warm: measure from here, without the alerts done.
 		done, perr := strconv.Atoi(n)
 		if perr != nil {
-			return Sample{}, p.failure(fmt.Errorf("said %q: %w", l, perr))
+			return Sample{}, p.Failure(fmt.Errorf("said %q: %w", l, perr))
 		}
 		if s, perr = p.begin(); perr != nil {
 			return Sample{}, perr
@@ -221,7 +184,7 @@ func runRaw(ctx context.Context, dir string, bins Binaries, name string, args, e
 		l, err = p.line()
 	}
 	if err != nil || l != "done" {
-		return Sample{}, errors.Join(err, p.failure(fmt.Errorf("said %q, want done", l)))
+		return Sample{}, errors.Join(err, p.Failure(fmt.Errorf("said %q, want done", l)))
 	}
 	sample, err := s.end(alerts, bytes)
 	if err != nil {

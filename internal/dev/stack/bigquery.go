@@ -17,6 +17,8 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/ztfbridge/ztfbridge/internal/dev/child"
 )
 
 // BigQueryEmulatorVersion is the goccy/bigquery-emulator release that
@@ -70,7 +72,7 @@ type BigQuery struct {
 	// GRPCAddr is the Storage API host:port.
 	GRPCAddr string
 
-	proc   *process
+	proc   *child.Process
 	dir    string
 	closed bool
 }
@@ -95,7 +97,7 @@ func StartBigQuery(ctx context.Context, log *slog.Logger, opts BigQueryOptions) 
 		return nil, fmt.Errorf("bigquery emulator: %w", err)
 	}
 	started := time.Now()
-	b.proc, err = startProcess("bigquery-emulator", b.dir, bin, []string{
+	b.proc, err = startEmulator("bigquery-emulator", b.dir, bin, []string{
 		"--project=" + opts.Project, "--host=127.0.0.1",
 		fmt.Sprintf("--port=%d", port), fmt.Sprintf("--grpc-port=%d", grpcPort),
 	}, nil)
@@ -104,7 +106,7 @@ func StartBigQuery(ctx context.Context, log *slog.Logger, opts BigQueryOptions) 
 		return nil, err
 	}
 	datasets := b.Endpoint() + "/bigquery/v2/projects/" + opts.Project + "/datasets"
-	err = b.proc.waitReady(ctx, opts.StartTimeout, func(ctx context.Context) error {
+	err = waitReady(ctx, b.proc, opts.StartTimeout, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, datasets, nil)
 		if err != nil {
 			return err
@@ -232,7 +234,7 @@ func (b *BigQuery) Env() []string {
 }
 
 // PID returns the emulator's process id, the leader of its process group.
-func (b *BigQuery) PID() int { return b.proc.cmd.Process.Pid }
+func (b *BigQuery) PID() int { return b.proc.Pid() }
 
 // Close stops the emulator, killing its process group, and drops its
 // tables. Calling it again is harmless.
@@ -242,7 +244,7 @@ func (b *BigQuery) Close() {
 	}
 	b.closed = true
 	if b.proc != nil {
-		b.proc.stop(5 * time.Second)
+		_ = b.proc.Stop(5 * time.Second)
 	}
 	if b.dir != "" {
 		_ = os.RemoveAll(b.dir)

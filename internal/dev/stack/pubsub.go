@@ -20,6 +20,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+
+	"github.com/ztfbridge/ztfbridge/internal/dev/child"
 )
 
 // PubSubOptions configures StartPubSub. The zero value runs gcloud's
@@ -71,7 +73,7 @@ type PubSub struct {
 	// InProcess reports that this is pstest, not gcloud's emulator.
 	InProcess bool
 
-	proc   *process       // gcloud's emulator, or nil
+	proc   *child.Process // gcloud's emulator, or nil
 	fake   *pstest.Server // pstest, or nil
 	dir    string         // temporary folder of the emulator's log
 	admin  *pubsub.Client // for the topic and subscription helpers
@@ -146,7 +148,7 @@ func (p *PubSub) startEmulator(ctx context.Context, log *slog.Logger, script str
 		return fmt.Errorf("pubsub emulator: %w", err)
 	}
 	started := time.Now()
-	p.proc, err = startProcess("pubsub-emulator", p.dir, script,
+	p.proc, err = startEmulator("pubsub-emulator", p.dir, script,
 		[]string{"--host=127.0.0.1", fmt.Sprintf("--port=%d", port)},
 		[]string{"JAVA_OPTS=-Xmx" + opts.Heap})
 	if err != nil {
@@ -155,7 +157,7 @@ func (p *PubSub) startEmulator(ctx context.Context, log *slog.Logger, script str
 	if err := p.connect(ctx); err != nil {
 		return err
 	}
-	err = p.proc.waitReady(ctx, opts.StartTimeout, func(ctx context.Context) error {
+	err = waitReady(ctx, p.proc, opts.StartTimeout, func(ctx context.Context) error {
 		_, err := p.admin.TopicAdminClient.ListTopics(ctx, &pubsubpb.ListTopicsRequest{Project: "projects/" + p.Project}).Next()
 		if errors.Is(err, iterator.Done) {
 			return nil
@@ -165,7 +167,7 @@ func (p *PubSub) startEmulator(ctx context.Context, log *slog.Logger, script str
 	if err != nil {
 		return err
 	}
-	log.Info("Pub/Sub emulator ready", "addr", p.Addr, "pid", p.proc.cmd.Process.Pid, "heap", opts.Heap, "took", time.Since(started).Round(time.Millisecond).String())
+	log.Info("Pub/Sub emulator ready", "addr", p.Addr, "pid", p.proc.Pid(), "heap", opts.Heap, "took", time.Since(started).Round(time.Millisecond).String())
 	return nil
 }
 
@@ -301,7 +303,7 @@ func (p *PubSub) PID() int {
 	if p.proc == nil {
 		return 0
 	}
-	return p.proc.cmd.Process.Pid
+	return p.proc.Pid()
 }
 
 // Close stops the emulator, killing its whole process group, and removes
@@ -318,7 +320,7 @@ func (p *PubSub) Close() {
 		_ = p.fake.Close()
 	}
 	if p.proc != nil {
-		p.proc.stop(5 * time.Second)
+		_ = p.proc.Stop(5 * time.Second)
 	}
 	if p.dir != "" {
 		_ = os.RemoveAll(p.dir)
