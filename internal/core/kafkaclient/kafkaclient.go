@@ -94,15 +94,33 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 // Validate reports every setting that cannot work, joined, without
 // contacting the brokers. Sarama and Connect check too.
 func (c Config) Validate() error {
-	var chk config.Check
+	_, err := c.resolve()
+	return err
+}
+
+// resolved is what a Config's settings stand for once its files are read.
+type resolved struct {
+	version  sarama.KafkaVersion
+	tls      *tls.Config // nil without TLS
+	password string      // the SASL password
+}
+
+// resolve checks c, reading its TLS and password files once, and returns
+// what they hold. Its error joins every setting that cannot work.
+func (c Config) resolve() (resolved, error) {
+	var (
+		r   resolved
+		chk config.Check
+		err error
+	)
 	if len(c.Brokers) == 0 {
 		chk.Fail("Brokers", "lists no Kafka broker")
 	}
-	if _, err := c.version(); err != nil {
+	if r.version, err = c.version(); err != nil {
 		chk.Nest("", err)
 	}
 	if c.TLS {
-		if _, err := c.tlsConfig(); err != nil {
+		if r.tls, err = c.tlsConfig(); err != nil {
 			chk.Nest("", err)
 		}
 	}
@@ -112,15 +130,14 @@ func (c Config) Validate() error {
 		chk.Fail("SASLMechanism", "%q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.SASLMechanism)
 	}
 	if c.SASLMechanism != "" {
-		password, err := c.Password()
-		if err != nil {
+		if r.password, err = c.Password(); err != nil {
 			chk.Nest("", err)
 		}
-		if c.SASLUser == "" || password == "" {
+		if c.SASLUser == "" || r.password == "" {
 			chk.Fail("SASLMechanism", "%s needs %s and a password", c.SASLMechanism, config.Ref("SASLUser"))
 		}
 	}
-	return chk.Err()
+	return r, chk.Err()
 }
 
 func (c Config) version() (sarama.KafkaVersion, error) {
@@ -151,32 +168,25 @@ func (c Config) Password() (string, error) {
 // Sarama returns sarama's configuration for c: version, client id, TLS and
 // SASL, no topic auto-creation, sarama's defaults otherwise.
 func (c Config) Sarama() (*sarama.Config, error) {
-	if err := c.Validate(); err != nil {
+	r, err := c.resolve()
+	if err != nil {
 		return nil, err
 	}
 	sc := sarama.NewConfig()
-	sc.Version, _ = c.version()
+	sc.Version = r.version
 	if c.ClientID != "" {
 		sc.ClientID = c.ClientID
 	}
 	sc.Metadata.AllowAutoTopicCreation = false
-	if c.TLS {
-		tc, err := c.tlsConfig()
-		if err != nil {
-			return nil, err
-		}
+	if r.tls != nil {
 		sc.Net.TLS.Enable = true
-		sc.Net.TLS.Config = tc
+		sc.Net.TLS.Config = r.tls
 	}
 	if c.SASLMechanism != "" {
-		password, err := c.Password()
-		if err != nil {
-			return nil, err
-		}
 		sc.Net.SASL.Enable = true
 		sc.Net.SASL.Handshake = true
 		sc.Net.SASL.User = c.SASLUser
-		sc.Net.SASL.Password = password
+		sc.Net.SASL.Password = r.password
 		sc.Net.SASL.Mechanism = sarama.SASLMechanism(c.SASLMechanism)
 		switch c.SASLMechanism {
 		case sarama.SASLTypeSCRAMSHA256:
