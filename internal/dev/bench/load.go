@@ -46,9 +46,10 @@ const (
 // flight; and "ztfbridge-dev raw receive", a Pub/Sub subscriber with the
 // loader's flow control receiving the same messages and acking them. The
 // loader is fed the same alerts through the Pub/Sub emulator and measured
-// until it has written them all, then fed them again, all duplicates,
-// until it has dropped them all. Each round runs on a fresh BigQuery emulator (it inserts about 40
-// rows/s whoever writes, slower as it fills).
+// until it has written them all, then fed them again replayCopies times,
+// all duplicates, until it has dropped them all. Each round runs on a
+// fresh BigQuery emulator (it inserts about 40 rows/s whoever writes,
+// slower as it fills).
 //
 // Every side first does as many other alerts unmeasured (the warm-up), so
 // that what is measured is a process in its stride, as the loader is all
@@ -129,6 +130,15 @@ const (
 	FigureLoaderStartup = "loader start-up CPU, ms (median; New: clients, tables, seen-set warm-up)"
 	FigureLoaderIdle    = "loader idle CPU with its subscription open, µs per second (median)"
 )
+
+// replayCopies is how many times the replay pass delivers each packet,
+// all duplicates. A duplicate costs the loader about what receiving it
+// costs, a fifth of a new alert, and one pass's fixed costs (a garbage
+// collection, the bench's scrapes, idling while the emulator delivers)
+// weigh much more in a short pass: over 1,000 duplicates the figure swung
+// between 140 and 260 µs from one round to the next, over 3,000 between
+// 143 and 163 (2026-12-03).
+const replayCopies = 3
 
 // idleSpan is how long the loader is left idle, unobserved, to measure its
 // idle cost: long enough for CPU clock ticks of 10 ms.
@@ -219,27 +229,31 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 	}); err != nil {
 		return fixed, err
 	}
+	alerts, bytes := remaining(all, size, len(warm))
 	for _, pass := range []struct {
 		name, counter string
 		after         int // the counter's value before the pass
+		copies        int // times each packet is published
 	}{
-		{PassLoader, written, len(warm)},
-		{PassLoaderReplay, dropped, 0},
+		{PassLoader, written, len(warm), 1},
+		{PassLoaderReplay, dropped, 0, replayCopies},
 	} {
 		s, err := p.begin()
 		if err != nil {
 			return fixed, err
 		}
-		if err := publish(ctx, client.Publisher(topic), packets); err != nil {
-			return fixed, err
+		for range pass.copies {
+			if err := publish(ctx, client.Publisher(topic), packets); err != nil {
+				return fixed, err
+			}
 		}
 		if err := p.waitUntil(ctx, func() (bool, error) {
 			v, err := counter(ctx, url, pass.counter)
-			return v >= float64(pass.after+len(packets)), err
+			return v >= float64(pass.after+pass.copies*len(packets)), err
 		}); err != nil {
 			return fixed, err
 		}
-		sample, err := s.end(remaining(all, size, len(warm)))
+		sample, err := s.end(pass.copies*alerts, int64(pass.copies)*bytes)
 		if err != nil {
 			return fixed, err
 		}
