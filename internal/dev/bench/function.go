@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,16 +38,16 @@ const (
 )
 
 // object is one object the raw storage client writes: what the function
-// writes for an alert, its name without the prefix.
+// writes for an alert, under the same name.
 type object struct {
 	Name     string
 	Data     []byte
 	Metadata map[string]string
 }
 
-// PassFunction measures the Cloud PassFunction ("ztfbridge serve-function")
-// against the storage client alone, against fake-gcs-server in this
-// process. The raw client ("ztfbridge-dev raw store") writes each alert's
+// Function measures the Cloud Function ("ztfbridge serve-function")
+// against the storage client alone, each against a fake-gcs-server of its
+// own in this process (withGCS). The raw client ("ztfbridge-dev raw store") writes each alert's
 // object as the function does (name, write-once precondition, content
 // type, metadata) with opts.Workers goroutines; the function is sent the
 // same alerts as the push subscription of terraform/pubsub.tf delivers them
@@ -61,11 +62,6 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	gcs, err := stack.StartGCS(ctx, stack.GCSOptions{Buckets: []string{"alerts", "raw"}})
-	if err != nil {
-		return nil, err
-	}
-	defer gcs.Close()
 
 	opts.Log.Info("generating alerts", "alerts", opts.Alerts)
 	objects, events, size, err := events(opts)
@@ -83,37 +79,65 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 			opts.Alerts, float64(size)/float64(opts.Alerts)/1e3, opts.Workers, opts.Rounds),
 		Ratios: []Ratio{{Component: PassFunction, Raw: []string{PassRawStore}, Target: 1.2}},
 	}
-	env := gcs.Env()
 	for round := 1; round <= opts.Rounds; round++ {
-		prefix := fmt.Sprintf("r%d/", round)
 		opts.Log.Info("bench function", "pass", PassRawStore, "round", round)
-		s, err := runRaw(ctx, dir, opts.Bins, "raw-store", []string{"store", "--bucket", "raw", "--prefix", prefix,
-			"--input", input, "--workers", strconv.Itoa(opts.Workers), "--warm", strconv.Itoa(len(warm))}, env, len(objects), 2*size)
+		err := withGCS(ctx, func(env []string) error {
+			s, err := runRaw(ctx, dir, opts.Bins, "raw-store", []string{"store", "--bucket", gcsBucket,
+				"--input", input, "--workers", strconv.Itoa(opts.Workers), "--warm", strconv.Itoa(len(warm))}, env, len(objects), 2*size)
+			if err != nil {
+				return err
+			}
+			rep.Pass(PassRawStore).Rounds = append(rep.Pass(PassRawStore).Rounds, s)
+			return nil
+		})
 		if err != nil {
 			return rep, err
 		}
-		rep.Pass(PassRawStore).Rounds = append(rep.Pass(PassRawStore).Rounds, s)
 
 		opts.Log.Info("bench function", "pass", PassFunction, "round", round)
-		addr, err := freeAddr()
-		if err != nil {
-			return rep, err
-		}
-		host, port, _ := net.SplitHostPort(addr)
-		p, err := startProc(dir, "function", opts.Bins.Ztfbridge, []string{"serve-function", "--bucket", "alerts",
-			"--prefix", prefix, "--host", host, "--port", port}, env)
-		if err != nil {
-			return rep, err
-		}
-		err = measureFunction(ctx, rep, p, "http://"+addr, warm, events, opts.Workers, size)
-		if stopErr := p.stop(); err == nil {
-			err = stopErr
-		}
+		err = withGCS(ctx, func(env []string) error {
+			addr, err := freeAddr()
+			if err != nil {
+				return err
+			}
+			host, port, _ := net.SplitHostPort(addr)
+			p, err := startProc(dir, "function", opts.Bins.Ztfbridge, []string{"serve-function", "--bucket", gcsBucket,
+				"--host", host, "--port", port}, env)
+			if err != nil {
+				return err
+			}
+			err = measureFunction(ctx, rep, p, "http://"+addr, warm, events, opts.Workers, size)
+			if stopErr := p.stop(); err == nil {
+				err = stopErr
+			}
+			return err
+		})
 		if err != nil {
 			return rep, err
 		}
 	}
 	return rep, nil
+}
+
+// gcsBucket is the bucket of the function bench's fake-gcs-server.
+const gcsBucket = "alerts"
+
+// withGCS runs f with the environment of a fake-gcs-server of its own,
+// which holds an empty gcsBucket, and stops the server after it. Each side
+// of a round gets its own, so that neither finds the objects of the other
+// or of earlier rounds: the server runs in this process and shares the
+// machine with the process measured, and a store that grows makes this
+// process's garbage collection (of ~80 KB objects by the thousand) cost
+// more with each pass.
+func withGCS(ctx context.Context, f func(env []string) error) error {
+	gcs, err := stack.StartGCS(ctx, stack.GCSOptions{Buckets: []string{gcsBucket}})
+	if err != nil {
+		return err
+	}
+	err = f(gcs.Env())
+	gcs.Close()
+	runtime.GC() // the store's objects are garbage now: not during the next pass
+	return err
 }
 
 // measureFunction sends the push requests warm to the function at url,
@@ -345,7 +369,6 @@ func readGob(path string, v any) error {
 func RunRawStore(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("raw store", flag.ContinueOnError)
 	bucket := fs.String("bucket", "", "bucket to write to")
-	prefix := fs.String("prefix", "", "put before every object name")
 	input := fs.String("input", "", "the objects, as writeObjects writes them: `path` of the gob file; the data is in path.data")
 	workers := fs.Int("workers", 16, "concurrent writers")
 	warm := fs.Int("warm", 0, "say \"warm N\" on stdout once the first N objects are written")
@@ -370,7 +393,7 @@ func RunRawStore(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	write := func(objects []object) error {
 		return parallel(len(objects), *workers, func(i int) error {
 			o := objects[i]
-			w := b.Object(*prefix + o.Name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
+			w := b.Object(o.Name).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
 			w.ContentType = functions.ContentType
 			w.Metadata = o.Metadata
 			w.ChunkSize = 256 << 10
