@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +18,7 @@ import (
 // when all three ran, the projection of a night's cost.
 func runBench(ctx context.Context, e cli.Env, args []string) error {
 	stdout, log := e.Stdout, e.Log
-	fs := flag.NewFlagSet("ztfbridge-dev bench", flag.ContinueOnError)
+	fs := cli.NewFlagSet(e, "bench")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: ztfbridge-dev bench [flags] [connect] [function] [load]\n\n"+
 			"Measures the own CPU per alert of each component's process next to its raw client's, on the local stack,\n"+

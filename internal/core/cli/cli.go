@@ -28,6 +28,9 @@ type Env struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Log     *slog.Logger
+	// Level is the minimum level of Log, which every command's
+	// --log-level sets (see NewFlagSet); nil leaves Log as it is.
+	Level *slog.LevelVar
 }
 
 // Command is one subcommand.
@@ -53,7 +56,8 @@ func (e ExitError) Error() string { return fmt.Sprintf("exit status %d", int(e))
 func Main(program, about string, commands []Command) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := Env{Program: program, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Log: logging.New(os.Stderr, slog.LevelInfo)}
+	level := new(slog.LevelVar) // info
+	e := Env{Program: program, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Log: logging.New(os.Stderr, level), Level: level}
 	return Run(ctx, e, about, commands, os.Args[1:])
 }
 
@@ -100,10 +104,16 @@ func usage(e Env, about string, commands []Command) {
 }
 
 // NewFlagSet returns the flag set of command name, which prints its
-// errors and usage to e.Stderr.
+// errors and usage to e.Stderr. Every command has --log-level
+// (ZTFBRIDGE_LOG_LEVEL), which sets e.Level.
 func NewFlagSet(e Env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(e.Program+" "+name, flag.ContinueOnError)
 	fs.SetOutput(e.Stderr)
+	level := e.Level
+	if level == nil {
+		level = new(slog.LevelVar)
+	}
+	fs.TextVar(level, "log-level", level, "minimum `level` of the JSON logs on stderr: debug, info, warn or error")
 	return fs
 }
 

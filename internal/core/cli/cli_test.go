@@ -2,13 +2,18 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"flag"
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/config"
+	"github.com/ztfbridge/ztfbridge/internal/core/logging"
 )
 
 // settings is a Config as the components have them.
@@ -99,6 +104,56 @@ func TestParseSettings(t *testing.T) {
 			}
 			if err == nil && s.BatchRows != tt.wantRows {
 				t.Errorf("BatchRows = %d, want %d", s.BatchRows, tt.wantRows)
+			}
+		})
+	}
+}
+
+// TestLogLevel runs a command that logs at every level, with --log-level
+// or ZTFBRIDGE_LOG_LEVEL, and checks which records reach stderr.
+func TestLogLevel(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  string // ZTFBRIDGE_LOG_LEVEL; "" = unset
+		want []string
+		code int
+	}{
+		{name: "default", want: []string{"INFO", "WARNING", "ERROR"}},
+		{name: "flag", args: []string{"--log-level", "warn"}, want: []string{"WARNING", "ERROR"}},
+		{name: "environment", env: "debug", want: []string{"DEBUG", "INFO", "WARNING", "ERROR"}},
+		{name: "flag over environment", args: []string{"--log-level=error"}, env: "debug", want: []string{"ERROR"}},
+		{name: "not a level", args: []string{"--log-level", "loud"}, code: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.env != "" {
+				t.Setenv("ZTFBRIDGE_LOG_LEVEL", tt.env)
+			}
+			var stderr bytes.Buffer
+			level := new(slog.LevelVar)
+			e := cli.Env{Program: "ztfbridge", Stderr: &stderr, Log: logging.New(&stderr, level), Level: level}
+			speak := cli.Command{Name: "speak", Run: func(ctx context.Context, e cli.Env, args []string) error {
+				if err := cli.ParseOnlyFlags(e, cli.NewFlagSet(e, "speak"), args); err != nil {
+					return err
+				}
+				for _, l := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError} {
+					e.Log.Log(ctx, l, "said")
+				}
+				return nil
+			}}
+			if code := cli.Run(context.Background(), e, "speaks", []cli.Command{speak}, append([]string{"speak"}, tt.args...)); code != tt.code {
+				t.Fatalf("exit status %d, want %d; stderr:\n%s", code, tt.code, stderr.String())
+			}
+			var got []string
+			for line := range strings.SplitSeq(strings.TrimSpace(stderr.String()), "\n") {
+				var rec struct{ Severity, Message string }
+				if json.Unmarshal([]byte(line), &rec) == nil && rec.Message == "said" {
+					got = append(got, rec.Severity)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("logged %q, want %q; stderr:\n%s", got, tt.want, stderr.String())
 			}
 		})
 	}

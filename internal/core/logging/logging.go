@@ -8,8 +8,9 @@ import (
 	"log/slog"
 )
 
-// New returns a JSON logger writing to w at the given level.
-func New(w io.Writer, level slog.Level) *slog.Logger {
+// New returns a JSON logger writing to w at level: a slog.Level, or a
+// *slog.LevelVar that a --log-level flag sets.
+func New(w io.Writer, level slog.Leveler) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
 		Level:       level,
 		ReplaceAttr: cloudLoggingNames,
