@@ -64,7 +64,6 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
-// TestFlagsMapToConfig checks that every flag sets its Config field.
 // TestSaramaSession checks that --session-timeout is the group session
 // sarama asks for, with heartbeats every 3 s (so that a member hears of a
 // rebalance as soon as with the default), or every third of a shorter one.
@@ -86,6 +85,7 @@ func TestSaramaSession(t *testing.T) {
 	}
 }
 
+// TestFlagsMapToConfig checks that every flag sets its Config field.
 func TestFlagsMapToConfig(t *testing.T) {
 	c := DefaultConfig()
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)

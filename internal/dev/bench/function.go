@@ -47,12 +47,12 @@ type object struct {
 
 // Function measures the Cloud Function ("ztfbridge serve-function")
 // against the storage client alone, each against a fake-gcs-server of its
-// own in this process (withGCS). The raw client ("ztfbridge-dev raw store") writes each alert's
-// object as the function does (name, write-once precondition, content
-// type, metadata) with opts.Workers goroutines; the function is sent the
-// same alerts as the push subscription of terraform/pubsub.tf delivers them
-// to the deployed function (Pub/Sub push requests) by opts.Workers
-// goroutines here, and then the same requests again, all duplicates (the
+// own in this process (withGCS). The raw client ("ztfbridge-dev raw
+// store") writes each alert's object as the function does (name,
+// write-once precondition, content type, metadata) with opts.Workers
+// goroutines; the function is sent the same alerts as the push
+// subscription of terraform/pubsub.tf delivers them to the deployed
+// function (Pub/Sub push requests) by opts.Workers goroutines here, and then the same requests again, all duplicates (the
 // 10am replay): each is answered once GCS refused the write with 412.
 // Both first do as many other alerts unmeasured (see Load).
 func Function(ctx context.Context, opts Options) (*Report, error) {

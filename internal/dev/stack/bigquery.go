@@ -97,7 +97,7 @@ func StartBigQuery(ctx context.Context, log *slog.Logger, opts BigQueryOptions) 
 		return nil, fmt.Errorf("bigquery emulator: %w", err)
 	}
 	started := time.Now()
-	b.proc, err = startEmulator("bigquery-emulator", b.dir, bin, []string{
+	b.proc, err = startChild("bigquery-emulator", b.dir, bin, []string{
 		"--project=" + opts.Project, "--host=127.0.0.1",
 		fmt.Sprintf("--port=%d", port), fmt.Sprintf("--grpc-port=%d", grpcPort),
 	}, nil)

@@ -12,9 +12,9 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/dev/child"
 )
 
-// startEmulator runs bin with args, and env in addition to this process's
+// startChild runs bin with args, and env in addition to this process's
 // environment, in dir, where its log is name.log. The caller must Stop it.
-func startEmulator(name, dir, bin string, args, env []string) (*child.Process, error) {
+func startChild(name, dir, bin string, args, env []string) (*child.Process, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)

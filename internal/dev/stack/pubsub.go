@@ -148,7 +148,7 @@ func (p *PubSub) startEmulator(ctx context.Context, log *slog.Logger, script str
 		return fmt.Errorf("pubsub emulator: %w", err)
 	}
 	started := time.Now()
-	p.proc, err = startEmulator("pubsub-emulator", p.dir, script,
+	p.proc, err = startChild("pubsub-emulator", p.dir, script,
 		[]string{"--host=127.0.0.1", fmt.Sprintf("--port=%d", port)},
 		[]string{"JAVA_OPTS=-Xmx" + opts.Heap})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/IBM/sarama"
+
 	"github.com/ztfbridge/ztfbridge/internal/core/kafkaclient"
 )
 
