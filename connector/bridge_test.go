@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -205,7 +204,7 @@ func (r *received) waitCandids(t *testing.T, ps []synth.Packet, timeout time.Dur
 	t.Helper()
 	var got map[int64][]delivery
 	missing := 0
-	waitFor(t, timeout, func() bool {
+	arrived := stacktest.Poll(timeout, func() bool {
 		got = r.byCandid()
 		missing = 0
 		for _, p := range ps {
@@ -214,20 +213,11 @@ func (r *received) waitCandids(t *testing.T, ps []synth.Packet, timeout time.Dur
 			}
 		}
 		return missing == 0
-	}, func() string { return fmt.Sprintf("%d of %d candids never arrived", missing, len(ps)) })
-	return got
-}
-
-// waitFor polls cond until it holds or timeout passes, then fails with why().
-func waitFor(t *testing.T, timeout time.Duration, cond func() bool, why func() string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, why())
-		}
-		time.Sleep(50 * time.Millisecond)
+	})
+	if !arrived {
+		t.Fatalf("after %v: %d of %d candids never arrived", timeout, missing, len(ps))
 	}
+	return got
 }
 
 // kafkaCoord is a message's place in Kafka.

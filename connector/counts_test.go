@@ -48,12 +48,12 @@ func TestReplayDedupAndCounts(t *testing.T) {
 	want := connector.TopicTally{Topic: topic}
 	for run := range 2 {
 		reg, stop := b.run(cfg, deps.WithStorageOptions(gcs.ClientOptions()...), deps.WithClock(now))
-		waitFor(t, time.Minute, func() bool {
+		stacktest.WaitFor(t, time.Minute, "not every message was handled", func() bool {
 			return metric(t, reg, "ztfbridge_connector_consumed_total", nil) == float64(2*len(msgs)) &&
 				metric(t, reg, "ztfbridge_connector_published_total", nil)+
 					metric(t, reg, "ztfbridge_connector_replay_dropped_total", nil)+
 					metric(t, reg, "ztfbridge_connector_dead_lettered_total", nil) == float64(2*len(msgs))
-		}, func() string { return "not every message was handled" })
+		})
 		if err := stop(); err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 	// Each run published each alert once: the replay never got through.
 	// Published means acknowledged by Pub/Sub, not yet delivered: wait
 	// for the second run's copies before counting.
-	waitFor(t, time.Minute, func() bool {
+	stacktest.WaitFor(t, time.Minute, "the second run's alerts were not all delivered", func() bool {
 		got := b.alerts.byCandid()
 		for _, p := range packets {
 			if len(got[p.Candid]) < 2 {
@@ -90,7 +90,7 @@ func TestReplayDedupAndCounts(t *testing.T) {
 			}
 		}
 		return true
-	}, func() string { return "the second run's alerts were not all delivered" })
+	})
 	for c, ds := range b.alerts.byCandid() {
 		if len(ds) != 2 {
 			t.Errorf("candid %d delivered %d times over two runs, want 2", c, len(ds))

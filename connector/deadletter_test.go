@@ -11,6 +11,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/message"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
@@ -64,8 +65,7 @@ func TestDeadLetters(t *testing.T) {
 	cfg.MaxMessageBytes = limit
 	reg, stop := b.run(cfg)
 	b.alerts.waitCandids(t, good, 2*time.Minute)
-	waitFor(t, time.Minute, func() bool { return len(b.dead.snapshot()) >= len(bad) },
-		func() string { return "dead letters missing" })
+	stacktest.WaitFor(t, time.Minute, "dead letters missing", func() bool { return len(b.dead.snapshot()) >= len(bad) })
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

@@ -74,8 +74,7 @@ func TestKillAndRestartLosesNothing(t *testing.T) {
 
 	for _, killAt := range []int{len(packets) / 5, len(packets) / 2} {
 		cmd := start()
-		waitFor(t, 3*time.Minute, func() bool { return len(b.alerts.byCandid()) >= killAt },
-			func() string { return "alerts stopped arriving" })
+		stacktest.WaitFor(t, 3*time.Minute, "alerts stopped arriving", func() bool { return len(b.alerts.byCandid()) >= killAt })
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}

@@ -34,11 +34,11 @@ func TestHeldBytesBounded(t *testing.T) {
 
 	full := float64(cfg.MaxHeldBytes - 100_000) // no room for one more alert
 	var peak float64
-	waitFor(t, 2*time.Minute, func() bool {
+	stacktest.WaitFor(t, 2*time.Minute, "the budget never filled", func() bool {
 		held := metric(t, reg, "ztfbridge_connector_held_bytes", nil)
 		peak = max(peak, held)
 		return held >= full
-	}, func() string { return "the budget never filled" })
+	})
 	consumed := metric(t, reg, "ztfbridge_connector_consumed_total", nil)
 	held := metric(t, reg, "ztfbridge_connector_held_bytes", nil)
 	var after runtime.MemStats

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
 // TestPublishFailuresAreRetried takes the alert topic away while the
@@ -43,8 +44,7 @@ func TestPublishFailuresAreRetried(t *testing.T) {
 	// Each partition's first message fails, is retried at once, fails
 	// again: then its retries wait at least a second, time enough to bring
 	// the topic back with a subscription before any retry succeeds.
-	waitFor(t, time.Minute, func() bool { return metric(t, reg, "ztfbridge_connector_publish_failures_total", nil) >= 6 },
-		func() string { return "publishes did not fail" })
+	stacktest.WaitFor(t, time.Minute, "publishes did not fail", func() bool { return metric(t, reg, "ztfbridge_connector_publish_failures_total", nil) >= 6 })
 	committed, _ := offsets(t, b.kafka.Addrs(), cfg.Group, topic)
 	for p, o := range committed {
 		if o > 0 {

@@ -33,13 +33,11 @@ func TestRebalanceDrainsAndCommits(t *testing.T) {
 	cfg.SessionTimeout = time.Minute
 	proxy := stacktest.NewProxy(t, b.pubsub.Addr)
 	first, stopFirst := b.run(cfg, deps.WithPubSubOptions(option.WithEndpoint(proxy.Addr)))
-	waitFor(t, time.Minute, func() bool { return metric(t, first, "ztfbridge_connector_published_total", nil) >= 100 },
-		func() string { return "the first connector published nothing" })
+	stacktest.WaitFor(t, time.Minute, "the first connector published nothing", func() bool { return metric(t, first, "ztfbridge_connector_published_total", nil) >= 100 })
 	proxy.Pause()
 	second, stopSecond := b.run(cfg)
 	admin := stacktest.KafkaAdmin(t, b.kafka.Addrs())
-	waitFor(t, time.Minute, func() bool { return groupState(t, admin, cfg.Group) == "PreparingRebalance" },
-		func() string { return "the group never began to rebalance" })
+	stacktest.WaitFor(t, time.Minute, "the group never began to rebalance", func() bool { return groupState(t, admin, cfg.Group) == "PreparingRebalance" })
 	proxy.Resume()
 	b.alerts.waitCandids(t, packets, 3*time.Minute)
 	for _, stop := range []func() error{stopFirst, stopSecond} {

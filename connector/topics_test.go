@@ -9,6 +9,7 @@ import (
 	"github.com/ztfbridge/ztfbridge/internal/core/attr"
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
 )
 
@@ -88,9 +89,9 @@ func TestFinishesLastNightFirst(t *testing.T) {
 	fresh := cfg
 	fresh.Group += "_fresh"
 	reg, stop := b.run(fresh, deps.WithClock(clk.Now))
-	waitFor(t, time.Minute, func() bool {
+	stacktest.WaitFor(t, time.Minute, "the new group did not publish tonight's alerts", func() bool {
 		return metric(t, reg, "ztfbridge_connector_published_total", nil) >= float64(len(next))
-	}, func() string { return "the new group did not publish tonight's alerts" })
+	})
 	time.Sleep(5 * cfg.PollInterval)
 	if n := metric(t, reg, "ztfbridge_connector_consumed_total", nil); n != float64(len(next)) {
 		t.Errorf("a new group consumed %v messages, want tonight's %d only", n, len(next))
@@ -140,10 +141,10 @@ func TestLagMetric(t *testing.T) {
 	lagAtStart := func() map[int]float64 {
 		reg, stop := b.run(cfg)
 		lag := map[int]float64{}
-		waitFor(t, time.Minute, func() bool {
+		stacktest.WaitFor(t, time.Minute, "no lag measured", func() bool {
 			_, ok := series(t, reg, "ztfbridge_connector_lag", map[string]string{"topic": cfg.KafkaTopic, "partition": "2"})
 			return ok
-		}, func() string { return "no lag measured" })
+		})
 		for p := range 3 {
 			lag[p] = metric(t, reg, "ztfbridge_connector_lag", map[string]string{"topic": cfg.KafkaTopic, "partition": strconv.Itoa(p)})
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -77,12 +76,7 @@ type function struct {
 // ZTFBRIDGE_* configuration) and waits until it accepts connections.
 func startFunction(t *testing.T, env ...string) *function {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := stacktest.FreeAddr(t)
 	f := &function{URL: "http://" + addr, done: make(chan struct{})}
 	f.cmd = exec.Command(os.Args[0], "-test.run=^$")
 	f.cmd.Env = append(append(os.Environ(), serveAddrEnv+"="+addr), env...)
@@ -95,18 +89,8 @@ func startFunction(t *testing.T, env ...string) *function {
 	}
 	go f.collect(stderr)
 	t.Cleanup(func() { f.stop(t) })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return f
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("function did not listen on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	stacktest.WaitFor(t, 30*time.Second, "the function did not listen on "+addr, func() bool { return stacktest.Listening(addr) })
+	return f
 }
 
 // collect keeps the child's JSON log lines.
@@ -153,18 +137,6 @@ func (f *function) stop(t *testing.T) {
 	}
 	if err := f.cmd.Wait(); err != nil {
 		t.Errorf("function exited with %v", err)
-	}
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -222,8 +194,8 @@ func TestPushFromEmulator(t *testing.T) {
 	msgs, extra := msgs[:n], msgs[n]
 	corrupt := functions.Message{Data: []byte("Obj\x01 but nothing else"), Attributes: msgs[0].Attributes}
 	publish(append(msgs, corrupt)...)
-	waitFor(t, fmt.Sprintf("%d alert objects", n), time.Minute, func() bool { return alertObjects() >= n })
-	waitFor(t, "the quarantined message", time.Minute, func() bool { return len(objects(t, storage, "quarantine/")) == 1 })
+	stacktest.WaitFor(t, time.Minute, fmt.Sprintf("fewer than %d alert objects", n), func() bool { return alertObjects() >= n })
+	stacktest.WaitFor(t, time.Minute, "the corrupt message was not quarantined", func() bool { return len(objects(t, storage, "quarantine/")) == 1 })
 	first := objects(t, storage, "ztf_")
 	for _, p := range pkts[:n] {
 		name := night.ObjectName(testNight.Topic(), p.Candid)
@@ -242,14 +214,14 @@ func TestPushFromEmulator(t *testing.T) {
 	}
 
 	publish(msgs...) // the 10am replay
-	waitFor(t, fmt.Sprintf("%d duplicates", n), time.Minute, func() bool { return fn.outcomes()["duplicate"] >= n })
+	stacktest.WaitFor(t, time.Minute, fmt.Sprintf("fewer than %d duplicates", n), func() bool { return fn.outcomes()["duplicate"] >= n })
 
 	copies := make([]functions.Message, 8)
 	for i := range copies {
 		copies[i] = extra
 	}
 	publish(copies...)
-	waitFor(t, "the copies", time.Minute, func() bool { return fn.outcomes()["duplicate"] >= n+len(copies)-1 })
+	stacktest.WaitFor(t, time.Minute, "the copies were not all seen as duplicates", func() bool { return fn.outcomes()["duplicate"] >= n+len(copies)-1 })
 
 	fn.stop(t)
 	after := objects(t, storage, "ztf_")

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
-	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
-
 	"bufio"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack"
+	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 )
 
 // TestUpStopsEverythingOnCtrlC runs the built binary as a user would,
@@ -54,11 +53,9 @@ func TestUpStopsEverythingOnCtrlC(t *testing.T) {
 		addrs = append(addrs, strings.TrimPrefix(v, "http://"))
 	}
 	for _, a := range addrs {
-		c, err := net.DialTimeout("tcp", a, time.Second)
-		if err != nil {
-			t.Fatalf("%s not listening while up runs: %v", a, err)
+		if !stacktest.Listening(a) {
+			t.Fatalf("%s not listening while up runs", a)
 		}
-		c.Close()
 	}
 
 	if err := up.Process.Signal(os.Interrupt); err != nil {
@@ -75,8 +72,7 @@ func TestUpStopsEverythingOnCtrlC(t *testing.T) {
 		t.Fatalf("up still running 30s after SIGINT; stderr:\n%s", stderr.String())
 	}
 	for _, a := range addrs {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
+		if stacktest.Listening(a) {
 			t.Errorf("%s still listening after up stopped", a)
 		}
 	}

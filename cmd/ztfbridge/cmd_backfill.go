@@ -6,7 +6,6 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/backfill"
 )
 
@@ -16,12 +15,11 @@ import (
 func runBackfill(ctx context.Context, e cli.Env, args []string) error {
 	cfg := backfill.DefaultConfig()
 	fs := cli.NewFlagSet(e, "backfill")
-	var day night.Night
-	fs.TextVar(&day, "night", day, "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
+	day := nightFlag(fs, "the night to re-ingest, `YYYYMMDD` (its topic ztf_YYYYMMDD_programid1 must still be retained); required.\n--group, --topic, --topics and --topic-regex are ignored: see --backfill-group")
 	if err := cli.ParseSettings(e, fs, args, &cfg, "night"); err != nil {
 		return err
 	}
-	res, err := backfill.Run(ctx, cfg, day, deps.WithLogger(e.Log))
+	res, err := backfill.Run(ctx, cfg, *day, deps.WithLogger(e.Log))
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/nightcount"
 )
 
@@ -14,14 +13,13 @@ import (
 func runCount(ctx context.Context, e cli.Env, args []string) error {
 	cfg := nightcount.DefaultConfig()
 	fs := cli.NewFlagSet(e, "count")
-	var day night.Night
-	fs.TextVar(&day, "night", day, "the night to count, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
+	day := nightFlag(fs, "the night to count, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	expect := fs.Int64("expect", 0, "expected number of unique alerts; 0 = unknown (then GCS and BigQuery are only compared with each other)")
 	if err := cli.ParseSettings(e, fs, args, &cfg, "night"); err != nil {
 		return err
 	}
-	counts, countErr := nightcount.Count(ctx, cfg, day)
+	counts, countErr := nightcount.Count(ctx, cfg, *day)
 	write := nightcount.WriteTable
 	if *asJSON {
 		write = nightcount.WriteJSON

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
 	"github.com/ztfbridge/ztfbridge/internal/core/deps"
-	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/ops/reconcile"
 )
 
@@ -27,8 +26,7 @@ const (
 func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 	cfg := reconcile.DefaultConfig()
 	fs := cli.NewFlagSet(e, "reconcile")
-	var day night.Night
-	fs.TextVar(&day, "night", day, "the night to reconcile, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
+	day := nightFlag(fs, "the night to reconcile, `YYYYMMDD` (UTC date of the topic ztf_YYYYMMDD_programid1); required")
 	asJSON := fs.Bool("json", false, "print a JSON summary line, then one JSON line per missing, unexpected, dead-lettered,\nquarantined, duplicated or stray entry, instead of the table")
 	out := fs.String("out", "", "also write every entry of the lists to this `file`, tab-separated")
 	repair := fs.Bool("repair", false, "send the missing alerts again, read from Kafka by their offsets (or, for BigQuery,\nfrom their GCS objects when Kafka no longer has them)")
@@ -41,9 +39,9 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 		fmt.Fprintf(e.Stderr, "ztfbridge reconcile: %v\n", err)
 		return cli.ErrUsage
 	}
-	r, err := reconcile.Run(ctx, cfg, day, deps.WithLogger(e.Log))
+	r, err := reconcile.Run(ctx, cfg, *day, deps.WithLogger(e.Log))
 	if err != nil {
-		e.Log.Error("reconcile failed", "night", day, "err", err)
+		e.Log.Error("reconcile failed", "night", *day, "err", err)
 		return cli.ExitError(reconcileUnreadable)
 	}
 	var res *reconcile.RepairResult
@@ -65,7 +63,7 @@ func runReconcile(ctx context.Context, e cli.Env, args []string) error {
 	}
 	switch {
 	case repairErr != nil:
-		e.Log.Error("repair failed", "night", day, "err", repairErr)
+		e.Log.Error("repair failed", "night", *day, "err", repairErr)
 		return cli.ExitError(reconcileRepairFail)
 	case !r.OK():
 		return cli.ExitError(reconcileMissing)

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,12 +26,12 @@ func TestConnectServesMetrics(t *testing.T) {
 	}
 	env := append(append(kafka.Env(), ps.Env()...), "ZTFBRIDGE_PUBSUB_PROJECT="+ps.Project,
 		"ZTFBRIDGE_PUBSUB_TOPIC="+alerts, "ZTFBRIDGE_DEADLETTER_TOPIC="+dead)
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	addr := stacktest.FreeAddr(t)
 	args := []string{"connect", "--topic", "ztf_20250101_programid1", "--metrics-addr", addr} // never created: it waits
 	first := startProcess(t, stacktest.Command(t, "ztfbridge"), env, args...)
 
 	var body string
-	waitUntil(t, t.Context(), "/metrics", func() bool {
+	stacktest.WaitFor(t, time.Minute, "/metrics never answered 200", func() bool {
 		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
 			return false

@@ -10,11 +10,13 @@
 package main
 
 import (
+	"flag"
 	"os"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
 	"github.com/ztfbridge/ztfbridge/connector"
 	"github.com/ztfbridge/ztfbridge/internal/core/cli"
+	"github.com/ztfbridge/ztfbridge/internal/core/night"
 )
 
 const about = "moves the ZTF alert stream from Kafka into Google Cloud."
@@ -31,6 +33,14 @@ func commands() []cli.Command {
 		{Name: "inspect", Summary: "decode alert files and print one JSON line per alert", Run: runInspect},
 		{Name: "schema", Summary: "print the BigQuery table schema of alerts as JSON", Run: runSchema},
 	}
+}
+
+// nightFlag defines --night, the night of ZTF's topics a command works
+// on: the UTC date YYYYMMDD of ztf_YYYYMMDD_programid1.
+func nightFlag(fs *flag.FlagSet, usage string) *night.Night {
+	n := new(night.Night)
+	fs.TextVar(n, "night", *n, usage)
+	return n
 }
 
 func main() { os.Exit(cli.Main("ztfbridge", about, commands())) }

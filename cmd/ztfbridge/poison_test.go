@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -47,6 +46,7 @@ import (
 func TestPoisonThroughRealProcesses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
 	tonight := night.Of(time.Date(2024, 7, 16, 0, 0, 0, 0, time.UTC))
 	topic := tonight.Topic()
 	msgs, good, bad := poisonedNight(t, tonight)
@@ -57,7 +57,7 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 	up := startProcess(t, stacktest.Command(t, "ztfbridge-dev"), nil, "up", "--env-file", envFile, "--kafka-port=0", "--pubsub-port=0", "--gcs-port=0",
 		"--gcs-https-port=0", "--bigquery-port=0", "--bigquery-grpc-port=0", "--kafka-partitions=1", "--kafka-topics="+topic)
 	var exports string
-	waitUntil(t, ctx, "the stack's export lines", func() bool {
+	stacktest.WaitFor(t, time.Until(deadline), "ztfbridge-dev up wrote no export lines", func() bool {
 		b, err := os.ReadFile(envFile)
 		exports = string(b)
 		return err == nil && strings.Contains(exports, "# With these exported")
@@ -79,22 +79,23 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer psc.Close()
-	fnPort := freePort(t)
-	function := startProcess(t, bin, env, "serve-function", "--bucket", "ztf-alerts", "--port", strconv.Itoa(fnPort))
-	waitUntil(t, ctx, "the function listening", func() bool { return listening(fmt.Sprintf("127.0.0.1:%d", fnPort)) })
+	fnAddr := stacktest.FreeAddr(t)
+	_, fnPort, _ := net.SplitHostPort(fnAddr)
+	function := startProcess(t, bin, env, "serve-function", "--bucket", "ztf-alerts", "--port", fnPort)
+	stacktest.WaitFor(t, time.Until(deadline), "the function did not listen", func() bool { return stacktest.Listening(fnAddr) })
 	topicName := func(id string) string { return "projects/" + project + "/topics/" + id }
 	for _, s := range []*pubsubpb.Subscription{
 		{Name: "projects/" + project + "/subscriptions/hold", Topic: topicName("ztf-alerts-deadletter")},
 		{Name: "projects/" + project + "/subscriptions/function", Topic: topicName("ztf-alerts"),
-			PushConfig: &pubsubpb.PushConfig{PushEndpoint: fmt.Sprintf("http://127.0.0.1:%d/%s", fnPort, topicName("ztf-alerts"))}},
+			PushConfig: &pubsubpb.PushConfig{PushEndpoint: "http://" + fnAddr + "/" + topicName("ztf-alerts")}},
 	} {
 		if _, err := psc.SubscriptionAdminClient.CreateSubscription(ctx, s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	loadMetrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	loadMetrics := stacktest.FreeAddr(t)
 	load := startProcess(t, bin, env, "load", "--create-resources", "--metrics-addr", loadMetrics)
-	waitUntil(t, ctx, "the loader ready", func() bool { return listening(loadMetrics) })
+	stacktest.WaitFor(t, time.Until(deadline), "the loader never served its metrics", func() bool { return stacktest.Listening(loadMetrics) })
 	connect := startProcess(t, bin, env, "connect", "--topic", topic, "--group", "poison", "--metrics-addr", "", "--commit-interval", "200ms")
 
 	brokers := strings.Split(get("ZTFBRIDGE_BROKERS"), ",")
@@ -122,7 +123,7 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 
 	admin := stacktest.KafkaAdmin(t, brokers)
 	var stored, loaded []int64
-	waitUntil(t, ctx, "every alert stored and loaded, every bad message dead-lettered, the partition committed", func() bool {
+	stacktest.WaitFor(t, time.Until(deadline), "not every alert stored and loaded, every bad message dead-lettered and the partition committed", func() bool {
 		stored, loaded = objectCandids(ctx, t, gcs.Bucket("ztf-alerts"), topic), rowCandids(ctx, t, bq, project)
 		return len(stored) >= len(good) && len(loaded) >= len(good) && dead.len() >= len(bad) &&
 			committed(t, admin, "poison", topic) == int64(len(msgs))
@@ -295,36 +296,6 @@ type testLog struct {
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Logf("%s: %s", l.name, strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
-}
-
-// waitUntil polls cond until it holds, failing the test when ctx ends.
-func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {
-	t.Helper()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("gave up waiting for %s", what)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func listening(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err == nil {
-		c.Close()
-	}
-	return err == nil
 }
 
 func TestMain(m *testing.M) { stacktest.Main(m) }

@@ -66,7 +66,7 @@ func Build(ctx context.Context, opts Options) error {
 	root := opts.Root
 	if root == "" {
 		var err error
-		if root, err = findRoot(); err != nil {
+		if root, err = findRoot(ctx); err != nil {
 			return err
 		}
 	}
@@ -267,21 +267,16 @@ func goCommand(ctx context.Context, dir string, args ...string) ([]byte, error) 
 	return out, nil
 }
 
-// findRoot returns the nearest directory at or above the working directory
-// that holds a go.mod.
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
+// findRoot returns the folder of the go.mod that governs the working
+// directory (go env GOMOD).
+func findRoot(ctx context.Context) (string, error) {
+	out, err := goCommand(ctx, "", "env", "GOMOD")
 	if err != nil {
 		return "", err
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("sourcezip: no go.mod at or above the working directory")
-		}
-		dir = parent
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("sourcezip: the working directory is in no Go module")
 	}
+	return filepath.Dir(mod), nil
 }

@@ -6,29 +6,27 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"go/parser"
+	"go/token"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
+	"testing"
 	"time"
 
 	"google.golang.org/api/iterator"
 
-	"go/parser"
-	"go/token"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"testing"
-
+	"github.com/ztfbridge/ztfbridge/functions"
+	"github.com/ztfbridge/ztfbridge/functions/sourcezip"
 	"github.com/ztfbridge/ztfbridge/internal/core/night"
 	"github.com/ztfbridge/ztfbridge/internal/dev/stack/stacktest"
 	"github.com/ztfbridge/ztfbridge/internal/dev/synth"
-
-	"github.com/ztfbridge/ztfbridge/functions"
-	"github.com/ztfbridge/ztfbridge/functions/sourcezip"
 )
 
 // fnSourceDir is where the Go buildpack moves the uploaded source before
@@ -75,7 +73,8 @@ func main() {
 func TestBuildpackBuildsArchive(t *testing.T) {
 	bin := buildFunctionBinary(t)
 	g := stacktest.GCS(t, "alerts")
-	port := freePort(t)
+	addr := stacktest.FreeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+port, "FUNCTION_TARGET="+functions.EntryPoint,
 		"ZTFBRIDGE_BUCKET=alerts", "STORAGE_EMULATOR_HOST="+g.URL())
@@ -91,8 +90,8 @@ func TestBuildpackBuildsArchive(t *testing.T) {
 			t.Logf("function output:\n%s", logs.String())
 		}
 	}()
-	url := "http://127.0.0.1:" + port
-	waitListening(t, "127.0.0.1:"+port)
+	url := "http://" + addr
+	stacktest.WaitFor(t, 30*time.Second, "the function did not listen on "+addr, func() bool { return stacktest.Listening(addr) })
 
 	gen, err := synth.New(synth.Config{Night: night.Of(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), Seed: 1})
 	if err != nil {
@@ -155,32 +154,6 @@ func TestBuildpackBuildsArchive(t *testing.T) {
 	// Listed in name order: quarantine/ sorts before ztf_.
 	if len(names) != 3 || !strings.HasPrefix(names[0], "quarantine/") || !slices.Contains(names, want[0]) || !slices.Contains(names, want[1]) {
 		t.Errorf("bucket holds %v, want %v and one quarantined object", names, want)
-	}
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-func waitListening(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -132,7 +132,7 @@ func Connect(ctx context.Context, opts Options) (*Report, error) {
 				return err
 			}
 		}
-		metrics, err := freeAddr()
+		metrics, err := stack.FreeAddr()
 		if err != nil {
 			return err
 		}
@@ -150,7 +150,7 @@ func Connect(ctx context.Context, opts Options) (*Report, error) {
 			return err
 		}
 		opts.Log.Info("measured", "pass", name, "round", round, "alerts", s.Alerts, "cpu", s.CPU.String(), "elapsed", s.Elapsed.String())
-		rep.Pass(name).Rounds = append(rep.Pass(name).Rounds, s)
+		rep.Add(name, s)
 		return nil
 	}
 	for round := 1; round <= opts.Rounds; round++ {
@@ -164,7 +164,7 @@ func Connect(ctx context.Context, opts Options) (*Report, error) {
 			return rep, err
 		}
 		opts.Log.Info("measured", "pass", PassRawConnect, "round", round, "alerts", s.Alerts, "cpu", s.CPU.String(), "elapsed", s.Elapsed.String())
-		rep.Pass(PassRawConnect).Rounds = append(rep.Pass(PassRawConnect).Rounds, s)
+		rep.Add(PassRawConnect, s)
 		if err := connect(round, PassConnector, false, opts.Alerts, bytes); err != nil {
 			return rep, err
 		}

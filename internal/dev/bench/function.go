@@ -87,7 +87,7 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 			if err != nil {
 				return err
 			}
-			rep.Pass(PassRawStore).Rounds = append(rep.Pass(PassRawStore).Rounds, s)
+			rep.Add(PassRawStore, s)
 			return nil
 		})
 		if err != nil {
@@ -96,7 +96,7 @@ func Function(ctx context.Context, opts Options) (*Report, error) {
 
 		opts.Log.Info("bench function", "pass", PassFunction, "round", round)
 		err = withGCS(ctx, func(env []string) error {
-			addr, err := freeAddr()
+			addr, err := stack.FreeAddr()
 			if err != nil {
 				return err
 			}
@@ -169,7 +169,7 @@ func measureFunction(ctx context.Context, rep *Report, p *proc, url string, warm
 		if err != nil {
 			return err
 		}
-		rep.Pass(name).Rounds = append(rep.Pass(name).Rounds, sample)
+		rep.Add(name, sample)
 	}
 	return nil
 }

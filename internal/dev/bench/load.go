@@ -180,7 +180,7 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 	if err != nil {
 		return fixed, err
 	}
-	rep.Pass(PassRawLoad).Rounds = append(rep.Pass(PassRawLoad).Rounds, s)
+	rep.Add(PassRawLoad, s)
 
 	const topic, sub, rawSub = "bench-alerts", "bench-load", "bench-raw-receive"
 	client, err := ps.Client(ctx)
@@ -197,7 +197,7 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 	if _, err := ps.ResetPullSubscription(ctx, sub, topic); err != nil {
 		return fixed, err
 	}
-	metrics, err := freeAddr()
+	metrics, err := stack.FreeAddr()
 	if err != nil {
 		return fixed, err
 	}
@@ -257,7 +257,7 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 		if err != nil {
 			return fixed, err
 		}
-		rep.Pass(pass.name).Rounds = append(rep.Pass(pass.name).Rounds, sample)
+		rep.Add(pass.name, sample)
 	}
 	if err := p.stop(); err != nil {
 		return fixed, err
@@ -278,7 +278,7 @@ func loadRound(ctx context.Context, opts Options, rep *Report, dir, input string
 	if err != nil {
 		return fixed, err
 	}
-	rep.Pass(PassRawReceive).Rounds = append(rep.Pass(PassRawReceive).Rounds, s)
+	rep.Add(PassRawReceive, s)
 
 	return fixed, nil
 }

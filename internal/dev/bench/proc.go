@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -229,16 +228,6 @@ func slug(name string) string {
 		}
 		return '-'
 	}, strings.ToLower(name)), "-")
-}
-
-// freeAddr returns a free loopback host:port.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // counter reads the value of an unlabelled counter from the Prometheus

@@ -120,6 +120,12 @@ func (r *Report) Pass(name string) *Pass {
 	return p
 }
 
+// Add appends s to the rounds of the pass named name.
+func (r *Report) Add(name string, s Sample) {
+	p := r.Pass(name)
+	p.Rounds = append(p.Rounds, s)
+}
+
 // Median returns the median CPU time per alert of the pass named name
 // (zero if there is none).
 func (r *Report) Median(name string) time.Duration {

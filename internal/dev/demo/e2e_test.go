@@ -59,7 +59,7 @@ func TestPipelineSurvivesKill(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = p.stop() })
 
-	metricsAddr, err := freeAddr()
+	metricsAddr, err := stack.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/ztfbridge/ztfbridge/bqloader"
@@ -125,7 +124,7 @@ func StartFunction(ctx context.Context, s *stack.Stack, bucket string, log *slog
 	if err != nil {
 		return nil, err
 	}
-	addr, err := freeAddr()
+	addr, err := stack.FreeAddr()
 	if err != nil {
 		return nil, errors.Join(err, a.Close())
 	}
@@ -155,16 +154,6 @@ func StartFunction(ctx context.Context, s *stack.Stack, bucket string, log *slog
 func (f *Function) Close() error {
 	f.stop()
 	return errors.Join(<-f.done, f.Archiver.Close())
-}
-
-// freeAddr returns a loopback host:port that was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(l.Addr().(*net.TCPAddr).Port)), nil
 }
 
 // Count counts the night at every stage of the stack with package nightcount,

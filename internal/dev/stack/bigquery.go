@@ -1,10 +1,9 @@
 package stack
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -51,12 +50,8 @@ type BigQueryOptions struct {
 }
 
 func (o BigQueryOptions) withDefaults() BigQueryOptions {
-	if o.Project == "" {
-		o.Project = DefaultProject
-	}
-	if o.Binary == "" {
-		o.Binary = os.Getenv("ZTFBRIDGE_BQ_EMULATOR")
-	}
+	o.Project = cmp.Or(o.Project, DefaultProject)
+	o.Binary = cmp.Or(o.Binary, os.Getenv("ZTFBRIDGE_BQ_EMULATOR"))
 	if o.StartTimeout <= 0 {
 		o.StartTimeout = 60 * time.Second
 	}
@@ -172,26 +167,18 @@ func bigQueryEmulator(ctx context.Context, log *slog.Logger, opts BigQueryOption
 	return bin, nil
 }
 
-// findSource returns tools/bqemulator of the repository above the working
-// directory.
+// findSource returns tools/bqemulator of the repository the working
+// directory is in.
 func findSource() (string, error) {
-	dir, err := os.Getwd()
+	root, err := RepoRoot()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w, or set ZTFBRIDGE_BQ_EMULATOR", err)
 	}
-	for {
-		src := filepath.Join(dir, "tools", "bqemulator")
-		if _, err := os.Stat(filepath.Join(src, "main.go")); err == nil {
-			return src, nil
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return "", err
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no tools/bqemulator above the working directory to build from: run from the ztfbridge repository or set ZTFBRIDGE_BQ_EMULATOR")
-		}
-		dir = parent
+	src := filepath.Join(root, "tools", "bqemulator")
+	if _, err := os.Stat(filepath.Join(src, "main.go")); err != nil {
+		return "", fmt.Errorf("no emulator source to build from (set ZTFBRIDGE_BQ_EMULATOR): %w", err)
 	}
+	return src, nil
 }
 
 // Endpoint returns the REST endpoint, "http://127.0.0.1:PORT", for

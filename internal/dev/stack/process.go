@@ -65,5 +65,15 @@ func freePorts(ports ...int) ([]int, error) {
 	return out, nil
 }
 
+// FreeAddr returns a loopback host:port that was free a moment ago, for a
+// server about to be started on it (another process may take it first).
+func FreeAddr() (string, error) {
+	ports, err := freePorts(0)
+	if err != nil {
+		return "", err
+	}
+	return loopback(ports[0]), nil
+}
+
 // loopback returns "127.0.0.1:port".
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }

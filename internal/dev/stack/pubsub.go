@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,12 +53,8 @@ type PubSubOptions struct {
 const DefaultProject = "ztfbridge-local"
 
 func (o PubSubOptions) withDefaults() PubSubOptions {
-	if o.Project == "" {
-		o.Project = DefaultProject
-	}
-	if o.Heap == "" {
-		o.Heap = "2g"
-	}
+	o.Project = cmp.Or(o.Project, DefaultProject)
+	o.Heap = cmp.Or(o.Heap, "2g")
 	if o.StartTimeout <= 0 {
 		o.StartTimeout = 90 * time.Second
 	}

@@ -16,6 +16,14 @@
 // from empty.
 //
 //	func TestMain(m *testing.M) { stacktest.Main(m) }
+//
+// A test waits for what another process or goroutine does with WaitFor
+// (or Poll), not a fixed sleep, and gives a server it starts itself an
+// address from FreeAddr:
+//
+//	addr := stacktest.FreeAddr(t)
+//	// start a process listening on addr ...
+//	stacktest.WaitFor(t, time.Minute, "nothing listens on "+addr, func() bool { return stacktest.Listening(addr) })
 package stacktest
 
 import (
@@ -169,24 +177,11 @@ func Name(t testing.TB, prefix string) string {
 	return fmt.Sprintf("%s_%s_%d", prefix, strings.Trim(test, "_"), names.Add(1))
 }
 
-// RepoRoot returns the root of the ztfbridge repository: the nearest
-// folder above the test's working directory that holds go.mod.
+// RepoRoot returns the root of the ztfbridge repository (stack.RepoRoot).
 func RepoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	root, err := stack.RepoRoot()
+	return must(t, root, err)
 }
 
 // AlertsDir returns the folder of real ZTF alert packets shared beside the
