@@ -89,7 +89,7 @@ func startFunction(t *testing.T, env ...string) *function {
 	}
 	go f.collect(stderr)
 	t.Cleanup(func() { f.stop(t) })
-	stacktest.WaitFor(t, 30*time.Second, "the function did not listen on "+addr, func() bool { return stacktest.Listening(addr) })
+	stacktest.WaitListening(t, 30*time.Second, addr)
 	return f
 }
 

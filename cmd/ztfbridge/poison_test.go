@@ -82,7 +82,7 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 	fnAddr := stacktest.FreeAddr(t)
 	_, fnPort, _ := net.SplitHostPort(fnAddr)
 	function := startProcess(t, bin, env, "serve-function", "--bucket", "ztf-alerts", "--port", fnPort)
-	stacktest.WaitFor(t, time.Until(deadline), "the function did not listen", func() bool { return stacktest.Listening(fnAddr) })
+	stacktest.WaitListening(t, time.Until(deadline), fnAddr)
 	topicName := func(id string) string { return "projects/" + project + "/topics/" + id }
 	for _, s := range []*pubsubpb.Subscription{
 		{Name: "projects/" + project + "/subscriptions/hold", Topic: topicName("ztf-alerts-deadletter")},
@@ -95,7 +95,7 @@ func TestPoisonThroughRealProcesses(t *testing.T) {
 	}
 	loadMetrics := stacktest.FreeAddr(t)
 	load := startProcess(t, bin, env, "load", "--create-resources", "--metrics-addr", loadMetrics)
-	stacktest.WaitFor(t, time.Until(deadline), "the loader never served its metrics", func() bool { return stacktest.Listening(loadMetrics) })
+	stacktest.WaitListening(t, time.Until(deadline), loadMetrics)
 	connect := startProcess(t, bin, env, "connect", "--topic", topic, "--group", "poison", "--metrics-addr", "", "--commit-interval", "200ms")
 
 	brokers := strings.Split(get("ZTFBRIDGE_BROKERS"), ",")

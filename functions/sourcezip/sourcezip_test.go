@@ -91,7 +91,7 @@ func TestBuildpackBuildsArchive(t *testing.T) {
 		}
 	}()
 	url := "http://" + addr
-	stacktest.WaitFor(t, 30*time.Second, "the function did not listen on "+addr, func() bool { return stacktest.Listening(addr) })
+	stacktest.WaitListening(t, 30*time.Second, addr)
 
 	gen, err := synth.New(synth.Config{Night: night.Of(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)), Seed: 1})
 	if err != nil {

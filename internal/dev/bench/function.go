@@ -52,8 +52,9 @@ type object struct {
 // write-once precondition, content type, metadata) with opts.Workers
 // goroutines; the function is sent the same alerts as the push
 // subscription of terraform/pubsub.tf delivers them to the deployed
-// function (Pub/Sub push requests) by opts.Workers goroutines here, and then the same requests again, all duplicates (the
-// 10am replay): each is answered once GCS refused the write with 412.
+// function (Pub/Sub push requests) by opts.Workers goroutines here, and
+// then the same requests again, all duplicates (the 10am replay): each is
+// answered once GCS refused the write with 412.
 // Both first do as many other alerts unmeasured (see Load).
 func Function(ctx context.Context, opts Options) (*Report, error) {
 	opts = opts.withDefaults(2000)

@@ -23,7 +23,7 @@
 //
 //	addr := stacktest.FreeAddr(t)
 //	// start a process listening on addr ...
-//	stacktest.WaitFor(t, time.Minute, "nothing listens on "+addr, func() bool { return stacktest.Listening(addr) })
+//	stacktest.WaitListening(t, time.Minute, addr)
 package stacktest
 
 import (

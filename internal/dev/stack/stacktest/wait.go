@@ -40,6 +40,13 @@ func WaitFor(t testing.TB, timeout time.Duration, failure string, cond func() bo
 	}
 }
 
+// WaitListening waits, as WaitFor does, until something accepts TCP
+// connections on addr: a server the test started there is up.
+func WaitListening(t testing.TB, timeout time.Duration, addr string) {
+	t.Helper()
+	WaitFor(t, timeout, "nothing listens on "+addr, func() bool { return Listening(addr) })
+}
+
 // FreeAddr returns a loopback host:port that was free a moment ago, for a
 // server the test starts (stack.FreeAddr).
 func FreeAddr(t testing.TB) string {

@@ -52,3 +52,12 @@ func TestFreeAddrAndListening(t *testing.T) {
 		t.Errorf("Listening(%s) = true after the listener closed", addr)
 	}
 }
+
+func TestWaitListening(t *testing.T) {
+	l, err := net.Listen("tcp", stacktest.FreeAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	stacktest.WaitListening(t, time.Second, l.Addr().String()) // fails the test if it does not see l
+}
