@@ -1,5 +1,6 @@
 // Package metrics gives the long-running ztfbridge commands (connect,
-// load) their Prometheus registry and serves it over HTTP.
+// load) their Prometheus registry and serves it over HTTP; the components
+// make their own series on it with a Series.
 package metrics
 
 import (
