@@ -53,6 +53,7 @@ func sameAsJSON(t *testing.T, b []byte) {
 
 func TestParseMessagePublished(t *testing.T) {
 	const a = "QUJD" // "ABC"
+	long := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("an alert of 299 bytes, /+?>~ ", 11)[:299]))
 	tests := []struct {
 		name string
 		doc  string
@@ -107,6 +108,16 @@ func TestParseMessagePublished(t *testing.T) {
 		{"array", `[1,2,3]`, false},
 		{"empty", ``, false},
 		{"not JSON", `message`, false},
+		// Data of 45 bytes and more is decoded in bulk (AVX2) up to what is
+		// not base64, and encoding/base64 decodes the rest.
+		{"long", `{"message":{"data":"` + long + `"}}`, true},
+		{"long, not base64 inside", `{"message":{"data":"` + long[:100] + "!" + long[101:] + `"}}`, false},
+		{"long, URL alphabet inside", `{"message":{"data":"` + long[:100] + "-" + long[101:] + `"}}`, false},
+		{"long, padding inside", `{"message":{"data":"` + long[:100] + "==" + long[100:] + `"}}`, false},
+		{"long, non-ASCII inside", `{"message":{"data":"` + long[:100] + "é" + long[102:] + `"}}`, false},
+		{"long, bad padding", `{"message":{"data":"` + long[:len(long)-1] + `"}}`, false},
+		{"long, padding bits set", `{"message":{"data":"` + long[:len(long)-2] + `R="}}`, true},
+		{"long, escaped slash", `{"message":{"data":"` + strings.ReplaceAll(long, "/", `\/`) + `"}}`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,10 +151,12 @@ func FuzzMessageOf(f *testing.F) {
 	f.Add(realEnvelope(f, false))
 	f.Add(realEnvelope(f, true))
 	data := base64.StdEncoding.EncodeToString([]byte("an alert of a few bytes"))
+	long := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("a longer alert, decoded in bulk ", 4)))
 	for _, doc := range []string{
 		`{"message":{"data":"` + data + `","attributes":{"data":"x","k":"v"},"messageId":"1","publishTime":"2024-06-01T10:00:00Z"},"subscription":"s"}`,
 		`{"Message":{"DATA":"` + strings.ReplaceAll(data, "/", `\/`) + `"},"message":null,"x":[{"data":1},"\"}"]}`,
 		`{"message":{"data":"QU\u004aD","data":null}}`,
+		`{"message":{"data":"` + long + `"}}`,
 		`{"message":{"data":"QUJD"},"message":{"data":"QUJE"}}`,
 		`null`, `{}`, `[]`, `"x"`,
 	} {
