@@ -56,16 +56,20 @@ func TestBenches(t *testing.T) {
 	function := run(bench.Function, 20, bench.PassRawStore, bench.PassFunction, bench.PassFunctionReplay)
 	load := run(bench.Load, 20, bench.PassRawLoad, bench.PassLoader, bench.PassLoaderReplay, bench.PassRawReceive)
 
+	// The function logs a line per alert at its default level.
+	if got := function.MedianLog(bench.PassFunction); got <= 0 {
+		t.Errorf("function: %.0f bytes of log per alert, want more than 0", got)
+	}
 	prices, err := bench.DefaultPrices()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if prices.Date == "" || len(prices.Sources) == 0 {
+	if prices.Date == "" || len(prices.Sources) == 0 || prices.CloudLoggingPerGiB <= 0 {
 		t.Errorf("prices.json has no date or source: %+v", prices)
 	}
 	var out bytes.Buffer
 	bench.PrintProjection(&out, bench.MeasuredFrom(connect, function, load), prices, bench.Nights)
-	for _, want := range []string{"ZTF night + replay", "Rubin-size night", "connector vCPU-hours", "GCS writes refused (412)", "BigQuery GB written", "$ total for the night", "measured", "price list"} {
+	for _, want := range []string{"ZTF night + replay", "Rubin-size night", "connector vCPU-hours", "GCS writes refused (412)", "BigQuery GB written", "Cloud Logging GB", "$ Cloud Logging ingestion", "$ total for the night", "measured", "price list"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("projection lacks %q:\n%s", want, out.String())
 		}

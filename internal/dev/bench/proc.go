@@ -84,17 +84,26 @@ type span struct {
 	p     *proc
 	start time.Time
 	cpu   time.Duration
+	log   int64 // bytes of its log
 }
 
 func (p *proc) begin() (span, error) {
 	c, err := p.cpu()
-	return span{p: p, start: time.Now(), cpu: c}, err
+	if err != nil {
+		return span{}, err
+	}
+	l, err := p.LogSize()
+	return span{p: p, start: time.Now(), cpu: c, log: l}, err
 }
 
 // end returns the sample of the work since begin.
 func (s span) end(alerts int, bytes int64) (Sample, error) {
 	c, err := s.p.cpu()
-	return Sample{Alerts: alerts, Bytes: bytes, Elapsed: time.Since(s.start), CPU: c - s.cpu}, err
+	if err != nil {
+		return Sample{}, err
+	}
+	l, err := s.p.LogSize()
+	return Sample{Alerts: alerts, Bytes: bytes, Elapsed: time.Since(s.start), CPU: c - s.cpu, LogBytes: l - s.log}, err
 }
 
 // line waits for the child's next line on stdout.

@@ -27,6 +27,7 @@ type Prices struct {
 	GCSStandardGBMonth         float64 `json:"gcs_standard_gb_month"`
 	GCS4xxCharged              bool    `json:"gcs_4xx_charged"`
 	StorageWritePerGiB         float64 `json:"bigquery_storage_write_per_gib"`
+	CloudLoggingPerGiB         float64 `json:"cloud_logging_per_gib"` // ingestion
 }
 
 //go:embed prices.json
@@ -61,6 +62,11 @@ var Nights = []Night{
 // Measured is what a projection takes from the benches: own CPU per
 // alert (medians) and sizes.
 type Measured struct {
+	// Log is the bytes of log per alert of each component pass (medians),
+	// by pass name: what the components write to stderr at their
+	// default level, which Cloud Logging takes in on GCP.
+	Log map[string]float64
+
 	PacketBytes    float64       // mean packet of the benches
 	Connector      time.Duration // per alert
 	ConnectorDedup time.Duration // per alert of a night followed by its replay, --dedup-replay
@@ -82,6 +88,14 @@ func MeasuredFrom(connect, function, load *Report) Measured {
 		Loader:         load.Median(PassLoader),
 		LoaderDup:      load.Median(PassLoaderReplay),
 		RowBytes:       load.Figures[FigureRowBytes],
+		Log: map[string]float64{
+			PassConnector:      connect.MedianLog(PassConnector),
+			PassConnectDedup:   connect.MedianLog(PassConnectDedup),
+			PassFunction:       function.MedianLog(PassFunction),
+			PassFunctionReplay: function.MedianLog(PassFunctionReplay),
+			PassLoader:         load.MedianLog(PassLoader),
+			PassLoaderReplay:   load.MedianLog(PassLoaderReplay),
+		},
 	}
 }
 
@@ -89,6 +103,7 @@ func MeasuredFrom(connect, function, load *Report) Measured {
 type projection struct {
 	connector, function, loader time.Duration // CPU
 	pubsubBytes, bqBytes        float64
+	logBytes                    float64 // written by the three components
 	requests, writes, refused   float64 // function invocations, GCS objects created, writes refused with 412
 	storedBytes                 float64
 }
@@ -100,10 +115,19 @@ func project(m Measured, n Night) projection {
 	cpu := func(per time.Duration, alerts float64) time.Duration {
 		return time.Duration(float64(per) * alerts * scale)
 	}
+	// A log line's size does not depend on the packet's.
+	logs := func(alerts float64, passes ...string) float64 {
+		b := 0.0
+		for _, pass := range passes {
+			b += m.Log[pass] * alerts
+		}
+		return b
+	}
 	p := projection{
 		connector:   cpu(m.Connector, a),
 		function:    cpu(m.Function, a),
 		loader:      cpu(m.Loader, a),
+		logBytes:    logs(a, PassConnector, PassFunction, PassLoader),
 		pubsubBytes: 3 * a * n.PacketBytes, // published, then delivered to the function's and the loader's subscriptions
 		bqBytes:     a * m.RowBytes * scale,
 		requests:    a,
@@ -113,10 +137,12 @@ func project(m Measured, n Night) projection {
 	switch {
 	case n.Replay && n.DedupReplay:
 		p.connector = cpu(m.ConnectorDedup, 2*a)
+		p.logBytes = logs(2*a, PassConnectDedup) + logs(a, PassFunction, PassLoader)
 	case n.Replay:
 		p.connector *= 2
 		p.function += cpu(m.FunctionDup, a)
 		p.loader += cpu(m.LoaderDup, a)
+		p.logBytes += logs(a, PassConnector, PassFunctionReplay, PassLoaderReplay)
 		p.pubsubBytes *= 2
 		p.requests *= 2
 		p.refused = a
@@ -136,7 +162,10 @@ func PrintProjection(w io.Writer, m Measured, prices Prices, nights []Night) {
 	fmt.Fprintf(w, "   prices %s\n", prices.Status)
 	fmt.Fprintf(w, "   measured: own CPU per alert connector %.0f µs (night + replay with --dedup-replay: %.0f µs), function %.0f µs (412 duplicate %.0f µs), loader %.0f µs (duplicate %.0f µs); packets %.0f KB, rows %.1f KB\n",
 		micros(m.Connector), micros(m.ConnectorDedup), micros(m.Function), micros(m.FunctionDup), micros(m.Loader), micros(m.LoaderDup), m.PacketBytes/1e3, m.RowBytes/1e3)
-	fmt.Fprintf(w, "   assumed: CPU and row size grow in proportion to the packet; Pub/Sub bills the bytes published and those delivered to each of 2 subscriptions\n\n")
+	fmt.Fprintf(w, "   measured: log bytes per alert at the default level (info) connector %.0f (--dedup-replay %.0f), function %.0f (412 duplicate %.0f), loader %.0f (duplicate %.0f)\n",
+		m.Log[PassConnector], m.Log[PassConnectDedup], m.Log[PassFunction], m.Log[PassFunctionReplay], m.Log[PassLoader], m.Log[PassLoaderReplay])
+	fmt.Fprintf(w, "   assumed: CPU and row size grow in proportion to the packet, log lines do not; Pub/Sub bills the bytes published and those delivered to each of 2 subscriptions;\n")
+	fmt.Fprintf(w, "   Cloud Logging bills each line's LogEntry, which adds its resource, labels and timestamps to the line: the log figures are a floor\n\n")
 	fmt.Fprintf(w, "%-40s", "")
 	for _, n := range nights {
 		fmt.Fprintf(w, " %20s", n.Name)
@@ -166,6 +195,7 @@ func PrintProjection(w io.Writer, m Measured, prices Prices, nights []Night) {
 	line("GCS writes (Class A)", "count", func(_ Night, p projection) float64 { return p.writes }, "%.0f")
 	line("GCS writes refused (412)", "count", func(_ Night, p projection) float64 { return p.refused }, "%.0f")
 	line("BigQuery GB written", "measured row", func(_ Night, p projection) float64 { return p.bqBytes / 1e9 }, "%.2f")
+	line("Cloud Logging GB (log lines)", "measured", func(_ Night, p projection) float64 { return p.logBytes / 1e9 }, "%.2f")
 	items := []struct {
 		label, source string
 		cost          func(p projection) float64
@@ -183,6 +213,7 @@ func PrintProjection(w io.Writer, m Measured, prices Prices, nights []Night) {
 			return ops / 1e4 * prices.GCSClassAPer10000
 		}},
 		{"$ BigQuery Storage Write API", "price list", func(p projection) float64 { return p.bqBytes / gib * prices.StorageWritePerGiB }},
+		{"$ Cloud Logging ingestion", "price list", func(p projection) float64 { return p.logBytes / gib * prices.CloudLoggingPerGiB }},
 	}
 	for _, it := range items {
 		line(it.label, it.source, func(_ Night, p projection) float64 { return it.cost(p) }, "%.2f")

@@ -27,12 +27,15 @@ import (
 )
 
 // Sample is one pass of one round: the alerts handled, the bytes of
-// their packets, the wall time and the process's CPU time over them.
+// their packets, the wall time and the process's CPU time over them, and
+// the bytes of log it wrote meanwhile (its stderr, which Cloud Logging
+// takes in on GCP).
 type Sample struct {
-	Alerts  int
-	Bytes   int64
-	Elapsed time.Duration
-	CPU     time.Duration
+	Alerts   int
+	Bytes    int64
+	Elapsed  time.Duration
+	CPU      time.Duration
+	LogBytes int64
 }
 
 // CPUPerAlert is the CPU time per alert.
@@ -41,6 +44,14 @@ func (s Sample) CPUPerAlert() time.Duration {
 		return 0
 	}
 	return s.CPU / time.Duration(s.Alerts)
+}
+
+// LogPerAlert is the bytes of log per alert.
+func (s Sample) LogPerAlert() float64 {
+	if s.Alerts == 0 {
+		return 0
+	}
+	return float64(s.LogBytes) / float64(s.Alerts)
 }
 
 // Rate is alerts per second of wall time.
@@ -65,6 +76,12 @@ func (p *Pass) CPUPerAlert() (lo, median time.Duration) {
 
 // Rate returns the minimum and median alerts per second over the rounds.
 func (p *Pass) Rate() (lo, median float64) { return minMedian(p.Rounds, Sample.Rate) }
+
+// LogPerAlert returns the median bytes of log per alert over the rounds.
+func (p *Pass) LogPerAlert() float64 {
+	_, median := minMedian(p.Rounds, Sample.LogPerAlert)
+	return median
+}
 
 func minMedian[T int64 | float64 | time.Duration](samples []Sample, f func(Sample) T) (lo, median T) {
 	if len(samples) == 0 {
@@ -133,6 +150,17 @@ func (r *Report) Median(name string) time.Duration {
 		if p.Name == name {
 			_, m := p.CPUPerAlert()
 			return m
+		}
+	}
+	return 0
+}
+
+// MedianLog returns the median bytes of log per alert of the pass named
+// name (zero if there is none).
+func (r *Report) MedianLog(name string) float64 {
+	for _, p := range r.Passes {
+		if p.Name == name {
+			return p.LogPerAlert()
 		}
 	}
 	return 0
@@ -210,10 +238,11 @@ round:
 }
 
 // Print writes the report: per pass the own CPU per alert and the rate,
-// minimum and median over the rounds, then the ratios.
+// minimum and median over the rounds, and the median bytes of log per
+// alert; then the ratios.
 func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "== bench %s: %s\n", r.Bench, r.Setup)
-	fmt.Fprintf(w, "%-46s %6s %7s %12s %12s %10s %10s\n", "pass (own CPU of its process)", "rounds", "alerts", "µs/alert min", "µs/alert med", "alerts/s min", "med")
+	fmt.Fprintf(w, "%-46s %6s %7s %12s %12s %10s %10s %11s\n", "pass (own CPU of its process)", "rounds", "alerts", "µs/alert min", "µs/alert med", "alerts/s min", "med", "log B/alert")
 	for _, p := range r.Passes {
 		lo, med := p.CPUPerAlert()
 		rlo, rmed := p.Rate()
@@ -221,7 +250,7 @@ func (r *Report) Print(w io.Writer) {
 		if len(p.Rounds) > 0 {
 			alerts = p.Rounds[0].Alerts
 		}
-		fmt.Fprintf(w, "%-46s %6d %7d %12.0f %12.0f %10.0f %10.0f\n", p.Name, len(p.Rounds), alerts, micros(lo), micros(med), rlo, rmed)
+		fmt.Fprintf(w, "%-46s %6d %7d %12.0f %12.0f %10.0f %10.0f %11.0f\n", p.Name, len(p.Rounds), alerts, micros(lo), micros(med), rlo, rmed, p.LogPerAlert())
 	}
 	for _, q := range r.Ratios {
 		lo, med := r.Value(q)

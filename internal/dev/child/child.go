@@ -109,6 +109,15 @@ func (p *Process) Failure(err error) error {
 	return fmt.Errorf("%s: %w; its log (%s):\n%s", p.name, err, p.logPath, p.LogTail())
 }
 
+// LogSize returns the bytes the child has written to its log so far.
+func (p *Process) LogSize() (int64, error) {
+	fi, err := os.Stat(p.logPath)
+	if err != nil {
+		return 0, fmt.Errorf("%s: log: %w", p.name, err)
+	}
+	return fi.Size(), nil
+}
+
 // LogTail returns the last lines of the child's log.
 func (p *Process) LogTail() string {
 	b, err := os.ReadFile(p.logPath)

@@ -114,3 +114,42 @@ func TestStartFails(t *testing.T) {
 		t.Errorf("Start = %v, want an error naming the child and the binary", err)
 	}
 }
+
+// TestLogSize has a script write a known number of bytes to its log before
+// it says ready, so that they are in the log when LogSize looks.
+func TestLogSize(t *testing.T) {
+	tests := []struct {
+		name   string
+		script string
+		want   int64
+	}{
+		{name: "nothing written", script: `echo ready; read line`, want: 0},
+		{name: "stderr", script: `printf 'hello\n' >&2; echo ready; read line`, want: 6},
+		{name: "two writes", script: `printf 'one\n' >&2; printf 'three\n' >&2; echo ready; read line`, want: 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command("sh", "-c", tt.script)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := child.Start("script", t.TempDir(), cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Stop(time.Minute)
+			if sc := bufio.NewScanner(out); !sc.Scan() || sc.Text() != "ready" {
+				t.Fatalf("no ready line: %v; %s", sc.Err(), p.LogTail())
+			}
+			if n, err := p.LogSize(); err != nil || n != tt.want {
+				t.Errorf("LogSize = %d, %v; want %d", n, err, tt.want)
+			}
+			in.Close() // the script's read ends and it exits
+		})
+	}
+}
